@@ -1,0 +1,327 @@
+"""Read, validate and load a registry (GeoJSON FeatureCollection of service points).
+
+`validate_file` reports every problem at once and never raises on bad input.
+`load_registry` returns a `Registry`: the public GeoDataFrame (confidential
+locations already moved to their public point, their address withheld) plus the
+column arrays the query engine filters on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import Point
+
+from rcm_map import schema
+from rcm_map.geo import public_point
+from rcm_map.schema import Issue
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REGISTRY = REPO_ROOT / "data" / "actors.geojson"
+REGISTRY_ENV = "RCM_MAP_REGISTRY"
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_FEATURES = 2_000_000
+
+# Attributes of every confidential row that must never leave the server.
+WITHHELD_FOR_CONFIDENTIAL = ("address",)
+
+
+class RegistryError(Exception):
+    """A registry that cannot be used; `issues` says why, one line each."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues[:20]))
+
+
+def default_registry_path() -> Path:
+    """The registry in use: $RCM_MAP_REGISTRY, else data/actors.geojson."""
+    env = os.environ.get(REGISTRY_ENV)
+    return Path(env) if env else DEFAULT_REGISTRY
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json_bytes(data: bytes, file: str) -> Any:
+    """Decode and parse JSON text, raising RegistryError with a one-line reason."""
+    if not data.strip():
+        raise RegistryError([Issue("file is empty", file)])
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a UTF-8 byte-order mark is harmless; editors on Windows add it
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RegistryError([Issue(
+            f"not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
+            "save the file as UTF-8", file)]) from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise RegistryError([Issue(
+            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file)]) from None
+    except RecursionError:
+        raise RegistryError([Issue("JSON nested too deeply to be a registry", file)]) from None
+    except ValueError as exc:  # NaN/Infinity constants, integers too long to convert
+        raise RegistryError([Issue(f"invalid JSON: {exc}", file)]) from None
+
+
+def read_json_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
+    """Read a JSON file with size and encoding checks; raise RegistryError on failure."""
+    file = str(path)
+    try:
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            raise RegistryError([Issue(
+                f"file is {size:,} bytes, more than the limit of {max_bytes:,}", file)])
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise RegistryError([Issue(f"cannot read file: {exc.strerror or exc}", file)]) from None
+    return parse_json_bytes(data, file)
+
+
+def _coordinate_problem(coords: Any) -> str | None:
+    if not isinstance(coords, list) or len(coords) < 2:
+        return "Point coordinates must be [longitude, latitude]"
+    lon, lat = coords[0], coords[1]
+    for value in (lon, lat):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return "coordinates must be numbers"
+        if isinstance(value, float) and not math.isfinite(value):
+            return "coordinates must be finite numbers"
+    if not -180 <= lon <= 180:
+        return "longitude outside -180..180"
+    if not -90 <= lat <= 90:
+        return "latitude outside -90..90 (are longitude and latitude swapped?)"
+    return None
+
+
+def _feature_issues(feature: Any, index: int, file: str) -> list[Issue]:
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        got = feature.get("type") if isinstance(feature, dict) else type(feature).__name__
+        return [Issue("not a GeoJSON Feature", file, index, field="type", value=got)]
+    props = feature.get("properties")
+    issues = schema.validate_properties(props, file=file, index=index)
+    fid = props.get("id", "") if isinstance(props, dict) else ""
+    fid = fid if isinstance(fid, str) else ""
+    geometry = feature.get("geometry")
+    if geometry is None:
+        # RFC 7946 "unlocated" feature: a country-wide service, listed but not mapped.
+        return issues
+    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
+        got = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
+        issues.append(Issue("geometry must be a Point (or null for a country-wide service)",
+                            file, index, fid, "geometry", got))
+        return issues
+    problem = _coordinate_problem(geometry.get("coordinates"))
+    if problem:
+        issues.append(Issue(problem, file, index, fid, "geometry.coordinates",
+                            geometry.get("coordinates")))
+    return issues
+
+
+def _country_issues(rows: list[tuple[int, str, float, float, str]], file: str) -> list[Issue]:
+    """Points that lie outside their declared country (with tolerance for 1:10m borders)."""
+    if not rows:
+        return []
+    try:
+        from rcm_map import boundaries
+    except ImportError:  # boundaries arrive with the data; nothing to check against yet
+        return []
+    idx, ids, lons, lats, countries = map(list, zip(*rows, strict=True))
+    inside = boundaries.points_in_country(np.array(lons), np.array(lats), countries)
+    swapped = boundaries.points_in_country(np.array(lats), np.array(lons), countries)
+    issues = []
+    for k in np.flatnonzero(~inside):
+        hint = " (longitude and latitude look swapped)" if swapped[k] else ""
+        issues.append(Issue(f"point lies outside its country {countries[k]}{hint}", file,
+                            idx[k], ids[k], "geometry.coordinates", [lons[k], lats[k]]))
+    return issues
+
+
+def validate_collection(obj: Any, file: str = "", check_countries: bool = True) -> list[Issue]:
+    """Every problem in a parsed GeoJSON object; an empty list means a valid registry."""
+    if not isinstance(obj, dict) or obj.get("type") != "FeatureCollection":
+        got = obj.get("type") if isinstance(obj, dict) else type(obj).__name__
+        return [Issue("not a GeoJSON FeatureCollection", file, field="type", value=got)]
+    features = obj.get("features")
+    if not isinstance(features, list):
+        return [Issue("'features' must be a list", file, field="features",
+                      value=type(features).__name__)]
+    if len(features) > MAX_FEATURES:
+        return [Issue(f"{len(features):,} features, more than the limit of {MAX_FEATURES:,}",
+                      file)]
+    issues: list[Issue] = []
+    located: list[tuple[int, str, float, float, str]] = []
+    for index, feature in enumerate(features):
+        found = _feature_issues(feature, index, file)
+        issues.extend(found)
+        if any(i.severity == "error" for i in found):
+            continue
+        props, geometry = feature["properties"], feature["geometry"]
+        if geometry is not None:
+            lon, lat = geometry["coordinates"][:2]
+            located.append((index, props["id"], float(lon), float(lat), props["country"]))
+    ids = Counter(
+        f["properties"].get("id") for f in features
+        if isinstance(f, dict) and isinstance(f.get("properties"), dict)
+        and isinstance(f["properties"].get("id"), str)
+    )
+    for index, feature in enumerate(features):
+        fid = feature.get("properties", {}).get("id") if isinstance(feature, dict) else None
+        if isinstance(fid, str) and ids[fid] > 1:
+            issues.append(Issue("duplicate id; every service needs its own id",
+                                file, index, fid, "id", fid))
+    if check_countries:
+        issues.extend(_country_issues(located, file))
+    return issues
+
+
+def validate_file(path: str | Path) -> list[Issue]:
+    """Every problem in a registry file, never raising on bad content."""
+    try:
+        obj = read_json_file(path)
+    except RegistryError as exc:
+        return exc.issues
+    return validate_collection(obj, str(path))
+
+
+def errors(issues: list[Issue]) -> list[Issue]:
+    """Only the issues that make a registry unusable."""
+    return [i for i in issues if i.severity == "error"]
+
+
+def frame_from_features(features: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    """A GeoDataFrame with every schema field, in canonical form (true locations)."""
+    records = [schema.normalize_properties(f["properties"]) for f in features]
+    geoms = [
+        Point(f["geometry"]["coordinates"][:2]) if f.get("geometry") else None for f in features
+    ]
+    frame = pd.DataFrame.from_records(records, columns=list(schema.FIELD_NAMES))
+    for name in ("age_min", "age_max"):
+        frame[name] = pd.array(frame[name], dtype="Int64")
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+
+
+def public_view(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The frame as it may leave the server: confidential rows at their public point.
+
+    Their true coordinates and street address are replaced, so no query, map,
+    export or log downstream can reveal them (distances included).
+    """
+    conf = (frame["location_precision"] == "confidential").to_numpy()
+    if not conf.any():
+        return frame
+    out = frame.copy()
+    moved = []
+    for geom in out.geometry[conf]:
+        moved.append(None if geom is None or geom.is_empty else Point(public_point(geom.x, geom.y)))
+    out.loc[conf, "geometry"] = gpd.GeoSeries(moved, index=out.index[conf], crs=frame.crs)
+    for name in WITHHELD_FOR_CONFIDENTIAL:
+        out.loc[conf, name] = ""
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Registry:
+    """A loaded, public registry and the arrays the query engine uses.
+
+    Build with `Registry.from_frame` (or `load_registry`); the frame is never mutated.
+    """
+
+    frame: gpd.GeoDataFrame
+    lon: np.ndarray = field(repr=False)
+    lat: np.ndarray = field(repr=False)
+    age_min: np.ndarray = field(repr=False)  # float, -inf when open
+    age_max: np.ndarray = field(repr=False)  # float, +inf when open
+    service_bits: np.ndarray = field(repr=False)  # uint32, one bit per service type
+    population_bits: np.ndarray = field(repr=False)  # uint16, one bit per population
+    country: np.ndarray = field(repr=False)
+    admin1: np.ndarray = field(repr=False)
+    verified: np.ndarray = field(repr=False)  # datetime64[D], NaT when unknown
+
+    @classmethod
+    def from_frame(cls, frame: gpd.GeoDataFrame, *, public: bool = True) -> Registry:
+        """Index a frame; `public=True` first moves confidential rows to their public point."""
+        frame = public_view(frame) if public else frame
+        frame = frame.reset_index(drop=True)
+        located = frame.geometry.notna() & ~frame.geometry.is_empty
+        lon = np.full(len(frame), np.nan)
+        lat = np.full(len(frame), np.nan)
+        lon[located.to_numpy()] = frame.geometry[located].x.to_numpy()
+        lat[located.to_numpy()] = frame.geometry[located].y.to_numpy()
+        return cls(
+            frame=frame,
+            lon=lon,
+            lat=lat,
+            age_min=frame["age_min"].astype("Float64").fillna(-np.inf).to_numpy(float),
+            age_max=frame["age_max"].astype("Float64").fillna(np.inf).to_numpy(float),
+            service_bits=list_bits(frame["service_types"], schema.SERVICE_TYPES, np.uint32),
+            population_bits=list_bits(frame["populations"], schema.POPULATIONS, np.uint16),
+            country=frame["country"].to_numpy(dtype=object),
+            admin1=frame["admin1"].to_numpy(dtype=object),
+            verified=pd.to_datetime(frame["last_verified"].replace("", None), errors="coerce")
+            .to_numpy(dtype="datetime64[D]"),
+        )
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @cached_property
+    def languages(self) -> dict[str, np.ndarray]:
+        """Language code -> boolean mask of the services that speak it."""
+        masks: dict[str, np.ndarray] = {}
+        for row, codes in enumerate(self.frame["languages"]):
+            for code in codes:
+                masks.setdefault(code, np.zeros(len(self.frame), dtype=bool))[row] = True
+        return masks
+
+    @cached_property
+    def search_text(self) -> pd.Series:
+        """Accent- and case-folded text of each service, for free-text search."""
+        from rcm_map.text import fold
+
+        cols = ["name", "organization", "city", "description", "address", "referral"]
+        joined = self.frame[cols].fillna("").astype(str).agg(" ".join, axis=1)
+        return joined.map(fold)
+
+
+def list_bits(values: pd.Series, vocabulary: dict[str, Any], dtype: type) -> np.ndarray:
+    """Encode list columns as bitmasks (bit i = i-th vocabulary code)."""
+    bit = {code: 1 << i for i, code in enumerate(vocabulary)}
+    return np.fromiter(
+        (sum(bit.get(c, 0) for c in codes) for codes in values), dtype=dtype, count=len(values)
+    )
+
+
+def mask_of(codes: list[str] | tuple[str, ...], vocabulary: dict[str, Any]) -> int:
+    """The bitmask of some codes, as used by `list_bits`."""
+    order = list(vocabulary)
+    return sum(1 << order.index(c) for c in codes if c in vocabulary)
+
+
+def read_registry_features(path: str | Path) -> list[dict[str, Any]]:
+    """Features of a valid registry file, or RegistryError listing every error."""
+    obj = read_json_file(path)
+    problems = errors(validate_collection(obj, str(path)))
+    if problems:
+        raise RegistryError(problems)
+    return obj["features"]
+
+
+def load_registry(path: str | Path | None = None) -> Registry:
+    """Load, validate and index a registry file (default: `default_registry_path()`)."""
+    path = Path(path) if path is not None else default_registry_path()
+    return Registry.from_frame(frame_from_features(read_registry_features(path)))
