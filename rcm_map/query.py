@@ -1,0 +1,197 @@
+"""Filters and proximity search over a `Registry` (pure functions, no I/O).
+
+Filters combine with AND; inside one filter the listed codes combine with OR
+("any of"). Proximity uses great-circle distance in km. Results are sorted by
+distance, then id, and carry `distance_km`; confidential services also carry a
+`distance_band`, the only distance the interface shows for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rcm_map import schema
+from rcm_map.geo import haversine_km_many, validate_lat_lon
+from rcm_map.registry import Registry, mask_of
+from rcm_map.text import fold
+
+DISTANCE_BANDS: tuple[tuple[float, str], ...] = (
+    (5, "< 5 km"), (10, "5-10 km"), (25, "10-25 km"), (50, "25-50 km"), (100, "50-100 km"),
+)  # fmt: skip
+
+
+def distance_band(km: float) -> str:
+    """The coarse distance shown for a confidential service."""
+    for limit, text in DISTANCE_BANDS:
+        if km < limit:
+            return text
+    return "> 100 km"
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a caseworker asks for. Empty fields do not filter."""
+
+    service_types: tuple[str, ...] = ()
+    age: int | None = None
+    age_band: str | None = None
+    populations: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    admin1: tuple[str, ...] = ()
+    text: str = ""
+    verified_since: dt.date | None = None
+    near: tuple[float, float] | None = None  # (lat, lon)
+    radius_km: float | None = None
+    limit: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def problems(self) -> list[str]:
+        """Why this query is invalid, one sentence each (empty when valid)."""
+        out = []
+        vocab_fields = (
+            ("service_types", self.service_types, schema.SERVICE_TYPES),
+            ("populations", self.populations, schema.POPULATIONS),
+            ("countries", self.countries, schema.COUNTRIES),
+        )
+        for name, codes, vocab in vocab_fields:
+            for code in codes:
+                if code not in vocab:
+                    out.append(f"{name}: unknown code {code!r}; expected one of: "
+                               + ", ".join(vocab))
+        if self.age is not None and not (schema.AGE_LIMITS[0] <= self.age <= schema.AGE_LIMITS[1]):
+            out.append(f"age: expected {schema.AGE_LIMITS[0]}..{schema.AGE_LIMITS[1]}, "
+                       f"instead got: {self.age!r}")
+        if self.age_band is not None and self.age_band not in schema.AGE_BANDS:
+            out.append(f"age_band: expected one of {', '.join(schema.AGE_BANDS)}, "
+                       f"instead got: {self.age_band!r}")
+        if self.radius_km is not None and not (self.radius_km > 0):
+            out.append(f"radius_km: expected a positive number, instead got: {self.radius_km!r}")
+        if self.limit is not None and self.limit < 1:
+            out.append(f"limit: expected a positive whole number, instead got: {self.limit!r}")
+        if self.near is not None:
+            try:
+                validate_lat_lon(*self.near)
+            except ValueError as exc:
+                out.append(f"near: {exc}")
+        return out
+
+    def with_(self, **changes: Any) -> Query:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+def filter_mask(registry: Registry, query: Query) -> np.ndarray:
+    """Boolean mask of the services matching every filter (proximity aside)."""
+    n = len(registry)
+    mask = np.ones(n, dtype=bool)
+    if query.service_types:
+        bits = mask_of(query.service_types, schema.SERVICE_TYPES)
+        mask &= (registry.service_bits & np.uint32(bits)) != 0
+    if query.populations:
+        bits = mask_of(query.populations, schema.POPULATIONS)
+        mask &= (registry.population_bits & np.uint16(bits)) != 0
+    if query.age is not None:
+        mask &= (registry.age_min <= query.age) & (query.age <= registry.age_max)
+    if query.age_band is not None:
+        lo, hi = schema.AGE_BANDS[query.age_band]
+        mask &= (registry.age_min <= hi) & (lo <= registry.age_max)
+    if query.languages:
+        speaks = np.zeros(n, dtype=bool)
+        for code in query.languages:
+            speaks |= registry.languages.get(code, np.zeros(n, dtype=bool))
+        mask &= speaks
+    if query.countries:
+        mask &= np.isin(registry.country, list(query.countries))
+    if query.admin1:
+        mask &= np.isin(registry.admin1, list(query.admin1))
+    if query.verified_since is not None:
+        since = np.datetime64(query.verified_since, "D")
+        mask &= ~np.isnat(registry.verified) & (registry.verified >= since)
+    if query.text.strip():
+        needle = fold(query.text)
+        if needle:
+            candidates = np.flatnonzero(mask)
+            texts = registry.search_text.to_numpy()[candidates]
+            hit = np.fromiter((needle in t for t in texts), dtype=bool, count=len(candidates))
+            mask = np.zeros(n, dtype=bool)
+            mask[candidates[hit]] = True
+    return mask
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Located results sorted by distance, and matching services with no location."""
+
+    located: pd.DataFrame
+    countrywide: pd.DataFrame
+    total_matching: int  # located services matching the filters before radius/limit
+
+
+def search(registry: Registry, query: Query) -> SearchResult:
+    """Run a query: filters, then radius and nearest-k around `query.near`.
+
+    Without `near`, located results are sorted by country, name and id.
+    Country-wide services (no geometry) are returned separately, filtered the
+    same way (proximity aside).
+    """
+    problems = query.problems()
+    if problems:
+        raise ValueError("; ".join(problems))
+    mask = filter_mask(registry, query)
+    has_point = ~np.isnan(registry.lat)
+    rows = np.flatnonzero(mask & has_point)
+    total = len(rows)
+    distances = None
+    if query.near is not None:
+        lat, lon = validate_lat_lon(*query.near)
+        distances = haversine_km_many(lat, lon, registry.lat[rows], registry.lon[rows])
+        if query.radius_km is not None:
+            keep = distances <= query.radius_km
+            rows, distances = rows[keep], distances[keep]
+        order = _nearest_order(distances, rows, registry, query.limit)
+        rows, distances = rows[order], distances[order]
+    else:
+        frame = registry.frame
+        order = np.lexsort((frame["id"].to_numpy()[rows], frame["name"].to_numpy()[rows],
+                            registry.country[rows]))
+        rows = rows[order]
+        if query.limit is not None:
+            rows = rows[: query.limit]
+    located = _with_coordinates(registry, rows, distances)
+    countrywide = registry.frame.iloc[np.flatnonzero(mask & ~has_point)].drop(columns="geometry")
+    countrywide = pd.DataFrame(countrywide).sort_values(["country", "name", "id"])
+    return SearchResult(located=located, countrywide=countrywide, total_matching=total)
+
+
+def _nearest_order(
+    distances: np.ndarray, rows: np.ndarray, registry: Registry, limit: int | None
+) -> np.ndarray:
+    """Indices sorting by (distance, id), keeping only the nearest `limit`."""
+    ids = registry.frame["id"].to_numpy()[rows]
+    if limit is not None and limit < len(distances):
+        # Keep every row tied with the limit-th distance, so ties break by id, not by chance.
+        cut = np.partition(distances, limit - 1)[limit - 1]
+        candidates = np.flatnonzero(distances <= cut)
+        order = candidates[np.lexsort((ids[candidates], distances[candidates]))]
+        return order[:limit]
+    return np.lexsort((ids, distances))
+
+
+def _with_coordinates(
+    registry: Registry, rows: np.ndarray, distances: np.ndarray | None
+) -> pd.DataFrame:
+    out = pd.DataFrame(registry.frame.iloc[rows].drop(columns="geometry"))
+    out["lon"] = registry.lon[rows]
+    out["lat"] = registry.lat[rows]
+    if distances is not None:
+        out["distance_km"] = np.round(distances, 3)
+        conf = (out["location_precision"] == "confidential").to_numpy()
+        out["distance_band"] = [distance_band(d) if c else "" for d, c in zip(
+            distances, conf, strict=True)]
+    return out.reset_index(drop=True)

@@ -1,0 +1,1 @@
+"""Persistence of the registry: the GeoJSON file (default) and, later, PostGIS."""

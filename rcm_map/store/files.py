@@ -1,0 +1,91 @@
+"""Atomic file writes and backups: a registry is always the old or the new version.
+
+A plain `open(path, "w")` killed mid-write leaves a corrupt file; a temporary
+file in the same folder, fsync, `os.replace` and an fsync of the folder leave the
+old file intact (measured in ../shared/FINDINGS.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from pathlib import Path
+
+TEMP_MARK = ".tmp-"
+BACKUP_DIR_NAME = ".backups"
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Replace `path` with `data` so that readers see the old or the new file, never half."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    temp = folder / f".{target.name}{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        with open(temp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(folder)
+
+
+def backup_dir(path: str | Path) -> Path:
+    """Where backups of `path` are kept: a `.backups` folder beside it."""
+    return Path(path).parent / BACKUP_DIR_NAME
+
+
+def make_backup(path: str | Path, now: dt.datetime | None = None) -> Path | None:
+    """Copy `path` to a timestamped backup (None when there is nothing to back up)."""
+    source = Path(path)
+    if not source.exists():
+        return None
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%S%fZ")
+    target = backup_dir(source) / f"{source.stem}.{stamp}{source.suffix}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(target, source.read_bytes())
+    return target
+
+
+def list_backups(path: str | Path) -> list[Path]:
+    """Backups of `path`, newest first."""
+    source = Path(path)
+    folder = backup_dir(source)
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob(f"{source.stem}.*{source.suffix}"), reverse=True)
+
+
+def clean_temp_files(folder: str | Path) -> list[Path]:
+    """Remove temporary files left by interrupted writes; return what was removed."""
+    removed = []
+    for leftover in Path(folder).glob(f".*{TEMP_MARK}*"):
+        if leftover.is_file():
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
+
+
+def restore_backup(backup: str | Path, path: str | Path) -> None:
+    """Put a backup back in place atomically (the current file is backed up first)."""
+    make_backup(path)
+    with open(backup, "rb") as handle:
+        atomic_write_bytes(path, handle.read())
+
+
+__all__ = [
+    "atomic_write_bytes", "backup_dir", "clean_temp_files", "list_backups", "make_backup",
+    "restore_backup",
+]
