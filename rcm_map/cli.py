@@ -157,7 +157,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for issue in issues:
         print(issue)
     n_errors = len(errors(issues))
-    count = len(obj.get("features", [])) if isinstance(obj.get("features"), list) else 0
+    features = obj.get("features") if isinstance(obj, dict) else None
+    count = len(features) if isinstance(features, list) else 0
     print(f"{args.path}: {count} features, {n_errors} errors, "
           f"{len(issues) - n_errors} warnings")
     return EXIT_PROBLEMS if n_errors else EXIT_OK

@@ -180,7 +180,8 @@ def validate_collection(obj: Any, file: str = "", check_countries: bool = True) 
         and isinstance(f["properties"].get("id"), str)
     )
     for index, feature in enumerate(features):
-        fid = feature.get("properties", {}).get("id") if isinstance(feature, dict) else None
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        fid = props.get("id") if isinstance(props, dict) else None
         if isinstance(fid, str) and ids[fid] > 1:
             issues.append(Issue("duplicate id; every service needs its own id",
                                 file, index, fid, "id", fid))
