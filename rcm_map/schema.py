@@ -210,6 +210,7 @@ _URL = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _ADMIN1 = re.compile(r"^([A-Z]{2})-[A-Z0-9]{1,3}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -262,6 +263,10 @@ def _check_vocab(code: Any, vocab: dict[str, Labels]) -> str | None:
 
 def _check_value(kind: str, value: Any, props: dict[str, Any]) -> str | None:
     """Return why `value` is invalid for a field of `kind`, or None when it is fine."""
+    if isinstance(value, str) and _SURROGATE.search(value):
+        # JSON "\ud800" escapes decode to lone surrogates that no UTF-8 output can
+        # encode: accepted, they made every later search and export fail.
+        return "text holds an invalid character (a lone UTF-16 surrogate); re-save as UTF-8"
     if kind == "str":
         if not isinstance(value, str):
             return "expected text"
