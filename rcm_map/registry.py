@@ -170,7 +170,7 @@ def validate_collection(obj: Any, file: str = "", check_countries: bool = True) 
         issues.extend(found)
         if any(i.severity == "error" for i in found):
             continue
-        props, geometry = feature["properties"], feature["geometry"]
+        props, geometry = feature["properties"], feature.get("geometry")
         if geometry is not None:
             lon, lat = geometry["coordinates"][:2]
             located.append((index, props["id"], float(lon), float(lat), props["country"]))
