@@ -33,7 +33,9 @@ def validate_lat_lon(lat: float, lon: float) -> tuple[float, float]:
     try:
         lat_f, lon_f = float(lat), float(lon)
     except (TypeError, ValueError):
-        raise ValueError(f"Expected numeric latitude and longitude, instead got: {(lat, lon)!r}.")
+        raise ValueError(
+            f"Expected numeric latitude and longitude, instead got: {(lat, lon)!r}."
+        ) from None
     if not (math.isfinite(lat_f) and math.isfinite(lon_f)):
         raise ValueError(f"Expected finite latitude and longitude, instead got: {(lat, lon)!r}.")
     if not -90 <= lat_f <= 90:

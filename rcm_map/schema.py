@@ -34,7 +34,11 @@ SERVICE_TYPES: dict[str, Labels] = {
         "en": "Migration authority",
         "fr": "Autorité migratoire",
     },
-    "asylum_refugee": {"es": "Asilo y refugio", "en": "Asylum and refugees", "fr": "Asile et réfugiés"},
+    "asylum_refugee": {
+        "es": "Asilo y refugio",
+        "en": "Asylum and refugees",
+        "fr": "Asile et réfugiés",
+    },
     "legal_assistance": {
         "es": "Asistencia jurídica",
         "en": "Legal assistance",
@@ -236,7 +240,8 @@ class Issue:
         head = ": ".join(where)
         value = f" (got {_short_repr(self.value)})" if self.value is not None else ""
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{head}: {prefix}{self.message}{value}" if head else f"{prefix}{self.message}{value}"
+        text = f"{prefix}{self.message}{value}"
+        return f"{head}: {text}" if head else text
 
 
 def _short_repr(value: Any, limit: int = 80) -> str:
@@ -358,10 +363,8 @@ def validate_properties(
             issues.append(Issue("unknown field (ignored)", file, index, fid, name,
                                 severity="warning", row_label=row_label))
     lo, hi = props.get("age_min"), props.get("age_max")
-    if (
-        isinstance(lo, (int, float)) and isinstance(hi, (int, float))
-        and not isinstance(lo, bool) and not isinstance(hi, bool) and lo > hi
-    ):
+    ages_valid = not any(i.field in ("age_min", "age_max") for i in issues)
+    if ages_valid and not is_empty(lo) and not is_empty(hi) and lo > hi:
         add("age_min", f"age_min is greater than age_max ({hi!r})", lo)
     return issues
 

@@ -1,0 +1,105 @@
+"""The rcm-map command: exit codes, one line per problem, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rcm_map import cli
+from rcm_map.geo import haversine_km
+from tests.conftest import REPO, write_collection
+
+
+def run(args, capsys):
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_validate_valid_file(small_path, capsys):
+    code, out, _ = run(["validate", small_path], capsys)
+    assert code == 0
+    assert out.strip().endswith("6 features, 0 errors, 0 warnings")
+
+
+def test_validate_problems_exit_1_one_line_each(tmp_path, small_features, capsys):
+    small_features[0]["properties"]["age_min"] = 30
+    small_features[1]["properties"]["website"] = "javascript:alert(1)"
+    path = write_collection(tmp_path / "bad.geojson", small_features)
+    code, out, _ = run(["validate", path], capsys)
+    lines = out.strip().splitlines()
+    assert code == 1
+    assert len(lines) == 3 and lines[-1].endswith("2 errors, 0 warnings")
+    assert "feature 0 (id 'mex-tap-shelter'): field 'age_min'" in lines[0]
+    assert "feature 1 (id 'mex-tap-dif'): field 'website'" in lines[1]
+
+
+@pytest.mark.parametrize("content", [b"", b"{not json", b"\xff\xfe\x00garbage"])
+def test_validate_unreadable_exit_2(tmp_path, content, capsys):
+    path = tmp_path / "x.geojson"
+    path.write_bytes(content)
+    code, out, _ = run(["validate", path], capsys)
+    assert code == 2 and "cannot be read" in out
+
+
+def test_search_geojson_matches_brute_force(small_path, capsys):
+    code, out, _ = run(["search", "--registry", small_path, "--near", "14.9,-92.26",
+                        "--radius-km", "30", "--format", "geojson"], capsys)
+    assert code == 0
+    features = json.loads(out)["features"]
+    got = [(f["properties"]["id"], f["properties"]["distance_km"]) for f in features]
+    source = json.loads(small_path.read_text())["features"]
+    brute = sorted(
+        (round(haversine_km(14.9, -92.26, f["geometry"]["coordinates"][1],
+                            f["geometry"]["coordinates"][0]), 3), f["properties"]["id"])
+        for f in source
+        if f["geometry"] and f["properties"]["location_precision"] != "confidential"
+        and haversine_km(14.9, -92.26, f["geometry"]["coordinates"][1],
+                         f["geometry"]["coordinates"][0]) <= 30
+    )
+    public = [(i, d) for i, d in got if d is not None]
+    assert public == [(i, d) for d, i in brute]
+    assert [i for i, d in got if d is None] == ["mex-tap-secret"]  # band only
+
+
+def test_search_table_and_filters(small_path, capsys):
+    code, out, _ = run(["search", "--registry", small_path, "--near", "14.9,-92.26",
+                        "--service", "shelter", "--age", "15"], capsys)
+    assert code == 0
+    assert "Albergue Ejemplo Tapachula" in out and "Casa confidencial" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--near", "abc"], "--near"), (["--near", "95,10"], "Latitude"),
+     (["--service", "spa"], "unknown code 'spa'"), (["--age", "99"], "age"),
+     (["--verified-since", "yesterday"], "--verified-since")],
+)
+def test_search_bad_arguments(small_path, args, message, capsys):
+    code, _, err = run(["search", "--registry", small_path, *args], capsys)
+    assert code == 2 and message in err
+
+
+def test_search_bad_registry_exit_2(tmp_path, capsys):
+    path = tmp_path / "r.geojson"
+    path.write_text("[]")
+    code, _, err = run(["search", "--registry", path, "--near", "14,-92"], capsys)
+    assert code == 2 and "FeatureCollection" in err
+
+
+def test_export_csv(tmp_path, small_path, capsys):
+    out_path = tmp_path / "out.csv"
+    code, _, err = run(["export", "--registry", small_path, "--country", "MEX",
+                        "--format", "csv", "--out", out_path], capsys)
+    assert code == 0 and "wrote 3 services" in err
+    assert out_path.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_console_script_runs(small_path):
+    proc = subprocess.run([sys.executable, "-m", "rcm_map.cli", "validate", str(small_path)],
+                          capture_output=True, text=True, cwd=REPO, check=False)
+    assert proc.returncode == 0, proc.stderr

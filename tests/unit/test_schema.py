@@ -1,0 +1,99 @@
+"""Schema vocabularies and per-feature validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from rcm_map import schema
+
+
+def valid_props(**changes):
+    props = {
+        "id": "x-1", "name": "Casa", "organization": "Org", "organization_type": "ngo",
+        "service_types": ["shelter"], "country": "MEX", "location_precision": "city",
+        "source": "https://example.org",
+    }
+    props.update(changes)
+    return props
+
+
+def fields_of(issues):
+    return [(i.field, i.severity) for i in issues]
+
+
+def test_every_vocabulary_code_has_three_labels():
+    for vocab in schema.VOCABULARIES.values():
+        for code, labels in vocab.items():
+            assert set(labels) == {"es", "en", "fr"}, code
+            assert all(labels.values()), code
+
+
+def test_valid_minimal_properties_have_no_issues():
+    assert schema.validate_properties(valid_props()) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("organization_type", "company"),
+        ("service_types", ["shelter", "mental_health"]),
+        ("service_types", "shelter"),
+        ("populations", ["children"]),
+        ("country", "USA"),
+        ("admin1", "GT-SM"),  # valid code, wrong country for MEX
+        ("admin1", "Chiapas"),
+        ("age_min", -1),
+        ("age_max", 26),
+        ("age_min", 3.5),
+        ("age_min", "5"),
+        ("age_min", True),
+        ("email", "not-an-email"),
+        ("website", "javascript:alert(1)"),
+        ("website", "ftp://example.org"),
+        ("last_verified", "2024-13-01"),
+        ("last_verified", "01/02/2024"),
+        ("last_verified", "2999-01-01"),
+        ("languages", ["Spanish"]),
+        ("phones", "+52 1"),
+        ("location_precision", "exact"),
+        ("notifies_authorities", "maybe"),
+        ("id", "has space"),
+    ],
+)
+def test_bad_values_are_reported_with_field_and_value(field, value):
+    issues = schema.validate_properties(valid_props(**{field: value}), file="f.geojson", index=3)
+    errors = [i for i in issues if i.severity == "error"]
+    assert errors, f"{field}={value!r} accepted"
+    assert errors[0].field == field
+    line = str(errors[0])
+    assert "f.geojson" in line and "feature 3" in line and repr(field) in line
+
+
+@pytest.mark.parametrize("field", [f.name for f in schema.FIELDS if f.required])
+def test_missing_required_field(field):
+    props = valid_props()
+    del props[field]
+    assert (field, "error") in fields_of(schema.validate_properties(props))
+
+
+def test_age_min_above_age_max():
+    issues = schema.validate_properties(valid_props(age_min=15, age_max=10))
+    assert any(i.field == "age_min" and "greater than age_max" in i.message for i in issues)
+
+
+def test_unknown_field_is_a_warning_not_an_error():
+    issues = schema.validate_properties(valid_props(colour="red"))
+    assert fields_of(issues) == [("colour", "warning")]
+
+
+def test_normalize_fills_every_field_canonically():
+    out = schema.normalize_properties(valid_props(age_min=5.0, name="  Casa  "))
+    assert list(out) == list(schema.FIELD_NAMES)
+    assert out["age_min"] == 5 and isinstance(out["age_min"], int)
+    assert out["age_max"] is None and out["phones"] == [] and out["name"] == "Casa"
+    assert out["notifies_authorities"] == "unknown"
+
+
+def test_label_falls_back_to_code():
+    assert schema.label("service_types", "shelter", "fr") == "Hébergement"
+    assert schema.label("service_types", "nope", "es") == "nope"
