@@ -346,9 +346,10 @@ class Gazetteer:
         self, texts: list[str], country: str, admin1: str | None
     ) -> tuple[Place | None, str]:
         for text in texts:
-            place = self._best(text, country, admin1)
-            if place is not None:
-                return place, text
+            for variant in (text, _CIUDAD.sub("", text)):
+                place = self._best(variant, country, admin1) if variant else None
+                if place is not None:
+                    return place, text
         return None, ""
 
     def find_city(
@@ -359,6 +360,8 @@ class Gazetteer:
 
 
 _PARENS = re.compile(r"\(([^()]*)\)")
+# "Ciudad Ixtepec" is "Ixtepec" in GeoNames; "Ciudad de/del ..." keeps its article
+_CIUDAD = re.compile(r"^\s*(ciudad|cd\.)\s+(?!del?\b)", re.IGNORECASE)
 
 
 def split_city(city: str) -> tuple[list[str], list[str]]:

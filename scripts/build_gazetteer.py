@@ -45,8 +45,18 @@ ALIASES: dict[int, tuple[str, ...]] = {
     3530597: ("Ciudad de México", "CDMX", "México D.F.", "Distrito Federal"),  # "Mexico City"
     3703443: ("Ciudad de Panamá", "Panamá"),  # "Panama City"
     3624436: ("Paso Canoas",),  # "Canoas": the Costa Rican side of the Paso Canoas crossing
-    3598129: ("Tecún Umán",),  # "Ciudad Tecún Umán"
 }
+
+
+def ciudad_alias(name: str) -> list[str]:
+    """["choluteca"] for "Ciudad Choluteca": such towns usually go by the bare name.
+
+    Not for "Ciudad de/del ..." (Ciudad del Carmen is not "del carmen").
+    """
+    words = normalize(name).split()
+    if len(words) >= 2 and words[0] == "ciudad" and words[1] not in ("de", "del"):
+        return [" ".join(words[1:])]
+    return []
 
 
 def build_rows(source: Path) -> list[dict[str, str]]:
@@ -63,10 +73,11 @@ def build_rows(source: Path) -> list[dict[str, str]]:
                 )
             gid = int(rec["geonameid"])
             alt = [normalize(a) for a in ALIASES.get(gid, ())]
+            alt += ciudad_alias(rec["name"])
             rows.append({
                 "name": rec["name"].strip(),
                 "key": normalize(rec["name"]),
-                "alt_keys": "|".join(a for a in alt if a),
+                "alt_keys": "|".join(dict.fromkeys(a for a in alt if a)),
                 "country_iso3": rec["country_iso3"],
                 "admin1_code": code,
                 "admin1": names[code],
