@@ -1,0 +1,227 @@
+/*
+ * rcm_map: service markers, popups, legend, search point and boundaries.
+ *
+ * Inlined once into the map page by rcm_map/mapping.py; data arrives as ONE JSON
+ * payload (rcm_map.safety.json_for_script). Registry text is only ever written
+ * with textContent / setAttribute / Leaflet options, never innerHTML, so a name
+ * like <img src=x onerror=...> or ${...} shows literally and runs nothing.
+ * Links are re-checked here (http/https, tel:, mailto: only) even though Python
+ * already validated them.
+ *
+ * Keep this file free of the two-character sequences that open a Jinja tag
+ * (a brace followed by a brace, percent sign or hash): folium renders pages
+ * through Jinja, and tests/unit/test_mapping.py checks it.
+ */
+(function (global) {
+  "use strict";
+
+  var LINK_SCHEMES = { "http:": true, "https:": true, "tel:": true, "mailto:": true };
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null && text !== "") node.textContent = String(text);
+    return node;
+  }
+
+  function checkedHref(href) {
+    if (typeof href !== "string" || !href) return "";
+    try {
+      var url = new URL(href);
+      return LINK_SCHEMES[url.protocol] ? url.href : "";
+    } catch (err) {
+      return "";
+    }
+  }
+
+  function link(text, href, external) {
+    var safe = checkedHref(href);
+    if (!safe) return el("span", "", text);
+    var a = el("a", "", text);
+    a.setAttribute("href", safe);
+    if (external) {
+      a.setAttribute("target", "_blank");
+      a.setAttribute("rel", "noopener noreferrer");
+    }
+    return a;
+  }
+
+  function row(parent, label, content) {
+    if (content === undefined || content === null || content === "") return;
+    var line = el("div", "rcm-row");
+    line.appendChild(el("span", "rcm-label", label + ": "));
+    if (typeof content === "string") line.appendChild(el("span", "rcm-value", content));
+    else line.appendChild(content);
+    parent.appendChild(line);
+  }
+
+  function typeInfo(cfg, code) {
+    return cfg.types[code] || cfg.types._other;
+  }
+
+  function buildPopup(s, cfg) {
+    var L_ = cfg.labels;
+    var box = el("div", "rcm-popup");
+    box.setAttribute("data-rcm-id", s.i);
+    box.appendChild(el("div", "rcm-name", s.n));
+    if (s.o) box.appendChild(el("div", "rcm-org", s.o));
+    if (s.q === "city" || s.q === "confidential") {
+      box.appendChild(el("div", "rcm-precision rcm-precision-" + s.q, L_["precision_" + s.q]));
+    }
+    var kinds = el("div", "rcm-services");
+    (s.t || []).forEach(function (code) {
+      var info = typeInfo(cfg, code);
+      var chip = el("span", "rcm-chip", cfg.types[code] ? info.label : code);
+      chip.style.borderColor = info.color;
+      kinds.appendChild(chip);
+    });
+    box.appendChild(kinds);
+    row(box, L_.distance, s.d);
+    row(box, L_.ages, s.a);
+    row(box, L_.address, s.ad);
+    if (s.p && s.p.length) {
+      var phones = el("span", "rcm-value");
+      s.p.forEach(function (pair, k) {
+        if (k) phones.appendChild(document.createTextNode(", "));
+        phones.appendChild(link(pair[0], pair[1], false));
+      });
+      row(box, L_.phone, phones);
+    }
+    if (s.e) row(box, L_.email, link(s.e[0], s.e[1], false));
+    if (s.w) row(box, L_.website, link(s.w, s.w, true));
+    row(box, L_.hours, s.h);
+    row(box, L_.referral, s.r);
+    row(box, L_.last_verified, s.v);
+    return box;
+  }
+
+  function buildIcon(s, cfg, selected) {
+    var info = typeInfo(cfg, (s.t || [])[0]);
+    var dot = el("div", "rcm-marker rcm-precision-" + (s.q || "address"), info.glyph);
+    dot.style.background = info.color;
+    dot.style.color = info.text;
+    dot.setAttribute("data-rcm-id", s.i);
+    if (selected) dot.className += " rcm-selected";
+    return L.divIcon({
+      className: "rcm-icon",
+      html: dot,
+      iconSize: [30, 30],
+      iconAnchor: [15, 15],
+      popupAnchor: [0, -12]
+    });
+  }
+
+  function addBoundaries(map, cfg) {
+    if (!cfg.boundaries) return null;
+    var layer = L.geoJSON(cfg.boundaries, {
+      style: function () {
+        return cfg.tiles
+          ? { color: "#555555", weight: 1, fill: false, interactive: false }
+          : { color: "#8c8c8c", weight: 1, fillColor: "#f4f1ea", fillOpacity: 1 };
+      },
+      onEachFeature: function (feature, lyr) {
+        var p = feature.properties || {};
+        lyr.bindTooltip(el("span", "", p.name || p.code), { sticky: true });
+      }
+    });
+    layer.addTo(map);
+    return layer;
+  }
+
+  function addSearch(map, cfg) {
+    var s = cfg.search;
+    if (!s) return;
+    if (s.radius_m) {
+      L.circle([s.lat, s.lon], {
+        radius: s.radius_m, color: "#333333", weight: 2, dashArray: "6 6",
+        fill: true, fillOpacity: 0.04, interactive: false
+      }).addTo(map);
+    }
+    L.circleMarker([s.lat, s.lon], {
+      radius: 7, color: "#ffffff", weight: 3, fillColor: "#d00000", fillOpacity: 1
+    }).bindTooltip(el("span", "", cfg.labels.search_point)).addTo(map);
+  }
+
+  function addLegend(map, cfg) {
+    if (!cfg.legend || !cfg.legend.length) return;
+    var control = L.control({ position: "bottomright" });
+    control.onAdd = function () {
+      var box = el("details", "rcm-legend leaflet-control");
+      if (!cfg.legend_collapsed) box.setAttribute("open", "");
+      box.appendChild(el("summary", "", cfg.labels.legend));
+      cfg.legend.forEach(function (code) {
+        var info = typeInfo(cfg, code);
+        var item = el("div", "rcm-legend-item");
+        var swatch = el("span", "rcm-swatch", info.glyph);
+        swatch.style.background = info.color;
+        swatch.style.color = info.text;
+        item.appendChild(swatch);
+        item.appendChild(el("span", "", info.label));
+        box.appendChild(item);
+      });
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    };
+    control.addTo(map);
+  }
+
+  function addMarkers(map, data, cfg) {
+    var useCluster = data.length >= cfg.cluster_min && typeof L.markerClusterGroup === "function";
+    var group = useCluster
+      ? L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 })
+      : L.featureGroup();
+    var byId = Object.create(null);
+    data.forEach(function (s) {
+      var marker = L.marker([s.y, s.x], {
+        icon: buildIcon(s, cfg, s.i === cfg.selected),
+        title: s.n,
+        alt: s.n,
+        keyboard: true,
+        riseOnHover: true
+      });
+      marker.bindPopup(function () { return buildPopup(s, cfg); }, { maxWidth: 320 });
+      byId[s.i] = marker;
+      group.addLayer(marker);
+    });
+    group.addTo(map);
+    return { group: group, byId: byId, clustered: useCluster };
+  }
+
+  function fit(map, cfg) {
+    if (cfg.bounds) map.fitBounds(cfg.bounds, { padding: [24, 24], maxZoom: cfg.max_fit_zoom });
+  }
+
+  function select(map, layers, id) {
+    var marker = id ? layers.byId[id] : null;
+    if (!marker) return;
+    var open = function () { marker.openPopup(); };
+    if (layers.clustered) layers.group.zoomToShowLayer(marker, open);
+    else {
+      // No animation: a popup opened mid-animation is placed at the old view.
+      map.setView(marker.getLatLng(), Math.max(map.getZoom(), 12), { animate: false });
+      open();
+    }
+  }
+
+  function rcmRender(map, payload) {
+    var cfg = payload.config;
+    var data = payload.services;
+    map.getContainer().classList.add("rcm-map");
+    // Without tiles nothing sets a max zoom, and markercluster refuses to work.
+    if (!isFinite(map.getMaxZoom())) map.setMaxZoom(cfg.max_zoom);
+    if (!isFinite(map.getMinZoom()) || map.getMinZoom() < 2) map.setMinZoom(2);
+    addBoundaries(map, cfg);
+    addSearch(map, cfg);
+    var layers = addMarkers(map, data, cfg);
+    addLegend(map, cfg);
+    fit(map, cfg);
+    select(map, layers, cfg.selected);
+    // For tests and the UI: how many services were drawn, and a handle on them.
+    map.getContainer().setAttribute("data-rcm-markers", String(data.length));
+    global.rcmLayers = layers;
+    return layers;
+  }
+
+  global.rcmRender = rcmRender;
+})(window);
