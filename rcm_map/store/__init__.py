@@ -1,1 +1,57 @@
-"""Persistence of the registry: the GeoJSON file (default) and, later, PostGIS."""
+"""Persistence of the registry: the GeoJSON file (default) and PostGIS (hosted).
+
+`open_store()` picks the backend: PostGIS when a database URL is given or
+`RCM_MAP_DATABASE_URL` is set, else the registry GeoJSON file
+(`$RCM_MAP_REGISTRY` or data/actors.geojson) with its SQLite sidecar.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rcm_map.store.base import (
+    ChangeRecord,
+    ConflictError,
+    Diff,
+    NotFoundError,
+    Report,
+    ServiceChange,
+    Store,
+    StoredService,
+    StoreError,
+    UpdateRejected,
+)
+
+DATABASE_URL_ENV = "RCM_MAP_DATABASE_URL"
+
+
+def open_store(url: str | None = None, *, registry: str | Path | None = None,
+               migrate: bool = True) -> Store:
+    """Open the store in use.
+
+    Parameters
+    ----------
+    url : str, optional
+        A PostgreSQL URL; default `$RCM_MAP_DATABASE_URL`. When neither is set the
+        GeoJSON file backend is used.
+    registry : str or Path, optional
+        The registry file of the file backend (default `default_registry_path()`).
+    migrate : bool
+        Apply pending PostGIS migrations on opening.
+    """
+    url = url if url is not None else os.environ.get(DATABASE_URL_ENV, "").strip() or None
+    if url:
+        from rcm_map.store.postgis import PostGISStore
+
+        return PostGISStore(url, migrate=migrate)
+    from rcm_map.registry import default_registry_path
+    from rcm_map.store.geojson_store import GeoJSONStore
+
+    return GeoJSONStore(registry if registry is not None else default_registry_path())
+
+
+__all__ = [
+    "DATABASE_URL_ENV", "ChangeRecord", "ConflictError", "Diff", "NotFoundError", "Report",
+    "ServiceChange", "Store", "StoreError", "StoredService", "UpdateRejected", "open_store",
+]
