@@ -168,12 +168,12 @@ def _missing(value: Any) -> bool:
         return False
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     """Cell as display text ('' when missing); JSON escaping happens later."""
     return "" if _missing(value) else str(value).strip()
 
 
-def _as_list(value: Any) -> list[str]:
+def cell_list(value: Any) -> list[str]:
     """List cell as a list of non-empty strings (accepts lists, arrays or 'a;b')."""
     if isinstance(value, str):
         items: Iterable[Any] = value.split(";")
@@ -184,7 +184,7 @@ def _as_list(value: Any) -> list[str]:
     return [str(v).strip() for v in items if not _missing(v)]
 
 
-def _age_text(lo: Any, hi: Any, years: str) -> str:
+def age_text(lo: Any, hi: Any, years: str) -> str:
     """'12-17 años', '12+ años', '0-17 años' or ''."""
     lo_s = "" if _missing(lo) else str(int(lo))
     hi_s = "" if _missing(hi) else str(int(hi))
@@ -203,7 +203,7 @@ def _km_text(km: float, lang: str) -> str:
     return (text if lang == "en" else text.replace(".", ",")) + " km"
 
 
-def _distance_text(row: Mapping[str, Any], confidential: bool, lang: str) -> str:
+def distance_text(row: Mapping[str, Any], confidential: bool, lang: str) -> str:
     """Exact distance, or only a band for confidential services."""
     band, km = row.get("distance_band"), row.get("distance_km")
     if confidential:
@@ -247,26 +247,26 @@ def service_record(row: Mapping[str, Any], lang: str, labels: Mapping[str, str])
     where = _coordinates(row)
     if where is None:
         return None
-    precision = _text(row.get("location_precision")) or "address"
+    precision = cell_text(row.get("location_precision")) or "address"
     confidential = precision == "confidential"
     lon, lat = where
     if confidential and not _on_public_grid(lon, lat):
         lon, lat = public_point(lon, lat)
-    phones = [[p, tel_href(p)] for p in _as_list(row.get("phones"))]
-    email = _text(row.get("email"))
+    phones = [[p, tel_href(p)] for p in cell_list(row.get("phones"))]
+    email = cell_text(row.get("email"))
     # Never the street address of a confidential service: its city at most.
-    parts = (_text(row.get("city")),) if confidential else (
-        _text(row.get("address")), _text(row.get("city")))
+    parts = (cell_text(row.get("city")),) if confidential else (
+        cell_text(row.get("address")), cell_text(row.get("city")))
     address = ", ".join(t for t in parts if t)
     record = {
-        "i": _text(row.get("id")), "n": _text(row.get("name")),
-        "o": _text(row.get("organization")), "t": _as_list(row.get("service_types")),
-        "a": _age_text(row.get("age_min"), row.get("age_max"), labels["years"]),
+        "i": cell_text(row.get("id")), "n": cell_text(row.get("name")),
+        "o": cell_text(row.get("organization")), "t": cell_list(row.get("service_types")),
+        "a": age_text(row.get("age_min"), row.get("age_max"), labels["years"]),
         "p": phones, "e": [email, mailto_href(email)] if email else None,
-        "w": safe_url(row.get("website")), "h": _text(row.get("hours")),
-        "r": _text(row.get("referral")), "v": _text(row.get("last_verified")),
+        "w": safe_url(row.get("website")), "h": cell_text(row.get("hours")),
+        "r": cell_text(row.get("referral")), "v": cell_text(row.get("last_verified")),
         "q": precision, "ad": address,
-        "d": _distance_text(row, confidential, lang),
+        "d": distance_text(row, confidential, lang),
         "x": round(lon, 5), "y": round(lat, 5),
     }
     return {k: v for k, v in record.items() if v not in ("", None, [])}
@@ -325,8 +325,8 @@ def boundaries_payload(
         if geom is None or geom.is_empty:
             continue
         props = {
-            "code": _text(gdf[code_col].iloc[idx]) if code_col else "",
-            "name": _text(gdf[name_col].iloc[idx]) if name_col else "",
+            "code": cell_text(gdf[code_col].iloc[idx]) if code_col else "",
+            "name": cell_text(gdf[name_col].iloc[idx]) if name_col else "",
         }
         features.append({"type": "Feature", "properties": props,
                          "bbox": [round(float(v), 3) for v in boxes[idx]],

@@ -1,0 +1,232 @@
+"""Printable referral sheet: the chosen services with their contacts, one HTML page.
+
+Standalone (inline print CSS, no scripts, no external resources), in the user's
+language, with a "verify before referral" notice and no data about the child.
+Built with plain string joins, never a template engine, and every value goes
+through `rcm_map.safety.escape_html` (issues 5 and 9): registry text such as
+``{{ 7*191 }}`` or ``<script>`` is printed literally.
+
+Expected columns of ``results``: those listed in `rcm_map.mapping` (``id``,
+``name``, ``organization``, ``service_types``, ``age_min``, ``age_max``,
+``phones``, ``email``, ``website``, ``hours``, ``referral``, ``languages``,
+``cost``, ``notifies_authorities``, ``location_precision``, ``address``,
+``city``, ``country``, ``last_verified``, optional ``distance_km`` /
+``distance_band``). Missing columns are treated as empty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from rcm_map.mapping import age_text, cell_list, cell_text, distance_text
+from rcm_map.safety import escape_html, mailto_href, safe_url, tel_href
+from rcm_map.schema import COUNTRIES, NOTIFIES_AUTHORITIES, SERVICE_TYPES
+
+SHEET_LABELS: dict[str, dict[str, str]] = {
+    "es": {
+        "title": "Hoja de referencia de servicios",
+        "generated": "Generada el",
+        "verify": "Verifique antes de referir: llame al servicio para confirmar que sigue "
+                  "activo, que atiende a la niña, niño o adolescente y cómo recibirlo. "
+                  "Los datos pueden haber cambiado.",
+        "privacy": "Esta hoja no contiene datos sobre la niña, niño o adolescente. "
+                   "No los escriba en ella.",
+        "services": "Servicios", "ages": "Edades", "years": "años", "address": "Dirección",
+        "phone": "Teléfono", "email": "Correo", "website": "Sitio web", "hours": "Horario",
+        "referral": "Cómo referir", "languages": "Idiomas", "cost": "Costo",
+        "notifies": "Notifica a las autoridades", "last_verified": "Verificado",
+        "distance": "Distancia", "confidential": "Ubicación confidencial: contactar por "
+        "teléfono; la dirección no se publica.", "city_only": "Ubicación aproximada",
+        "empty": "No se eligió ningún servicio.",
+    },
+    "en": {
+        "title": "Service referral sheet",
+        "generated": "Generated on",
+        "verify": "Verify before referral: call the service to confirm it is still "
+                  "running, that it serves this child and how to arrive. Details may "
+                  "have changed.",
+        "privacy": "This sheet holds no data about the child. Do not write any on it.",
+        "services": "Services", "ages": "Ages", "years": "years", "address": "Address",
+        "phone": "Phone", "email": "E-mail", "website": "Website", "hours": "Hours",
+        "referral": "How to refer", "languages": "Languages", "cost": "Cost",
+        "notifies": "Notifies authorities", "last_verified": "Last verified",
+        "distance": "Distance", "confidential": "Confidential location: contact by "
+        "phone; the address is not published.", "city_only": "Approximate location",
+        "empty": "No service was chosen.",
+    },
+    "fr": {
+        "title": "Fiche d'orientation vers les services",
+        "generated": "Générée le",
+        "verify": "Vérifiez avant d'orienter : appelez le service pour confirmer qu'il "
+                  "fonctionne toujours, qu'il accueille cet enfant et comment s'y rendre. "
+                  "Les informations peuvent avoir changé.",
+        "privacy": "Cette fiche ne contient aucune donnée sur l'enfant. N'en inscrivez "
+                   "aucune.",
+        "services": "Services", "ages": "Âges", "years": "ans", "address": "Adresse",
+        "phone": "Téléphone", "email": "Courriel", "website": "Site web", "hours": "Horaires",
+        "referral": "Comment orienter", "languages": "Langues", "cost": "Coût",
+        "notifies": "Informe les autorités", "last_verified": "Vérifié le",
+        "distance": "Distance", "confidential": "Emplacement confidentiel : contacter "
+        "par téléphone ; l'adresse n'est pas publiée.", "city_only": "Emplacement "
+        "approximatif", "empty": "Aucun service choisi.",
+    },
+}
+
+_CSS = """
+body { font: 11pt/1.4 "DejaVu Sans", Arial, sans-serif; color: #000; margin: 1.5em; }
+h1 { font-size: 16pt; margin: 0 0 0.2em; }
+.meta { color: #333; margin: 0 0 0.8em; }
+.notice { border: 2px solid #000; padding: 0.5em 0.8em; margin: 0 0 0.6em; font-weight: bold; }
+.privacy { font-style: italic; margin: 0 0 1em; }
+.service { border-top: 1px solid #777; padding: 0.6em 0; page-break-inside: avoid;
+  break-inside: avoid; }
+.service h2 { font-size: 13pt; margin: 0; }
+.org { margin: 0 0 0.3em; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.1em 0.8em; margin: 0; }
+dt { color: #333; }
+dd { margin: 0; overflow-wrap: anywhere; unicode-bidi: plaintext; }
+.confidential { font-style: italic; }
+a { color: #000; }
+@page { margin: 1.5cm; }
+@media print { body { margin: 0; } }
+"""
+
+
+def sheet_labels(lang: str, labels: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The sheet's strings for `lang` (English if unknown), `labels` overriding."""
+    out = dict(SHEET_LABELS.get(lang, SHEET_LABELS["en"]))
+    out.update(labels or {})
+    return out
+
+
+def _vocab(vocab: Mapping[str, Mapping[str, str]], code: str, lang: str) -> str:
+    names = vocab.get(code)
+    return (names.get(lang) or names["en"]) if names else code
+
+
+def _link(text: str, href: str) -> str:
+    """An <a> when `href` is non-empty, else the plain escaped text."""
+    if not href:
+        return escape_html(text)
+    return f'<a href="{escape_html(href)}">{escape_html(text)}</a>'
+
+
+def _contact_rows(row: Mapping[str, Any], texts: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(label, HTML) rows for phones, e-mail and website."""
+    rows = []
+    phones = [_link(p, tel_href(p)) for p in cell_list(row.get("phones"))]
+    if phones:
+        rows.append((texts["phone"], ", ".join(phones)))
+    email = cell_text(row.get("email"))
+    if email:
+        rows.append((texts["email"], _link(email, mailto_href(email))))
+    website = safe_url(row.get("website"))
+    if website:
+        rows.append((texts["website"], _link(website, website)))
+    return rows
+
+
+def _place_row(row: Mapping[str, Any], texts: Mapping[str, str], lang: str) -> tuple[str, str]:
+    """Address row; a confidential service shows only the notice and its city."""
+    precision = cell_text(row.get("location_precision"))
+    city = cell_text(row.get("city"))
+    country = _vocab(COUNTRIES, cell_text(row.get("country")), lang)
+    where = ", ".join(escape_html(t) for t in (city, country) if t)
+    if precision == "confidential":
+        note = f'<span class="confidential">{escape_html(texts["confidential"])}</span>'
+        return texts["address"], f"{where}<br>{note}" if where else note
+    address = escape_html(cell_text(row.get("address")))
+    if precision == "city" or not address:
+        extra = f' ({escape_html(texts["city_only"])})' if precision == "city" else ""
+        return texts["address"], where + extra
+    return texts["address"], f"{address}, {where}" if where else address
+
+
+def _service_rows(
+    row: Mapping[str, Any], texts: Mapping[str, str], lang: str
+) -> list[tuple[str, str]]:
+    """(label, HTML) rows of one service, empty values left out."""
+    confidential = cell_text(row.get("location_precision")) == "confidential"
+    types = ", ".join(_vocab(SERVICE_TYPES, c, lang) for c in cell_list(row.get("service_types")))
+    notifies = cell_text(row.get("notifies_authorities"))
+    plain = [
+        (texts["services"], types),
+        (texts["distance"], distance_text(row, confidential, lang)),
+        (texts["ages"], age_text(row.get("age_min"), row.get("age_max"), texts["years"])),
+    ]
+    rows = [(k, escape_html(v)) for k, v in plain]
+    rows.append(_place_row(row, texts, lang))
+    rows += _contact_rows(row, texts)
+    more = [
+        (texts["hours"], cell_text(row.get("hours"))),
+        (texts["referral"], cell_text(row.get("referral"))),
+        (texts["languages"], ", ".join(cell_list(row.get("languages")))),
+        (texts["cost"], cell_text(row.get("cost"))),
+        (texts["notifies"], _vocab(NOTIFIES_AUTHORITIES, notifies, lang) if notifies else ""),
+        (texts["last_verified"], cell_text(row.get("last_verified"))),
+    ]
+    rows += [(k, escape_html(v)) for k, v in more]
+    return [(k, v) for k, v in rows if v]
+
+
+def _service_html(row: Mapping[str, Any], texts: Mapping[str, str], lang: str) -> str:
+    """One service as a <section>."""
+    items = "".join(
+        f"<dt>{escape_html(label)}</dt><dd>{value}</dd>"
+        for label, value in _service_rows(row, texts, lang)
+    )
+    org = cell_text(row.get("organization"))
+    org_html = f'<p class="org">{escape_html(org)}</p>' if org else ""
+    return (f'<section class="service"><h2>{escape_html(cell_text(row.get("name")))}</h2>'
+            f"{org_html}<dl>{items}</dl></section>")
+
+
+def referral_sheet_html(
+    results: pd.DataFrame,
+    lang: str = "es",
+    labels: Mapping[str, str] | None = None,
+    generated_on: dt.date | str | None = None,
+) -> str:
+    """A standalone, printable HTML page listing the chosen services.
+
+    Parameters
+    ----------
+    results
+        The chosen services, one row each, in display order (not modified).
+    lang
+        ``es``, ``en`` or ``fr``.
+    labels
+        Overrides for `SHEET_LABELS` in that language.
+    generated_on
+        Date printed on the sheet; today when None.
+
+    Returns
+    -------
+    str
+        A complete HTML document (UTF-8), no scripts and no external resources.
+    """
+    texts = sheet_labels(lang, labels)
+    day = generated_on if generated_on is not None else dt.date.today()
+    day_text = day.isoformat() if isinstance(day, dt.date) else str(day)
+    records = results.to_dict("records")
+    body = "".join(_service_html(r, texts, lang) for r in records) or (
+        f"<p>{escape_html(texts['empty'])}</p>"
+    )
+    return "".join([
+        "<!DOCTYPE html>\n",
+        f'<html lang="{escape_html(lang)}"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'\">",
+        f"<title>{escape_html(texts['title'])}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{escape_html(texts['title'])}</h1>",
+        f'<p class="meta">{escape_html(texts["generated"])} {escape_html(day_text)}</p>',
+        f'<p class="notice">{escape_html(texts["verify"])}</p>',
+        f'<p class="privacy">{escape_html(texts["privacy"])}</p>',
+        body,
+        "</body></html>\n",
+    ])
