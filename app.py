@@ -1,5 +1,22 @@
-"""rcm_map Streamlit app (placeholder until the app issue lands)."""
+"""rcm_map: map of protection services for migrant children (router only).
+
+Run with ``make run`` (or ``streamlit run app.py``). Pages live in rcm_map/ui/.
+"""
 
 import streamlit as st
 
-st.title("rcm_map")
+from rcm_map.ui import about_page, common, coverage_page, search_page
+
+tr = common.start_session()
+st.set_page_config(page_title=tr.t("app.title"), page_icon=":material/explore:", layout="wide")
+common.language_selector(tr)
+navigation = st.navigation([
+    st.Page(search_page.render, title=tr.t("nav.search"), icon=":material/search:",
+            url_path="search", default=True),
+    st.Page(coverage_page.render, title=tr.t("nav.coverage"), icon=":material/map:",
+            url_path="coverage"),
+    st.Page(about_page.render, title=tr.t("nav.about"), icon=":material/info:",
+            url_path="about"),
+])
+common.sidebar_footer(tr)
+navigation.run()

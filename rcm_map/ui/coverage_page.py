@@ -1,0 +1,135 @@
+"""Coverage page for the network: services per country and admin-1, a choropleth,
+and the admin-1 units with no service of a chosen type for a chosen age (gaps)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from rcm_map import coverage, schema
+from rcm_map.i18n import Translator
+from rcm_map.registry import Registry
+from rcm_map.ui import common
+
+BANDS = (coverage.ALL_AGES, *schema.AGE_BANDS)
+
+
+def _units(countries: list[str]) -> list[coverage.Unit]:
+    try:
+        from rcm_map.boundaries import admin1_units
+    except ImportError:
+        return []
+    return [coverage.Unit(u.code, u.country, u.name) for u in admin1_units()
+            if not countries or u.country in countries]
+
+
+def _unit_names() -> dict[str, str]:
+    return {u.code: u.name for u in _units([])}
+
+
+def _controls(tr: Translator) -> tuple[str, str, int | None, list[str]]:
+    cols = st.columns(4)
+    service = cols[0].selectbox(tr.t("coverage.service"), list(schema.SERVICE_TYPES),
+                                key="cov_service",
+                                format_func=lambda c: tr.label("service_types", c))
+    band = cols[1].selectbox(tr.t("coverage.band"), BANDS, key="cov_band",
+                             format_func=lambda b: tr.t("coverage.all_ages") if b == "all"
+                             else tr.t("search.band_label", band=b))
+    age = cols[2].number_input(tr.t("coverage.age"), min_value=schema.AGE_LIMITS[0],
+                               max_value=schema.AGE_LIMITS[1], value=None, step=1,
+                               key="cov_age", placeholder=tr.t("search.any"))
+    countries = cols[3].multiselect(tr.t("search.countries"), list(schema.COUNTRIES),
+                                    key="cov_countries", placeholder=tr.t("search.any"),
+                                    format_func=lambda c: tr.label("country", c))
+    return service, band, (int(age) if age is not None else None), countries
+
+
+def _frame(reg: Registry, countries: list[str]) -> pd.DataFrame:
+    frame = reg.frame
+    return frame[frame["country"].isin(countries)] if countries else frame
+
+
+def _labelled(table: pd.DataFrame, tr: Translator, level: str) -> pd.DataFrame:
+    """Translate index and column codes into labels (a display copy)."""
+    out = table.reset_index()
+    out["country"] = [tr.label("country", c) for c in out["country"]]
+    if level == "admin1":
+        names = _unit_names()
+        out["admin1"] = [names.get(c, c) if c else tr.t("coverage.no_admin1")
+                         for c in out["admin1"]]
+    renames = {c: tr.label("service_types", c) for c in schema.SERVICE_TYPES}
+    renames.update({"country": tr.t("list.col.country"), "admin1": tr.t("coverage.admin1"),
+                    "total": tr.t("coverage.total")})
+    renames.update({b: tr.t("search.band_label", band=b) for b in schema.AGE_BANDS})
+    return out.rename(columns=renames)
+
+
+def _tables(tr: Translator, frame: pd.DataFrame, band: str, age: int | None,
+            service: str) -> None:
+    level = st.radio(tr.t("coverage.level"), ("country", "admin1"), horizontal=True,
+                     key="cov_level", format_func=lambda lv: tr.t(f"coverage.level.{lv}"))
+    table = coverage.coverage_table(frame, level, age=age, age_band=band)
+    st.caption(tr.t("coverage.table_help"))
+    st.dataframe(_labelled(table, tr, level), hide_index=True, width="stretch")
+    st.subheader(tr.t("coverage.by_band", service=tr.label("service_types", service)))
+    st.dataframe(_labelled(coverage.band_table(frame, level, service), tr, level),
+                 hide_index=True, width="stretch")
+
+
+def _choropleth(tr: Translator, frame: pd.DataFrame, service: str, band: str,
+                age: int | None, countries: list[str]) -> None:
+    boundaries = common.admin1_frame()
+    if boundaries is None:
+        st.info(tr.t("coverage.no_boundaries"))
+        return
+    from rcm_map.choropleth import build_choropleth
+
+    if countries:
+        boundaries = boundaries[boundaries["country_iso3"].isin(countries)]
+    counts = coverage.admin1_counts(frame, service, age=age, age_band=band)
+    labels = {"title": tr.label("service_types", service), "count": tr.t("coverage.count"),
+              "gap": tr.t("coverage.gap_legend")}
+    fmap = build_choropleth(boundaries, counts, labels, tr.lang)
+    st_folium(fmap, key="coverage_map", height=480, use_container_width=True,
+              returned_objects=[])
+
+
+def _gaps(tr: Translator, frame: pd.DataFrame, service: str, band: str, age: int | None,
+          countries: list[str]) -> None:
+    found = coverage.gaps(frame, _units(countries), service, age=age, age_band=band,
+                          countries=countries or None)
+    what = tr.label("service_types", service)
+    who = (tr.t("coverage.for_age", age=age) if age is not None
+           else tr.t("coverage.all_ages") if band == "all"
+           else tr.t("search.band_label", band=band))
+    st.markdown(tr.t("coverage.gaps_summary", n=len(found), service=what, ages=who))
+    if found.empty:
+        return
+    shown = pd.DataFrame({
+        tr.t("list.col.country"): [tr.label("country", c) for c in found["country"]],
+        tr.t("coverage.admin1"): found["name"],
+        tr.t("coverage.code"): found["admin1"],
+        tr.t("coverage.countrywide"): found["countrywide"],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch")
+    st.download_button(tr.t("coverage.gaps_csv"), found.to_csv(index=False).encode("utf-8"),
+                       file_name="rcm-gaps.csv", mime="text/csv", key="dl_gaps")
+
+
+def render() -> None:
+    """The coverage page."""
+    tr = common.translator()
+    reg = common.registry(tr)
+    st.title(tr.t("coverage.title"))
+    st.caption(tr.t("coverage.intro"))
+    service, band, age, countries = _controls(tr)
+    frame = _frame(reg, countries)
+    tab_table, tab_map, tab_gaps = st.tabs(
+        [tr.t("coverage.tab_table"), tr.t("coverage.tab_map"), tr.t("coverage.tab_gaps")])
+    with tab_table:
+        _tables(tr, frame, band, age, service)
+    with tab_map:
+        _choropleth(tr, frame, service, band, age, countries)
+    with tab_gaps:
+        _gaps(tr, frame, service, band, age, countries)

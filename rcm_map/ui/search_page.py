@@ -1,0 +1,413 @@
+"""Search page: find services near a child, on a map and in a list, and export them.
+
+Widgets only; the logic lives in `rcm_map.urlstate` (state <-> URL, map clicks),
+`rcm_map.query` (search), `rcm_map.listing` (rows shown), `rcm_map.mapping`
+(the map) and `rcm_map.export` / `rcm_map.referral` (downloads). The searched
+place is never logged or written anywhere but the user's own URL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from rcm_map import export, listing, schema
+from rcm_map.geo import parse_lat_lon
+from rcm_map.i18n import Translator
+from rcm_map.query import SearchResult, search
+from rcm_map.registry import Registry
+from rcm_map.ui import common
+from rcm_map.urlstate import (
+    LIMIT_CHOICES,
+    PARAMS,
+    RADIUS_CHOICES_KM,
+    SearchState,
+    click_point,
+    decode,
+    encode,
+)
+
+MAP_KEY = "map"
+MAP_HEIGHT = 520
+MAX_PLACE_MATCHES = 8
+STATE_KEY = "search_state"
+POINT_KEY = "search_point"
+CLICK_KEY = "last_click"
+AGE_MODES = ("any", "age", "band")
+DEFAULT_AGE = 12
+
+
+# --------------------------------------------------------------------------- state
+
+
+def _place_matches(text: str) -> list[Any]:
+    """Gazetteer matches of a typed place (empty for coordinates or no gazetteer)."""
+    gaz = common.gazetteer()
+    text = text.strip()
+    if gaz is None or not text or _as_coordinates(text) is not None:
+        return []
+    return gaz.search(text, limit=MAX_PLACE_MATCHES)
+
+
+def _as_coordinates(text: str) -> tuple[float, float] | None:
+    try:
+        return parse_lat_lon(text)
+    except ValueError:
+        return None
+
+
+def _coords_text(point: tuple[float, float]) -> str:
+    return f"{point[0]:.5f}, {point[1]:.5f}"
+
+
+def _nearest_match(matches: list[Any], point: tuple[float, float] | None) -> int:
+    if not matches or point is None:
+        return 0
+    return min(range(len(matches)),
+               key=lambda i: (matches[i].lat - point[0]) ** 2 + (matches[i].lon - point[1]) ** 2)
+
+
+def _apply_state(state: SearchState, force: bool) -> None:
+    """Put `state` into the widgets (all of them when `force`, else only missing ones)."""
+    ss = st.session_state
+    point = state.point
+    place = state.place or (_coords_text(point) if point else "")
+    if point is None and place:
+        coords = _as_coordinates(place)
+        matches = _place_matches(place)
+        point = coords or ((matches[0].lat, matches[0].lon) if matches else None)
+    mode = "age" if state.age is not None else "band" if state.age_band else "any"
+    values = {
+        "place_text": place,
+        "place_choice": _nearest_match(_place_matches(place), point),
+        "age_mode": mode, "age": state.age if state.age is not None else DEFAULT_AGE,
+        "band": state.age_band or next(iter(schema.AGE_BANDS)),
+        "services": list(state.services), "populations": list(state.populations),
+        "languages": list(state.languages), "countries": list(state.countries),
+        "admin1": list(state.admin1), "radius": state.radius_km, "limit": state.limit,
+    }
+    for key, value in values.items():
+        if force or key not in ss:
+            ss[key] = value
+    if force or POINT_KEY not in ss:
+        ss[POINT_KEY] = point
+
+
+def _canonical(params: dict[str, str]) -> dict[str, str]:
+    return encode(decode(params).state.with_(lang=None))
+
+
+def load_state() -> None:
+    """Restore the search from the URL on arrival, else keep the session's own."""
+    params = st.query_params.to_dict()
+    saved: SearchState | None = st.session_state.get(STATE_KEY)
+    has_search = any(k in params for k in PARAMS if k != "lang")
+    if saved is None or (has_search and _canonical(params) != encode(saved.with_(lang=None))):
+        decoded = decode(params)
+        _apply_state(decoded.state, force=True)
+        st.session_state["url_dropped"] = [(d.param, d.value) for d in decoded.dropped]
+        st.session_state[STATE_KEY] = decoded.state
+    else:
+        _apply_state(saved, force=False)
+
+
+def current_state(lang: str) -> SearchState:
+    """The search the widgets describe now."""
+    ss = st.session_state
+    point = ss.get(POINT_KEY)
+    mode = ss.get("age_mode", "any")
+    return SearchState(
+        place=str(ss.get("place_text", "")).strip(),
+        lat=point[0] if point else None, lon=point[1] if point else None,
+        radius_km=float(ss.get("radius", 50)), limit=int(ss.get("limit", 25)),
+        age=int(ss["age"]) if mode == "age" and ss.get("age") is not None else None,
+        age_band=ss.get("band") if mode == "band" else None,
+        services=tuple(ss.get("services", ())), populations=tuple(ss.get("populations", ())),
+        languages=tuple(ss.get("languages", ())), countries=tuple(ss.get("countries", ())),
+        admin1=tuple(ss.get("admin1", ())), lang=lang,
+    )
+
+
+def save_state(state: SearchState) -> None:
+    """Remember the search in the session and in the URL (codes only)."""
+    st.session_state[STATE_KEY] = state
+    wanted = encode(state)
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def _on_place_text() -> None:
+    text = str(st.session_state.get("place_text", "")).strip()
+    coords = _as_coordinates(text)
+    if coords is not None or not text:
+        st.session_state[POINT_KEY] = coords
+        return
+    matches = _place_matches(text)
+    st.session_state["place_choice"] = 0
+    st.session_state[POINT_KEY] = (matches[0].lat, matches[0].lon) if matches else None
+
+
+def _on_place_choice() -> None:
+    matches = _place_matches(str(st.session_state.get("place_text", "")))
+    index = st.session_state.get("place_choice", 0)
+    if matches and isinstance(index, int) and 0 <= index < len(matches):
+        st.session_state[POINT_KEY] = (matches[index].lat, matches[index].lon)
+
+
+def _on_map_change() -> None:
+    """A click on the map sets the search point (and writes it in the place box)."""
+    value = st.session_state.get(MAP_KEY) or {}
+    point = click_point(value.get("last_clicked"), st.session_state.get(CLICK_KEY))
+    if point is None:
+        return
+    st.session_state[CLICK_KEY] = point
+    st.session_state[POINT_KEY] = point
+    st.session_state["place_text"] = _coords_text(point)
+
+
+# --------------------------------------------------------------------------- widgets
+
+
+def _where(tr: Translator) -> None:
+    st.text_input(tr.t("search.place"), key="place_text", on_change=_on_place_text,
+                  placeholder=tr.t("search.place_placeholder"), help=tr.t("search.place_help"))
+    text = str(st.session_state.get("place_text", ""))
+    matches = _place_matches(text)
+    if matches:
+        if st.session_state.get("place_choice", 0) >= len(matches):
+            st.session_state["place_choice"] = 0
+        st.selectbox(
+            tr.t("search.place_matches"), options=list(range(len(matches))), key="place_choice",
+            format_func=lambda i: listing.place_label(
+                matches[i].name, matches[i].admin1, matches[i].country, tr),
+            on_change=_on_place_choice,
+        )
+    elif text.strip() and _as_coordinates(text) is None:
+        st.caption(tr.t("search.place_not_found"))
+
+
+def _who(tr: Translator) -> None:
+    st.radio(tr.t("search.age_mode"), AGE_MODES, key="age_mode", horizontal=True,
+             format_func=lambda m: tr.t(f"search.age_mode.{m}"))
+    mode = st.session_state.get("age_mode")
+    if mode == "age":
+        st.number_input(tr.t("search.age"), min_value=schema.AGE_LIMITS[0],
+                        max_value=schema.AGE_LIMITS[1], step=1, key="age")
+    elif mode == "band":
+        st.selectbox(tr.t("search.band"), list(schema.AGE_BANDS), key="band",
+                     format_func=lambda b: tr.t("search.band_label", band=b))
+
+
+def _what(tr: Translator, reg: Registry) -> None:
+    st.multiselect(tr.t("search.services"), list(schema.SERVICE_TYPES), key="services",
+                   format_func=lambda c: tr.label("service_types", c),
+                   placeholder=tr.t("search.any"))
+
+
+def _more_filters(tr: Translator, reg: Registry) -> None:
+    st.multiselect(tr.t("search.populations"), list(schema.POPULATIONS), key="populations",
+                   format_func=lambda c: tr.label("populations", c),
+                   placeholder=tr.t("search.any"))
+    spoken = sorted(set(reg.languages) | set(st.session_state.get("languages", [])))
+    st.multiselect(tr.t("search.languages"), spoken, key="languages",
+                   format_func=lambda c: language_name(c, tr), placeholder=tr.t("search.any"))
+    left, right = st.columns(2)
+    with left:
+        options = sorted({*RADIUS_CHOICES_KM, float(st.session_state.get("radius", 50))})
+        st.select_slider(tr.t("search.radius"), options=options, key="radius",
+                         format_func=lambda km: f"{km:g} km")
+    with right:
+        options = sorted({*LIMIT_CHOICES, int(st.session_state.get("limit", 25))})
+        st.select_slider(tr.t("search.limit"), options=options, key="limit")
+
+
+def language_name(code: str, tr: Translator) -> str:
+    """Name of a spoken language, or its code when the catalogue has none."""
+    name = tr.t(f"language.{code}")
+    return code if name == f"language.{code}" else name
+
+
+def _network_filters(tr: Translator, reg: Registry) -> None:
+    with st.expander(tr.t("search.network"), expanded=bool(
+            st.session_state.get("countries") or st.session_state.get("admin1"))):
+        st.multiselect(tr.t("search.countries"), list(schema.COUNTRIES), key="countries",
+                       format_func=lambda c: tr.label("country", c),
+                       placeholder=tr.t("search.any"))
+        names = admin1_names(reg)
+        chosen = st.session_state.get("countries") or []
+        options = sorted(code for code, (country, _) in names.items()
+                         if not chosen or country in chosen)
+        options += [c for c in st.session_state.get("admin1", []) if c not in options]
+        st.multiselect(tr.t("search.admin1"), options, key="admin1",
+                       format_func=lambda c: f"{names.get(c, ('', c))[1]} ({c})",
+                       placeholder=tr.t("search.any"))
+
+
+@st.cache_resource(show_spinner=False)
+def _admin1_names_cached(codes: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    out: dict[str, tuple[str, str]] = {}
+    try:
+        from rcm_map.boundaries import admin1_units
+
+        out = {u.code: (u.country, u.name) for u in admin1_units()}
+    except (ImportError, OSError, ValueError):
+        out = {}
+    by_iso2 = {v: k for k, v in schema.ISO2_BY_ISO3.items()}
+    for code in codes:
+        out.setdefault(code, (by_iso2.get(code[:2], ""), code))
+    return out
+
+
+def admin1_names(reg: Registry) -> dict[str, tuple[str, str]]:
+    """Admin-1 code -> (country, name) for the filter (boundaries, else registry codes)."""
+    codes = tuple(sorted({c for c in reg.admin1 if isinstance(c, str) and c}))
+    return _admin1_names_cached(codes)
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _show_map(tr: Translator, state: SearchState, result: SearchResult,
+              selected: str | None) -> None:
+    from rcm_map.mapping import build_map
+
+    countries = tuple(sorted(set(result.located["country"]))) if len(result.located) else ()
+    fmap = build_map(
+        result.located, center=state.point,
+        radius_km=state.radius_km if state.point else None,
+        boundaries=_boundaries(tr.lang, countries), lang=tr.lang, selected_id=selected,
+    )
+    st_folium(fmap, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
+              returned_objects=["last_clicked"], on_change=_on_map_change)
+    st.caption(tr.t("map.click_hint"))
+
+
+@st.cache_resource(show_spinner=False)
+def _boundaries(lang: str, countries: tuple[str, ...]) -> dict[str, Any] | None:
+    """Admin-1 outlines of the countries shown (all when none): smaller pages to send."""
+    frame = common.admin1_frame()
+    if frame is None:
+        return None
+    from rcm_map.mapping import boundaries_payload
+
+    if countries:
+        frame = frame[frame["country_iso3"].isin(countries)]
+    return boundaries_payload(frame, lang)
+
+
+def _table_key(ids: list[str]) -> str:
+    digest = hashlib.sha1("\n".join(ids).encode(), usedforsecurity=False).hexdigest()[:12]
+    return f"results_{digest}"
+
+
+def _results_table(tr: Translator, result: SearchResult) -> list[str]:
+    """The located results; returns the ids of the rows the user selected."""
+    rows = listing.result_rows(result.located, tr)
+    ids = list(rows.index)
+    if not ids:
+        st.info(tr.t("list.none"))
+        return []
+    headers = {c: tr.t(f"list.col.{c}") for c in (*listing.DISPLAY_COLUMNS, "organization",
+                                                   "city")}
+    event = st.dataframe(
+        rows.reset_index(drop=True), hide_index=True, width="stretch",
+        column_config={c: st.column_config.TextColumn(h) for c, h in headers.items()},
+        on_select="rerun", selection_mode="multi-row", key=_table_key(ids),
+    )
+    chosen = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    return listing.selected_ids(chosen, ids)
+
+
+def _countrywide_table(tr: Translator, result: SearchResult) -> None:
+    st.subheader(tr.t("list.countrywide"))
+    rows = listing.countrywide_rows(result.countrywide, tr)
+    if rows.empty:
+        st.caption(tr.t("list.countrywide_none"))
+        return
+    headers = {c: tr.t(f"list.col.{c}") for c in listing.COUNTRYWIDE_COLUMNS}
+    st.dataframe(rows.reset_index(drop=True), hide_index=True, width="stretch",
+                 column_config={c: st.column_config.TextColumn(h) for c, h in headers.items()})
+
+
+def _downloads(tr: Translator, result: SearchResult, chosen: list[str]) -> None:
+    rows = listing.results_for_export(result.located, result.countrywide)
+    st.subheader(tr.t("download.title"))
+    if rows.empty:
+        st.caption(tr.t("download.nothing"))
+        return
+    cols = st.columns(3)
+    cols[0].download_button(tr.t("download.csv"), export.to_csv_bytes(rows),
+                            file_name="rcm-services.csv", mime="text/csv", key="dl_csv")
+    cols[1].download_button(tr.t("download.geojson"), export.to_geojson_bytes(rows),
+                            file_name="rcm-services.geojson", mime="application/geo+json",
+                            key="dl_geojson")
+    sheet = rows[rows["id"].isin(chosen)] if chosen else rows
+    html = _referral_html(tr, sheet)
+    if html is not None:
+        cols[2].download_button(tr.t("download.referral", n=len(sheet)), html,
+                                file_name="rcm-referral.html", mime="text/html",
+                                key="dl_referral")
+        st.caption(tr.t("download.referral_help"))
+
+
+def _referral_html(tr: Translator, rows: Any) -> bytes | None:
+    try:
+        from rcm_map.referral import referral_sheet_html
+    except ImportError:
+        return None
+    text = referral_sheet_html(rows, lang=tr.lang, labels=None, generated_on=dt.date.today())
+    return text.encode("utf-8") if isinstance(text, str) else text
+
+
+def _summary(tr: Translator, state: SearchState, result: SearchResult) -> None:
+    shown = len(result.located)
+    if state.point is None:
+        st.info(tr.t("list.no_point"))
+    st.markdown(tr.t("list.summary", shown=shown, total=result.total_matching,
+                     countrywide=len(result.countrywide)))
+
+
+# --------------------------------------------------------------------------- page
+
+
+def render() -> None:
+    """The search page."""
+    tr = common.translator()
+    reg = common.registry(tr)
+    st.title(tr.t("search.title"))
+    st.warning(tr.t("notice.verify_short"), icon=":material/warning:")
+    load_state()
+    for param, _value in st.session_state.pop("url_dropped", []):
+        st.caption(tr.t("url.dropped", param=param))
+    top = st.columns([2, 1, 2])
+    with top[0]:
+        _where(tr)
+    with top[1]:
+        _who(tr)
+    with top[2]:
+        _what(tr, reg)
+    with st.expander(tr.t("search.more_filters"), expanded=False):
+        _more_filters(tr, reg)
+    _network_filters(tr, reg)
+    state = current_state(tr.lang)
+    save_state(state)
+    try:
+        result = search(reg, state.to_query())
+    except ValueError:
+        st.error(tr.t("error.query"))
+        return
+    _summary(tr, state, result)
+    map_col, list_col = st.columns([3, 2])
+    with list_col:
+        chosen = _results_table(tr, result)
+    with map_col:
+        _show_map(tr, state, result, chosen[-1] if chosen else None)
+    _countrywide_table(tr, result)
+    _downloads(tr, result, chosen)
