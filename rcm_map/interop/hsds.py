@@ -5,7 +5,8 @@ One registry feature (a service at a point) becomes one HSDS `service`, its
 `location` and `service_at_location` when it has a point, its phones,
 languages, schedule (our free-text hours) and address, and `attributes`
 linking it to our own taxonomies (see `rcm_map.interop.taxonomy`). The
-reverse direction lives in `hsds_import`. Field mapping: docs/interop.md.
+reverse direction lives in `hsds_import` (re-exported here as `import_hsds`).
+Field mapping: docs/interop.md.
 
 Pass the public view of the registry (as `load_registry` returns it), exactly
 as for the CSV and GeoJSON exports: confidential services then leave with
@@ -26,6 +27,7 @@ import pandas as pd
 
 from rcm_map import export, schema
 from rcm_map.interop import hsds_tables as tables
+from rcm_map.interop.hsds_import import import_hsds
 from rcm_map.interop.taxonomy import TAXONOMIES, taxonomy_rows, term_rows, uid
 from rcm_map.store.files import atomic_write_bytes
 
@@ -212,12 +214,4 @@ def hsds_zip_bytes(frame: pd.DataFrame | Iterable[dict[str, Any]]) -> bytes:
     return buffer.getvalue()
 
 
-def import_hsds(path: str | Path, defaults: dict[str, Any] | None = None
-                ) -> tuple[list[dict[str, Any]], list[schema.Issue]]:
-    """Read an HSDS package folder, datapackage.json or HSDS JSON file into features.
-
-    See `rcm_map.interop.hsds_import.import_hsds`.
-    """
-    from rcm_map.interop.hsds_import import import_hsds as _import
-
-    return _import(path, defaults)
+__all__ = ["export_hsds", "hsds_zip_bytes", "import_hsds", "package_files"]
