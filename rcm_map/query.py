@@ -138,7 +138,8 @@ def search(registry: Registry, query: Query) -> SearchResult:
 
     Without `near`, located results are sorted by country, name and id.
     Country-wide services (no geometry) are returned separately, filtered the
-    same way (proximity aside).
+    same way; with `near` and no country filter, only those of the country (or
+    countries, within 25 km of a border) around the point.
     """
     problems = query.problems()
     if problems:
@@ -164,9 +165,20 @@ def search(registry: Registry, query: Query) -> SearchResult:
         if query.limit is not None:
             rows = rows[: query.limit]
     located = _with_coordinates(registry, rows, distances)
-    countrywide = registry.frame.iloc[np.flatnonzero(mask & ~has_point)].drop(columns="geometry")
+    unlocated = mask & ~has_point
+    if query.near is not None and not query.countries:
+        # Country-wide programmes only matter in the country (or countries, at a
+        # border) where the child is.
+        unlocated &= np.isin(registry.country, _countries_at(*query.near))
+    countrywide = registry.frame.iloc[np.flatnonzero(unlocated)].drop(columns="geometry")
     countrywide = pd.DataFrame(countrywide).sort_values(["country", "name", "id"])
     return SearchResult(located=located, countrywide=countrywide, total_matching=total)
+
+
+def _countries_at(lat: float, lon: float) -> list[str]:
+    from rcm_map.boundaries import country_at
+
+    return country_at(lon, lat, tolerance_km=25.0)
 
 
 def _nearest_order(
