@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rcm_map import schema
-from rcm_map.interop.hsds_read import Obj, _issue, read_services
+from rcm_map.interop.hsds_read import MISSING, Obj, _issue, read_services
 from rcm_map.interop.taxonomy import TAXONOMIES, resolve_term
 from rcm_map.registry import RegistryError, validate_collection
 from rcm_map.schema import Issue
@@ -184,6 +184,8 @@ def _age(service: Obj, key: str, issues: list[Issue]) -> Any:
 
 def _position(location: Obj, issues: list[Issue]) -> list[float] | None:
     """[lon, lat] of a location, or None after reporting why it has no usable position."""
+    if location.get(MISSING):
+        return None  # reported when the package was read
     lat, lon = location.get("latitude"), location.get("longitude")
     if lat is None and lon is None:
         issues.append(_issue(location, "missing coordinates: the location has no latitude "

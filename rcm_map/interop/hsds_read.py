@@ -23,6 +23,7 @@ from rcm_map.registry import MAX_FILE_BYTES, RegistryError, read_json_file
 from rcm_map.schema import Issue
 
 Obj = dict[str, Any]
+MISSING = "_missing"  # key of a placeholder for a location the package does not have
 
 
 def _decode(data: bytes, file: str) -> str:
@@ -131,6 +132,8 @@ def package_services(path: str | Path) -> tuple[list[Obj], list[Issue]]:
             if lid not in locations:
                 issues.append(_issue(sal, "service_at_location names a location that is not "
                                      "in locations.csv", "location_id", lid))
+                # Keep the service out rather than list it as country-wide.
+                sals.append({**sal, "location": {"id": lid, MISSING: True}})
                 continue
             sals.append({**sal, "location": locations[lid]})
         org_id = str(svc.get("organization_id", ""))
