@@ -16,6 +16,7 @@ from rcm_map import export, schema
 from rcm_map.geo import parse_lat_lon
 from rcm_map.query import Query, SearchResult, search
 from rcm_map.registry import (
+    MAX_FILE_BYTES,
     Registry,
     RegistryError,
     default_registry_path,
@@ -24,6 +25,7 @@ from rcm_map.registry import (
     read_json_file,
     validate_collection,
 )
+from rcm_map.store.files import replace_with_backup
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
 
@@ -189,11 +191,34 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from rcm_map.importer import import_to_geojson
+    """Replace the registry only when every row imports and the result validates.
 
-    result = import_to_geojson(args.source, args.out)
+    A rejected import leaves the current registry byte-for-byte as it was (issue 5);
+    an accepted one keeps a timestamped backup of the old file first.
+    """
+    from rcm_map.importer import import_sources_csv
+
+    size = args.source.stat().st_size
+    if size > MAX_FILE_BYTES:
+        print(f"{args.source}: file is {size:,} bytes, more than the limit of "
+              f"{MAX_FILE_BYTES:,}; nothing written")
+        return EXIT_UNREADABLE
+    result = import_sources_csv(args.source)
     print(result.report())
-    return EXIT_PROBLEMS if result.rejected else EXIT_OK
+    if not result.format:
+        print(f"{args.out}: unchanged (the file could not be read)")
+        return EXIT_UNREADABLE
+    invalid = errors(validate_collection(
+        {"type": "FeatureCollection", "features": result.features}, str(args.source)))
+    for issue in invalid:  # the importer's own checks should make this empty
+        print(f"  {issue}")
+    if result.errors or result.rejected or invalid or not result.features:
+        print(f"{args.out}: unchanged; fix the rows above and import again"
+              if result.features else f"{args.out}: unchanged (no service to import)")
+        return EXIT_PROBLEMS
+    backup = replace_with_backup(args.out, export.geojson_bytes(result.features, sort=True))
+    print(f"{args.out}: written" + (f" (previous version kept in {backup})" if backup else ""))
+    return EXIT_OK
 
 
 COMMANDS = {"validate": cmd_validate, "search": cmd_search, "export": cmd_export,

@@ -59,6 +59,13 @@ def make_backup(path: str | Path, now: dt.datetime | None = None) -> Path | None
     return target
 
 
+def replace_with_backup(path: str | Path, data: bytes) -> Path | None:
+    """Keep a timestamped backup of `path` (if it exists), then replace it atomically."""
+    backup = make_backup(path)
+    atomic_write_bytes(path, data)
+    return backup
+
+
 def list_backups(path: str | Path) -> list[Path]:
     """Backups of `path`, newest first."""
     source = Path(path)
@@ -87,5 +94,5 @@ def restore_backup(backup: str | Path, path: str | Path) -> None:
 
 __all__ = [
     "atomic_write_bytes", "backup_dir", "clean_temp_files", "list_backups", "make_backup",
-    "restore_backup",
+    "replace_with_backup", "restore_backup",
 ]
