@@ -1,0 +1,45 @@
+"""The coverage choropleth: offline, escaped, and nothing but code, name and count."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+from shapely.geometry import box
+
+from rcm_map import choropleth
+from rcm_map.mapping import assert_offline, render_html
+
+LABELS = {"title": "Albergue", "count": "Servicios", "gap": "Ninguno (brecha)"}
+
+
+def _units(name: str = "Chiapas") -> gpd.GeoDataFrame:
+    """Two square admin-1 units, one with a hostile name."""
+    return gpd.GeoDataFrame(
+        {"admin1_code": ["MX-CHP", "GT-SM"], "name": [name, "San Marcos"],
+         "secret_column": ["do-not-embed", "do-not-embed"]},
+        geometry=[box(-93, 14, -92, 15), box(-92, 14, -91, 15)], crs="EPSG:4326")
+
+
+def test_offline_and_counts():
+    m = choropleth.build_choropleth(_units(), {"MX-CHP": 3}, LABELS, "es")
+    assert_offline(m)
+    html = render_html(m)
+    assert '"count":3' in html and '"count":0' in html
+    assert "do-not-embed" not in html
+
+
+def test_hostile_names_are_inert():
+    payload = "<img src=x onerror=alert(1)>{{ 7*191 }}${x}`"
+    html = render_html(choropleth.build_choropleth(_units(payload), {}, LABELS, "es"))
+    assert "1337" not in html
+    assert "<img src=x" not in html
+    assert "{{ 7*191 }}" not in html
+
+
+def test_script_has_no_template_tags():
+    for tag in ("{{", "{%", "{#"):
+        assert tag not in choropleth._SCRIPT
+
+
+def test_legend_classes():
+    items = choropleth.legend_items(LABELS)
+    assert [t for t, _ in items] == ["Ninguno (brecha)", "1", "2-4", "5-9", "10+"]

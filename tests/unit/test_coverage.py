@@ -1,0 +1,88 @@
+"""Coverage counts and gaps on the 6-service fixture (tests/data/small.geojson)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from rcm_map import coverage
+from rcm_map.coverage import Unit
+from rcm_map.registry import load_registry
+
+UNITS = [Unit("MX-CHP", "MEX", "Chiapas"), Unit("MX-OAX", "MEX", "Oaxaca"),
+         Unit("GT-SM", "GTM", "San Marcos"), Unit("HN-CR", "HND", "Cortés"),
+         Unit("CA-ON", "CAN", "Ontario")]
+
+
+@pytest.fixture
+def frame(small_path):
+    """The public registry frame of small.geojson."""
+    return load_registry(small_path).frame
+
+
+def test_country_counts(frame):
+    table = coverage.coverage_table(frame, "country")
+    assert table.loc["MEX", "shelter"] == 2
+    assert table.loc["MEX", "total"] == 3
+    assert table.loc["GTM", "health"] == 1
+    assert table.loc["HND", "return_reception"] == 1  # country-wide services count too
+    assert list(table.columns[:2]) == ["child_protection_authority", "shelter"]
+
+
+def test_admin1_counts_and_age_filter(frame):
+    table = coverage.coverage_table(frame, "admin1", age=15)
+    # The confidential shelter serves 0-11: not for a 15-year-old.
+    assert table.loc[("MEX", "MX-CHP"), "shelter"] == 1
+    assert table.loc[("MEX", "MX-CHP"), "child_protection_authority"] == 1  # open ages
+    assert ("HND", "") in table.index  # no admin-1: counted at country level only
+
+
+def test_band_table(frame):
+    table = coverage.band_table(frame, "admin1", "shelter")
+    assert table.loc[("MEX", "MX-CHP")].to_dict() == {"0-5": 1, "6-11": 1, "12-17": 1}
+    assert table.loc[("GTM", "GT-SM")].to_dict() == {"0-5": 1, "6-11": 1, "12-17": 1}
+
+
+def test_admin1_counts_for_choropleth(frame):
+    assert coverage.admin1_counts(frame, "shelter", age_band="0-5") == {"GT-SM": 1, "MX-CHP": 1}
+    assert coverage.admin1_counts(frame, "legal_assistance") == {"CA-ON": 1, "MX-CHP": 1}
+
+
+def test_gaps(frame):
+    found = coverage.gaps(frame, UNITS, "shelter", age=15)
+    assert list(found["admin1"]) == ["CA-ON", "HN-CR", "MX-OAX"]
+    assert set(found.columns) == {"country", "admin1", "name", "countrywide"}
+
+
+def test_gap_reports_countrywide_services(frame):
+    found = coverage.gaps(frame, UNITS, "return_reception")
+    assert found.set_index("admin1").loc["HN-CR", "countrywide"] == 1
+    assert found.set_index("admin1").loc["MX-CHP", "countrywide"] == 0
+
+
+def test_gaps_by_country(frame):
+    found = coverage.gaps(frame, UNITS, "shelter", countries=["MEX"])
+    assert list(found["admin1"]) == ["MX-OAX"]
+
+
+def test_inputs_are_not_modified(frame):
+    before = frame.copy()
+    coverage.coverage_table(frame, "admin1", age_band="0-5")
+    coverage.gaps(frame, UNITS, "shelter")
+    pd.testing.assert_frame_equal(pd.DataFrame(frame), pd.DataFrame(before))
+
+
+def test_empty_result_has_the_columns(frame):
+    table = coverage.coverage_table(frame.iloc[0:0], "country")
+    assert "total" in table.columns and table.empty
+
+
+@pytest.mark.parametrize("call", [
+    lambda f: coverage.coverage_table(f, "city"),
+    lambda f: coverage.gaps(f, UNITS, "pizza"),
+    lambda f: coverage.age_mask(f, age_band="18-99"),
+    lambda f: coverage.band_table(f, "admin1", "pizza"),
+])
+def test_bad_arguments_raise_with_the_value(frame, call):
+    with pytest.raises(ValueError, match="instead got"):
+        call(frame)
