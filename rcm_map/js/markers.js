@@ -3,10 +3,10 @@
  *
  * Inlined once into the map page by rcm_map/mapping.py; data arrives as ONE JSON
  * payload (rcm_map.safety.json_for_script). Registry text is only ever written
- * with textContent / setAttribute / Leaflet options, never innerHTML, so a name
- * like <img src=x onerror=...> or ${...} shows literally and runs nothing.
- * Links are re-checked here (http/https, tel:, mailto: only) even though Python
- * already validated them.
+ * with textContent / setAttribute / Leaflet options, never parsed as markup, so
+ * a name holding a tag or a template literal shows literally and runs nothing.
+ * Links are re-checked here (web, tel and mailto schemes only) even though
+ * Python already validated them.
  *
  * Keep this file free of the two-character sequences that open a Jinja tag
  * (a brace followed by a brace, percent sign or hash): folium renders pages

@@ -1,0 +1,293 @@
+"""The map builder: offline assets, one escaped payload, no Jinja evaluation (issue 9)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+import rcm_map.mapping as mapping
+from rcm_map.mapping import (
+    MARKER_PALETTE,
+    assert_offline,
+    boundaries_payload,
+    build_map,
+    element_asset_urls,
+    external_urls,
+    map_payload_bytes,
+    render_html,
+    services_payload,
+)
+from rcm_map.schema import SERVICE_TYPES
+
+TEMPLATE_PAYLOADS = (
+    "{{ 7*191 }}",
+    "{% if true %}X{% endif %}",
+    "{# c #}",
+    "{{ lipsum.__globals__['os'].getpid() }}",
+)
+BROWSER_PAYLOADS = (
+    "<img src=x onerror=alert(1)>", "${alert(1)}", "`);alert(1);(`",
+    "</script><script>alert(1)</script>", "' \" x='", "\u202eRTL\x00NUL",
+)
+OKABE_ITO = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+             "#000000", "#999999"}
+
+
+def service(i: int = 0, **over: Any) -> dict[str, Any]:
+    """One result row shaped like `query.search` output."""
+    row: dict[str, Any] = {
+        "id": f"s{i}", "name": f"Casa {i}", "organization": "Org", "service_types": ["shelter"],
+        "age_min": 12, "age_max": 17, "phones": ["+52 962 123 4567"],
+        "email": "info@example.org", "website": "https://example.org", "hours": "24 h",
+        "referral": "Llamar", "last_verified": "2025-01-01", "location_precision": "address",
+        "address": "Calle 1", "city": "Tapachula", "lon": -92.26 + i * 0.01, "lat": 14.9,
+        "distance_km": 1.25 + i, "distance_band": "",
+    }
+    row.update(over)
+    return row
+
+
+def frame(n: int = 3, **over: Any) -> pd.DataFrame:
+    return pd.DataFrame([service(i, **over) for i in range(n)])
+
+
+def hostile(payloads: tuple[str, ...]) -> pd.DataFrame:
+    """Every payload in every text field."""
+    return pd.DataFrame([
+        service(i, name=p, organization=p, hours=p, referral=p, address=p, city=p,
+                phones=[p], email=p, website=p, last_verified=p, service_types=[p])
+        for i, p in enumerate(payloads)
+    ])
+
+
+def payload_of(text: str) -> dict[str, Any]:
+    """The JSON payload handed to rcmRender(...) in a rendered page or script."""
+    match = re.search(r"rcmRender\([\w.]+, (.*)\);\n", text)
+    assert match, "rcmRender call not found"
+    return json.loads(match.group(1))
+
+
+# ------------------------------------------------------------------ offline
+
+
+def test_default_map_is_offline() -> None:
+    m = build_map(frame(website=""))  # service websites are data, not assets
+    assert_offline(m)
+    assert all(u.startswith("/app/static/vendor/") for u in element_asset_urls(m))
+    html = render_html(m)
+    assert "https://" not in html and "http://" not in html
+    names = [n for n, _ in m.default_js]
+    assert "jquery" in names and "leaflet" in names  # folium's own code calls $
+
+
+def test_assert_offline_catches_a_plain_folium_map() -> None:
+    with pytest.raises(AssertionError, match="cdn"):
+        assert_offline(folium.Map(tiles=None))
+
+
+def test_external_urls_finds_every_kind() -> None:
+    html = ('<script src="https://a/x.js"></script><link rel="stylesheet" href="//b/y.css">'
+            "<style>@import url('http://c/z.css');</style><script src=\"/app/static/ok.js\">")
+    assert external_urls(html) == ["https://a/x.js", "//b/y.css", "http://c/z.css"]
+
+
+def test_online_tiles_only_when_asked() -> None:
+    assert "tile.openstreetmap" not in render_html(build_map(frame()))
+    online = build_map(frame(), tiles="OpenStreetMap")
+    assert "tile.openstreetmap" in render_html(online)
+    assert_offline(online)  # tiles are not scripts or stylesheets
+    with pytest.raises(ValueError, match="'https://evil/{z}'"):
+        build_map(frame(), tiles="https://evil/{z}")
+
+
+# ------------------------------------------------------------------ payload
+
+
+def test_payload_has_one_record_per_placed_service() -> None:
+    df = frame(4)
+    df.loc[3, ["lon", "lat"]] = [float("nan"), float("nan")]  # country-wide service
+    before = df.copy(deep=True)
+    records = services_payload(df, "en")
+    pd.testing.assert_frame_equal(df, before)
+    assert [r["i"] for r in records] == ["s0", "s1", "s2"]
+    first = records[0]
+    assert first["p"] == [["+52 962 123 4567", "tel:+529621234567"]]
+    assert first["e"] == ["info@example.org", "mailto:info@example.org"]
+    assert first["w"] == "https://example.org"
+    assert first["a"] == "12-17 years" and first["d"] == "1.2 km"
+    assert services_payload(df, "es")[0]["d"] == "1,2 km"
+
+
+def test_geometry_column_works_without_lon_lat() -> None:
+    gdf = gpd.GeoDataFrame(frame(2).drop(columns=["lon", "lat"]),
+                           geometry=[Point(-92.3, 14.9), None], crs=4326)
+    records = services_payload(gdf)
+    assert [(r["x"], r["y"]) for r in records] == [(-92.3, 14.9)]
+
+
+def test_confidential_rows_never_carry_address_or_true_position() -> None:
+    df = frame(1, location_precision="confidential", address="Calle Secreta 99",
+               lon=-92.26123, lat=14.90456, distance_km=3.2, distance_band="")
+    html = render_html(build_map(df, center=(14.9, -92.3)))
+    record = payload_of(html)["services"][0]
+    assert "Calle Secreta" not in html and "ad" in record and record["ad"] == "Tapachula"
+    assert "92.26123" not in html and "14.90456" not in html
+    assert record["d"] == "< 5 km" and "3,2" not in html
+    assert record["x"] != -92.26123 and record["q"] == "confidential"
+
+
+def test_confidential_row_already_public_is_kept() -> None:
+    df = frame(1, location_precision="confidential", lon=-92.25, lat=14.95,
+               distance_band="5-10 km")
+    record = services_payload(df)[0]
+    assert (record["x"], record["y"]) == (-92.25, 14.95) and record["d"] == "5-10 km"
+
+
+def test_bad_links_are_dropped() -> None:
+    df = frame(1, website="javascript:alert(1)", email="x@y", phones=["<b>", "+1 613 555 0100"])
+    record = services_payload(df)[0]
+    assert "w" not in record
+    assert record["e"] == ["x@y", ""]
+    assert record["p"] == [["<b>", ""], ["+1 613 555 0100", "tel:+16135550100"]]
+
+
+def test_config_carries_selection_search_and_legend() -> None:
+    df = frame(2, service_types=["health", "shelter"])
+    cfg = payload_of(render_html(build_map(df, center=(14.9, -92.3), radius_km=25,
+                                           selected_id="s1", lang="fr")))["config"]
+    assert cfg["selected"] == "s1"
+    assert cfg["search"] == {"lat": 14.9, "lon": -92.3, "radius_m": 25000.0}
+    assert cfg["legend"] == ["health"]
+    assert cfg["types"]["health"]["label"] == "Santé" and cfg["labels"]["ages"] == "Âges"
+    (south, west), (north, east) = cfg["bounds"]
+    assert south <= 14.9 <= north and west <= -92.3 <= east
+
+
+def test_bad_center_is_quoted() -> None:
+    with pytest.raises(ValueError, match=r"instead got: \(95, 0\)"):
+        build_map(frame(), center=(95, 0))
+
+
+def test_palette_covers_every_service_type_colour_blind_safe() -> None:
+    assert set(SERVICE_TYPES) <= set(MARKER_PALETTE)
+    assert {p["color"] for p in MARKER_PALETTE.values()} <= OKABE_ITO
+    glyphs = [p["glyph"] for p in MARKER_PALETTE.values()]
+    assert len(glyphs) == len(set(glyphs))
+
+
+# ------------------------------------------------------------------ boundaries
+
+
+def test_boundaries_keep_only_code_and_name() -> None:
+    gdf = gpd.GeoDataFrame(
+        {"admin1_code": ["MX-CHP"], "name": ["{{ 7*191 }}</script>"], "secret": ["x"],
+         "name_es": ["Chiapas <b>"]},
+        geometry=[box(-94, 14.5, -90.3, 18)], crs=4326)
+    html = render_html(build_map(frame(), boundaries=gdf))
+    fc = payload_of(html)["config"]["boundaries"]
+    assert fc["features"][0]["properties"] == {"code": "MX-CHP", "name": "Chiapas <b>"}
+    assert "secret" not in html and "Chiapas <b>" not in html
+    en = boundaries_payload(gdf, "en")["features"][0]["properties"]["name"]
+    assert en == "{{ 7*191 }}</script>"
+
+
+def test_far_boundaries_are_not_sent() -> None:
+    gdf = gpd.GeoDataFrame({"code": ["near", "far"], "name": ["a", "b"]},
+                           geometry=[box(-93, 14, -92, 15), box(-80, 60, -70, 70)], crs=4326)
+    fc = payload_of(render_html(build_map(frame(), boundaries=gdf)))["config"]["boundaries"]
+    assert [f["properties"]["code"] for f in fc["features"]] == ["near"]
+
+
+# ------------------------------------------------------------------ Jinja (issue 9)
+
+
+def _outputs(m: folium.Map, tmp_path: Path) -> dict[str, str]:
+    """Every way the project turns a map into HTML."""
+    from streamlit_folium import generate_leaflet_string
+
+    path = tmp_path / "map.html"
+    m.save(str(path))
+    return {
+        "render": m.get_root().render(),
+        "repr_html": m._repr_html_(),
+        "save": path.read_text(encoding="utf-8"),
+        "st_folium_script": generate_leaflet_string(m),
+    }
+
+
+@pytest.mark.parametrize("payload", TEMPLATE_PAYLOADS)
+def test_template_payloads_are_never_evaluated(payload: str, tmp_path: Path) -> None:
+    import os
+
+    df = hostile((payload,))
+    outputs = _outputs(build_map(df, center=(14.9, -92.3)), tmp_path)
+    for name, text in outputs.items():
+        assert "1337" not in text, name
+        assert "__globals__" in text or "\\u007b" in text or "&#123;" in text, name
+        assert f"Casa {os.getpid()}" not in text
+    page = payload_of(outputs["render"])
+    assert page["services"][0]["n"] == payload
+    assert page["services"][0]["o"] == payload
+    assert payload_of(outputs["st_folium_script"])["services"][0]["n"] == payload
+
+
+def test_without_escaping_the_same_renderer_would_evaluate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Proves the test above can fail: with plain json.dumps Jinja runs the payload."""
+    monkeypatch.setattr(mapping, "json_for_script", lambda obj: json.dumps(obj))
+    html = render_html(build_map(hostile(("{{ 7*191 }}", "{% if true %}X{% endif %}"))))
+    assert "1337" in html
+
+
+def test_naive_folium_popup_evaluates() -> None:
+    """Why mapping.py exists: folium's own Popup runs registry text as Jinja."""
+    m = folium.Map(tiles=None)
+    folium.Marker([14.9, -92.3], popup=folium.Popup("Casa {{ 7*191 }}")).add_to(m)
+    assert "Casa 1337" in m.get_root().render()
+
+
+@pytest.mark.parametrize("payload", BROWSER_PAYLOADS)
+def test_browser_payloads_stay_inside_json_strings(payload: str, tmp_path: Path) -> None:
+    outputs = _outputs(build_map(hostile((payload,))), tmp_path)
+    for name in ("render", "save", "st_folium_script"):
+        text = outputs[name]
+        assert "<img src=x" not in text and "alert(1)</script>" not in text, name
+        assert "${alert" not in text and "`);alert" not in text, name
+    record = payload_of(outputs["render"])["services"][0]
+    assert record["n"] == payload
+    assert "w" not in record  # the payload is no web address
+
+
+# ------------------------------------------------------------------ our browser code
+
+
+@pytest.mark.parametrize("name", ["markers.js", "markers.css"])
+def test_browser_code_is_inert_as_template_and_in_script(name: str) -> None:
+    text = mapping.read_asset(name)
+    assert not any(o in text for o in ("{{", "{%", "{#"))
+    assert "</script" not in text.lower() and "://" not in text  # no remote resource
+
+
+def test_browser_code_never_writes_html_from_data() -> None:
+    js = mapping.read_asset("markers.js")
+    assert "innerHTML" not in js and "insertAdjacentHTML" not in js
+    assert "document.write" not in js and "eval(" not in js
+
+
+# ------------------------------------------------------------------ size and speed
+
+
+@pytest.mark.parametrize(("n", "limit"), [(20, 80_000), (200, 200_000)])
+def test_payload_bytes_stay_small(n: int, limit: int) -> None:
+    m = build_map(frame(n), center=(14.9, -92.3), radius_km=50)
+    size = map_payload_bytes(m)
+    assert size < limit, size
