@@ -266,11 +266,21 @@ class _RowContext:
 
     def __init__(self, result: ImportResult, number: int) -> None:
         self.result, self.number, self.fid = result, number, ""
+        self.placement = ""  # counted in the report only if the row is imported
 
     def add(self, field_name: str, message: str, value: Any = None,
             severity: str = "warning") -> None:
         self.result.issues.append(Issue(message, self.result.source, self.number, self.fid,
                                         field_name, value, severity, row_label=ROW))
+
+
+def _known_codes(codes: list[str], vocabulary: dict[str, Any], field_name: str,
+                 ctx: _RowContext) -> list[str]:
+    unknown = [c for c in codes if c not in vocabulary]
+    if unknown:
+        ctx.add(field_name, "unknown code(s) ignored; expected any of " + ", ".join(vocabulary),
+                unknown)
+    return list(dict.fromkeys(c for c in codes if c in vocabulary))
 
 
 def _source_row_properties(row: dict[str, str], ctx: _RowContext) -> dict[str, Any]:
@@ -281,6 +291,9 @@ def _source_row_properties(row: dict[str, str], ctx: _RowContext) -> dict[str, A
     if unknown:
         ctx.add("age_groups", "unknown age group(s) ignored; expected all, early_childhood, "
                 "childhood or adolescence", row["age_groups"])
+    services = _known_codes(services, schema.SERVICE_TYPES, "service_types", ctx)
+    populations = _known_codes(split_list(row["populations"]), schema.POPULATIONS,
+                               "populations", ctx)
     admin1 = ""
     if row["admin1"]:
         admin1 = resolve_admin1(row["admin1"], country) or ""
@@ -294,7 +307,7 @@ def _source_row_properties(row: dict[str, str], ctx: _RowContext) -> dict[str, A
         "service_types": services,
         "age_min": age_min,
         "age_max": age_max,
-        "populations": split_list(row["populations"]),
+        "populations": populations,
         "country": country,
         "admin1": admin1,
         "city": row["city"],
@@ -324,19 +337,19 @@ def _place_source_row(
         if lon is not None and lat is not None and point_in_country(lon, lat, country):
             props["location_precision"] = "address"
             props["admin1"] = props["admin1"] or admin1_at(lon, lat, 5.0, country) or ""
-            ctx.result.placements["source_coordinates"] += 1
+            ctx.placement = "source_coordinates"
             return _point(lon, lat)
         ctx.add("lat/lon", f"coordinates not usable or not in {country}; placed by city "
                 "instead", [row["lon"], row["lat"]])
     if not row["city"]:
-        ctx.result.placements["country_wide"] += 1
+        ctx.placement = "country_wide"
         return None
     match = gazetteer.resolve_city(row["city"], country, props["admin1"] or None)
     if match.place is None:
         ctx.add("city", f"{match.note}; kept as country-wide (not on the map)", row["city"])
-        ctx.result.placements["country_wide"] += 1
+        ctx.placement = "country_wide"
         return None
-    ctx.result.placements[f"city_{match.method}"] += 1
+    ctx.placement = f"city_{match.method}"
     if match.is_fallback:
         ctx.add("city", match.note, row["city"])
     props["admin1"] = props["admin1"] or match.place.admin1_code
@@ -377,8 +390,8 @@ def _import_source_row(row: dict[str, str], ctx: _RowContext,
                 + ", ".join(schema.COUNTRIES) + "; row not imported", row["country_iso3"],
                 "error")
         return None
+    ctx.fid = make_id(row["country_iso3"], row["organization"], row["name"], row["city"])
     props = _source_row_properties(row, ctx)
-    ctx.fid = props["id"]
     geometry = _place_source_row(row, props, ctx, gazetteer)
     if is_confidential(row):
         props["location_precision"] = "confidential"
@@ -417,7 +430,7 @@ def _import_export_row(row: dict[str, str], ctx: _RowContext) -> dict[str, Any] 
         ctx.add("lon/lat", "coordinates are not numbers; row not imported",
                 [row.get("lon"), row.get("lat")], "error")
         return None
-    ctx.result.placements["file_coordinates" if geometry else "country_wide"] += 1
+    ctx.placement = "file_coordinates" if geometry else "country_wide"
     _check_geography(props, geometry, ctx)
     return _finish(props, geometry, ctx)
 
@@ -490,6 +503,7 @@ def import_sources_csv(path: str | Path, gazetteer: Gazetteer | None = None) -> 
             continue
         seen[feature["properties"]["id"]] = number
         result.features.append(feature)
+        result.placements[ctx.placement] += 1
     return result
 
 
@@ -505,3 +519,61 @@ def import_to_geojson(src: str | Path, out: str | Path,
     if result.format:
         write_geojson(result.features, out)
     return result
+
+
+def counts_markdown(features: list[dict[str, Any]]) -> str:
+    """Markdown tables of services per country and per service type (for data/README.md).
+
+    Parameters
+    ----------
+    features : list of dict
+        Registry features.
+
+    Returns
+    -------
+    str
+        Two tables: per country (total, on the map by city point or coordinates,
+        confidential, country-wide) and per service type and country.
+    """
+    countries = list(schema.COUNTRIES)
+    per_country: dict[str, Counter[str]] = {c: Counter() for c in countries}
+    per_service: dict[str, Counter[str]] = {s: Counter() for s in schema.SERVICE_TYPES}
+    for feat in features:
+        p = feat["properties"]
+        tally = per_country.setdefault(p["country"], Counter())
+        tally["total"] += 1
+        if feat.get("geometry") is None:
+            tally["country-wide"] += 1
+        else:
+            tally[p["location_precision"]] += 1
+        for service in p["service_types"]:
+            per_service.setdefault(service, Counter())[p["country"]] += 1
+    cols = ("total", "address", "city", "confidential", "country-wide")
+    lines = ["| country | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for country in countries:
+        lines.append(f"| {country} | " + " | ".join(str(per_country[country][c]) for c in cols)
+                     + " |")
+    lines.append("| **all** | " + " | ".join(
+        str(sum(per_country[c][col] for c in countries)) for col in cols) + " |")
+    lines += ["", "| service_type | " + " | ".join(countries) + " | total |",
+              "|---" * (len(countries) + 2) + "|"]
+    for service, tally in per_service.items():
+        lines.append(f"| {service} | " + " | ".join(str(tally[c]) for c in countries)
+                     + f" | {sum(tally.values())} |")
+    return "\n".join(lines) + "\n"
+
+
+COUNTS_BLOCK = re.compile(r"(<!-- counts:start -->\n).*?(<!-- counts:end -->)", re.DOTALL)
+
+
+def refresh_readme_counts(readme: str | Path = "data/README.md",
+                          registry_path: str | Path = "data/actors.geojson") -> bool:
+    """Rewrite the generated counts block of data/README.md; True when it changed."""
+    import json
+
+    features = json.loads(Path(registry_path).read_text(encoding="utf-8"))["features"]
+    text = Path(readme).read_text(encoding="utf-8")
+    new = COUNTS_BLOCK.sub(lambda m: m.group(1) + counts_markdown(features) + m.group(2), text)
+    if new != text:
+        Path(readme).write_text(new, encoding="utf-8")
+    return new != text
