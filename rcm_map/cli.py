@@ -7,6 +7,7 @@ command line is wrong. Errors are one line each; no traceback reaches the user.
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import sys
 from collections.abc import Sequence
@@ -203,7 +204,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"{args.source}: file is {size:,} bytes, more than the limit of "
               f"{MAX_FILE_BYTES:,}; nothing written")
         return EXIT_UNREADABLE
-    result = import_sources_csv(args.source)
+    try:
+        result = import_sources_csv(args.source)
+    except csv.Error as exc:  # e.g. a cell over csv's 131,072-character field limit
+        print(f"{args.source}: not a readable CSV ({exc}); {args.out}: unchanged")
+        return EXIT_UNREADABLE
     print(result.report())
     if not result.format:
         print(f"{args.out}: unchanged (the file could not be read)")
