@@ -25,6 +25,7 @@ by `get(public=False)`, `all_features` and the history, for focal points.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -35,7 +36,7 @@ import pandas as pd
 from rcm_map import schema
 from rcm_map.geo import EARTH_RADIUS_KM, validate_lat_lon
 from rcm_map.query import Query, SearchResult, distance_band
-from rcm_map.registry import frame_from_features, mask_of
+from rcm_map.registry import mask_of
 from rcm_map.store.base import (
     ChangeRecord,
     ConflictError,
@@ -63,6 +64,7 @@ WGS84_B = WGS84_A * (1 - 1 / 298.257223563)
 POSTGIS_SPHERE_RADIUS_M = (2 * WGS84_A + WGS84_B) / 3  # 6371008.7714...
 SPHERE_SCALE = EARTH_RADIUS_KM * 1000 / POSTGIS_SPHERE_RADIUS_M
 DATABASE_URL_ENV = "RCM_MAP_DATABASE_URL"
+POOL_SIZE = 8  # idle connections kept per store (one store per app process)
 _C = 'COLLATE "C"'  # code-point order, as Python sorts strings
 # `noqa: S608` below: SQL is assembled only from fixed fragments of this module;
 # every value is a bound parameter.
@@ -164,6 +166,8 @@ class PostGISStore(Store):
         self.url = url
         self.check_countries = check_countries
         self._psycopg = _import_psycopg()
+        self._idle: list[Any] = []
+        self._pool_lock = threading.Lock()
         if migrate:
             from rcm_map.store.migrate import migrate as run_migrations
 
@@ -175,11 +179,41 @@ class PostGISStore(Store):
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:
-        """A connection inside one transaction, committed on success."""
+        """A pooled connection inside one transaction, committed on success."""
+        conn = self._checkout()
+        try:
+            with conn.transaction():
+                yield conn
+        except BaseException:
+            conn.close()  # never hand a connection in an unknown state to the next caller
+            raise
+        self._checkin(conn)
+
+    def _checkout(self) -> Any:
         from psycopg.rows import dict_row
 
-        with self._psycopg.connect(self.url, row_factory=dict_row) as conn, conn.transaction():
-            yield conn
+        with self._pool_lock:
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.closed and conn.info.transaction_status == 0:  # IDLE
+                    return conn
+                conn.close()
+        return self._psycopg.connect(self.url, row_factory=dict_row,
+                                     application_name="rcm_map")
+
+    def _checkin(self, conn: Any) -> None:
+        with self._pool_lock:
+            if len(self._idle) < POOL_SIZE and not conn.closed:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        """Close the idle connections."""
+        with self._pool_lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
     def _lock_country(self, conn: Any, country: str) -> None:
         """Serialise writers of one country (the lock ends with the transaction)."""
@@ -522,13 +556,20 @@ def _report(row: dict[str, Any]) -> Report:
 
 
 def _public_rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Schema columns of public rows, with the dtypes the file backend produces."""
-    feats = []
-    for r in rows:
-        feature = public_feature({"type": "Feature", "geometry": None,
-                                  "properties": _ordered(r["props"])})
-        feats.append(feature)
-    return pd.DataFrame(frame_from_features(feats).drop(columns="geometry"))
+    """Schema columns of public rows, with the dtypes the engine's frames have."""
+    records = [public_feature({"type": "Feature", "geometry": None,
+                               "properties": _ordered(r["props"])})["properties"]
+               for r in rows]
+    columns: dict[str, Any] = {}
+    for name in schema.FIELD_NAMES:
+        values = [rec[name] for rec in records]
+        if name in ("age_min", "age_max"):
+            columns[name] = pd.array(values, dtype="Int64")
+        elif name in schema.LIST_FIELDS:
+            columns[name] = pd.Series(values, dtype=object)
+        else:
+            columns[name] = pd.array(values, dtype="str")
+    return pd.DataFrame(columns)
 
 
 def _located_frame(rows: list[dict[str, Any]], with_distance: bool) -> pd.DataFrame:
