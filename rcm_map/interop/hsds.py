@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from rcm_map import export, schema
@@ -38,10 +39,32 @@ _POSTAL_CODE = re.compile(r"\bC\.?\s?P\.?\s*(\d{5})\b", re.IGNORECASE)
 PACKAGE_NAME = "rcm-map-hsds"
 
 
+def _plain_list(value: Any) -> list[str]:
+    if hasattr(value, "as_py"):  # an Arrow list scalar
+        value = value.as_py()
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [str(v) for v in value]
+    return []
+
+
+def plain_lists(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` whose list columns hold Python lists.
+
+    Frames may hold lists as NumPy or Arrow arrays (the registry cache does);
+    `export` expects Python lists and would otherwise drop or choke on them.
+    """
+    out = frame.copy()
+    for name in schema.LIST_FIELDS:
+        if name in out.columns:
+            out[name] = pd.Series([_plain_list(v) for v in out[name]], index=out.index,
+                                  dtype=object)
+    return out
+
+
 def features_of(frame_or_features: pd.DataFrame | Iterable[dict[str, Any]]) -> list[dict]:
     """GeoJSON features (canonical properties) from a frame or a list of features."""
     if isinstance(frame_or_features, pd.DataFrame):
-        features = export.to_geojson_dict(frame_or_features)["features"]
+        features = export.to_geojson_dict(plain_lists(frame_or_features))["features"]
     else:
         features = list(frame_or_features)
     return [{"type": "Feature", "geometry": f.get("geometry"),

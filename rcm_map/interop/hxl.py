@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from rcm_map import export, schema
+from rcm_map.interop.hsds import plain_lists
 from rcm_map.registry import MAX_FILE_BYTES, validate_collection
 from rcm_map.schema import Issue
 
@@ -104,7 +105,7 @@ def export_hxl(frame: pd.DataFrame) -> bytes:
     bytes
         UTF-8 with BOM; row 1 the column names, row 2 the HXL hashtags.
     """
-    text = export.to_csv_bytes(frame).decode("utf-8")
+    text = export.to_csv_bytes(plain_lists(frame)).decode("utf-8")
     header, _, body = text.partition("\r\n")  # column names never hold quotes or newlines
     columns = next(csv.reader([header.lstrip("\ufeff")]))
     tags = ",".join(TAGS.get(c, "") for c in columns)
