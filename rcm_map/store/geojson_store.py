@@ -301,13 +301,15 @@ class GeoJSONStore(Store):
 
     def apply_update(self, diff: Diff, user: str, *, note: str = "") -> int:
         with self._tx() as conn:
-            country_now = {fid: s.version for fid, s in self._mirror(conn, diff.country).items()}
+            mine = self._mirror(conn, diff.country)
+            country_now = {fid: s.version for fid, s in mine.items()}
             conflicts = version_conflicts(diff.base_versions, country_now)
             added_elsewhere = [c.service_id for c in diff.added if c.service_id not in country_now
                                and self._exists(conn, c.service_id)]
             conflicts += [(fid, None, self._version(conn, fid)) for fid in added_elsewhere]
             if conflicts:
-                raise ConflictError(conflict_message(diff.country, conflicts), conflicts)
+                users = {fid: s.updated_by for fid, s in mine.items()}
+                raise ConflictError(conflict_message(diff.country, conflicts, users), conflicts)
             expected: dict[str, int | None] = dict(diff.base_versions)
             changes = [(c.service_id, c.after) for c in diff.changes]
             summary = diff.summary() + (f" - {note}" if note else "")

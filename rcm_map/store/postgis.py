@@ -319,15 +319,17 @@ class PostGISStore(Store):
     def apply_update(self, diff: Diff, user: str, *, note: str = "") -> int:
         with self._tx() as conn:
             self._lock_country(conn, diff.country)
-            now = {r["id"]: r["version"] for r in conn.execute(
-                "SELECT id, version FROM services WHERE country = %s", (diff.country,))}
+            rows = conn.execute("SELECT id, version, updated_by FROM services "
+                                "WHERE country = %s", (diff.country,)).fetchall()
+            now = {r["id"]: r["version"] for r in rows}
             conflicts = version_conflicts(diff.base_versions, now)
             for change in diff.added:
                 elsewhere = self._version(conn, change.service_id)
                 if change.service_id not in now and elsewhere is not None:
                     conflicts.append((change.service_id, None, elsewhere))
             if conflicts:
-                raise ConflictError(conflict_message(diff.country, conflicts), conflicts)
+                users = {r["id"]: r["updated_by"] for r in rows}
+                raise ConflictError(conflict_message(diff.country, conflicts, users), conflicts)
             summary = diff.summary() + (f" - {note}" if note else "")
             return self._record(conn, [(c.service_id, c.after) for c in diff.changes], user,
                                 "import", diff.country, summary, None)
