@@ -92,12 +92,16 @@ def selected_ids(rows: Sequence[int], ids: Sequence[str]) -> list[str]:
 
 
 def results_for_export(located: pd.DataFrame, countrywide: pd.DataFrame) -> pd.DataFrame:
-    """Located results then country-wide ones: the rows of the list, in its order."""
-    if countrywide.empty:
+    """Located results then country-wide ones: the rows of the list, in its order.
+
+    Country-wide rows get empty ``lon``/``lat`` so exporters treat them as unplaced.
+    """
+    wide = countrywide.assign(lon=float("nan"), lat=float("nan"))
+    if wide.empty:
         return located
     if located.empty:
-        return countrywide.reset_index(drop=True)
-    return pd.concat([located, countrywide], ignore_index=True)
+        return wide.reset_index(drop=True)
+    return pd.concat([located, wide], ignore_index=True)
 
 
 def place_label(name: str, admin1: str, country: str, tr: Translator) -> str:
