@@ -75,11 +75,32 @@ def list_backups(path: str | Path) -> list[Path]:
     return sorted(folder.glob(f"{source.stem}.*{source.suffix}"), reverse=True)
 
 
+def _writer_alive(temp: Path) -> bool:
+    """Whether the process that named `temp` (``...tmp-<pid>-<hex>``) may still write it."""
+    pid_text = temp.name.rsplit(TEMP_MARK, 1)[-1].split("-", 1)[0]
+    if not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True  # another thread of this process may be mid-write
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # a process we may not signal: assume it is alive
+    return True
+
+
 def clean_temp_files(folder: str | Path) -> list[Path]:
-    """Remove temporary files left by interrupted writes; return what was removed."""
+    """Remove temporary files left by interrupted writes; return what was removed.
+
+    Files of a writer that is still running (this process, or a live pid) are
+    left alone: deleting them would make that writer's `os.replace` fail.
+    """
     removed = []
     for leftover in Path(folder).glob(f".*{TEMP_MARK}*"):
-        if leftover.is_file():
+        if leftover.is_file() and not _writer_alive(leftover):
             leftover.unlink(missing_ok=True)
             removed.append(leftover)
     return removed
