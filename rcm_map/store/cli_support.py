@@ -1,0 +1,344 @@
+"""Store commands for `rcm-map`, as functions the CLI wires in.
+
+In `rcm_map/cli.py`::
+
+    from rcm_map.store import cli_support
+    ...
+    p = sub.add_parser("import", ...)        # the existing CSV -> GeoJSON command
+    cli_support.add_import_options(p)         # --country, --preview/--apply, --user
+    cli_support.add_commands(sub)             # history, restore, reports, db-*, hash-password
+    ...
+    COMMANDS.update(cli_support.COMMANDS)
+    # in cmd_import: if args.country: return cli_support.cmd_import_country(args)
+
+Every command prints one line per problem and returns 0 (done), 1 (the input has
+problems or a conflict) or 2 (cannot read / bad usage), like the rest of `rcm-map`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from rcm_map import schema
+from rcm_map.registry import MAX_FILE_BYTES, RegistryError, parse_json_bytes
+from rcm_map.schema import Issue
+from rcm_map.store import open_store
+from rcm_map.store.base import (
+    ConflictError,
+    Diff,
+    Feature,
+    NotFoundError,
+    Store,
+    StoreError,
+    UpdateRejected,
+)
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
+USER_ENV = "RCM_MAP_USER"
+
+
+def read_update(name: str, data: bytes, max_bytes: int = MAX_FILE_BYTES
+                ) -> tuple[list[Feature], list[Issue]]:
+    """Features of an uploaded CSV or GeoJSON, and the issues that block using them.
+
+    Parameters
+    ----------
+    name : str
+        The file name (its extension picks the format: .csv, .geojson or .json).
+    data : bytes
+        The file content.
+    max_bytes : int
+        Larger files are refused before parsing.
+
+    Returns
+    -------
+    features, issues
+        When `issues` holds any error the update must not be applied: a CSV row
+        that failed to import would otherwise read as a service to remove.
+    """
+    if len(data) > max_bytes:
+        return [], [Issue(f"file is {len(data):,} bytes, more than the limit of "
+                          f"{max_bytes:,}", name)]
+    suffix = Path(name).suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(name, data)
+    if suffix not in (".geojson", ".json"):
+        return [], [Issue("expected a .csv, .geojson or .json file", name, field="name",
+                          value=name)]
+    try:
+        obj = parse_json_bytes(data, name)
+    except RegistryError as exc:
+        return [], exc.issues
+    if not isinstance(obj, dict) or obj.get("type") != "FeatureCollection" or not isinstance(
+            obj.get("features"), list):
+        return [], [Issue("not a GeoJSON FeatureCollection with a 'features' list", name)]
+    return obj["features"], []
+
+
+def _read_csv(name: str, data: bytes) -> tuple[list[Feature], list[Issue]]:
+    from rcm_map.importer import import_sources_csv
+
+    with tempfile.TemporaryDirectory(prefix="rcm-upload-") as folder:
+        path = Path(folder) / "upload.csv"
+        path.write_bytes(data)
+        result = import_sources_csv(path)
+    issues = [_renamed(i, name) for i in result.issues]
+    return result.features, [i for i in issues if i.severity == "error"] + [
+        i for i in issues if i.severity != "error"]
+
+
+def _renamed(issue: Issue, name: str) -> Issue:
+    """The issue with the temporary path replaced by the uploaded file's name."""
+    return Issue(issue.message, name, issue.index, issue.feature_id, issue.field, issue.value,
+                 issue.severity, issue.row_label)
+
+
+def diff_lines(diff: Diff, limit: int = 200) -> list[str]:
+    """A readable preview: the summary, then one line per service change."""
+    lines = [diff.summary()]
+    for change in diff.changes[:limit]:
+        if change.action == "changed":
+            fields = ", ".join(f.field for f in change.fields)
+            lines.append(f"  ~ {change.service_id}: {fields}")
+        else:
+            sign = "+" if change.action == "added" else "-"
+            feature = change.after or change.before or {}
+            lines.append(f"  {sign} {change.service_id}: "
+                         f"{feature.get('properties', {}).get('name', '')}")
+    if len(diff.changes) > limit:
+        lines.append(f"  ... and {len(diff.changes) - limit} more")
+    lines += [f"  {w}" for w in diff.warnings[:50]]
+    return lines
+
+
+def import_country(store: Store, path: Path, country: str, user: str, *, apply: bool,
+                   out: TextIO | None = None) -> int:
+    """Preview (and with `apply`, apply) a country update from a CSV or GeoJSON file."""
+    out = out or sys.stdout
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"{path}: cannot read file: {exc.strerror or exc}", file=out)
+        return EXIT_UNREADABLE
+    features, issues = read_update(path.name, data)
+    blocking = [i for i in issues if i.severity == "error"]
+    for issue in blocking:
+        print(issue, file=out)
+    if blocking or not features and issues:
+        print(f"{path}: not applied ({len(blocking)} errors)", file=out)
+        return EXIT_PROBLEMS
+    try:
+        diff = store.preview_update(country, features, file=path.name)
+    except UpdateRejected as exc:
+        for issue in exc.issues:
+            print(issue, file=out)
+        print(f"{path}: not applied ({len(exc.issues)} errors)", file=out)
+        return EXIT_PROBLEMS
+    for line in diff_lines(diff):
+        print(line, file=out)
+    if not apply:
+        print("preview only: run again with --apply to make these changes", file=out)
+        return EXIT_OK
+    if diff.is_empty:
+        print("nothing to change", file=out)
+        return EXIT_OK
+    change_id = store.apply_update(diff, user, note=f"from {path.name}")
+    print(f"applied as change {change_id} (undo with: rcm-map restore {change_id})", file=out)
+    return EXIT_OK
+
+
+def history_lines(store: Store, *, country: str | None = None, service_id: str | None = None,
+                  limit: int = 20) -> list[str]:
+    """One line per change, newest first, with its services indented."""
+    lines = []
+    for record in store.history(country=country, service_id=service_id, limit=limit):
+        restored = f" (restores #{record.restored_from})" if record.restored_from else ""
+        lines.append(f"#{record.change_id} {record.at} {record.user} {record.action} "
+                     f"{record.country}: {record.summary}{restored}")
+        for s in record.services[:20]:
+            lines.append(f"    {s.action} {s.service_id} v{s.version_before or '-'} -> "
+                         f"v{s.version_after or '-'}")
+        if len(record.services) > 20:
+            lines.append(f"    ... and {len(record.services) - 20} more")
+    return lines
+
+
+def seed_from_file(store: Store, path: Path, user: str, out: TextIO | None = None) -> int:
+    """Load a whole registry GeoJSON into a store, one change per country."""
+    out = out or sys.stdout
+    features, issues = read_update(path.name, path.read_bytes())
+    if issues:
+        for issue in issues:
+            print(issue, file=out)
+        return EXIT_PROBLEMS
+    for country in sorted({str(f["properties"].get("country")) for f in features}):
+        mine = [f for f in features if f["properties"].get("country") == country]
+        diff = store.preview_update(country, mine, file=path.name)
+        change_id = store.apply_update(diff, user, note=f"seeded from {path.name}")
+        print(f"change {change_id}: {diff.summary()}", file=out)
+    return EXIT_OK
+
+
+def _user(args: argparse.Namespace) -> str:
+    return args.user or os.environ.get(USER_ENV) or f"cli:{getpass.getuser()}"
+
+
+def _store(args: argparse.Namespace) -> Store:
+    registry = getattr(args, "registry", None)
+    return open_store(getattr(args, "database_url", None), registry=registry)
+
+
+def add_import_options(parser: argparse.ArgumentParser) -> None:
+    """Options turning `rcm-map import` into a reviewed country update of the store."""
+    parser.add_argument("--country", metavar="ISO3", help="update this country's services in "
+                        "the store (registry file or $RCM_MAP_DATABASE_URL) instead of "
+                        "writing --out")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--preview", action="store_true", help="show the changes (default)")
+    mode.add_argument("--apply", action="store_true", help="apply the changes in one step")
+    parser.add_argument("--user", help=f"name recorded in the history (default ${USER_ENV})")
+    parser.add_argument("--database-url", help="PostgreSQL URL (default $RCM_MAP_DATABASE_URL)")
+
+
+def cmd_import_country(args: argparse.Namespace) -> int:
+    """`rcm-map import FILE --country XXX [--apply]`."""
+    country = str(args.country).upper()
+    if country not in schema.COUNTRIES:
+        print(f"rcm-map import: --country: unknown code {args.country!r}; expected one of: "
+              + ", ".join(schema.COUNTRIES), file=sys.stderr)
+        return EXIT_UNREADABLE
+    return _guarded(lambda: import_country(_store(args), Path(args.source), country,
+                                           _user(args), apply=bool(args.apply)))
+
+
+def _guarded(action: Callable[[], int]) -> int:
+    """Run a command turning store errors into one line and an exit code."""
+    try:
+        return action()
+    except ConflictError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_PROBLEMS
+    except (NotFoundError, UpdateRejected) as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_PROBLEMS
+    except StoreError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_UNREADABLE
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """`rcm-map history [--country XXX] [--service ID] [--limit N]`."""
+    def run() -> int:
+        for line in history_lines(_store(args), country=args.country, service_id=args.service,
+                                  limit=args.limit):
+            print(line)
+        return EXIT_OK
+    return _guarded(run)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """`rcm-map restore CHANGE_ID` or `rcm-map restore --service ID --version N`."""
+    def run() -> int:
+        store = _store(args)
+        if args.service:
+            if args.version is None:
+                print("rcm-map restore: --service needs --version", file=sys.stderr)
+                return EXIT_UNREADABLE
+            change_id = store.restore_version(args.service, args.version, _user(args))
+        elif args.change_id is not None:
+            change_id = store.restore(args.change_id, _user(args))
+        else:
+            print("rcm-map restore: give a CHANGE_ID or --service ID --version N",
+                  file=sys.stderr)
+            return EXIT_UNREADABLE
+        print(f"restored as change {change_id}")
+        return EXIT_OK
+    return _guarded(run)
+
+
+def cmd_reports(args: argparse.Namespace) -> int:
+    """`rcm-map reports [--country XXX]`: open problem reports."""
+    def run() -> int:
+        for r in _store(args).open_reports(args.country):
+            print(f"#{r.report_id} {r.created_at} {r.country} {r.service_id} {r.kind}: "
+                  f"{r.comment}")
+        return EXIT_OK
+    return _guarded(run)
+
+
+def cmd_db_migrate(args: argparse.Namespace) -> int:
+    """`rcm-map db-migrate`: apply pending PostGIS migrations."""
+    url = args.database_url or os.environ.get("RCM_MAP_DATABASE_URL")
+    if not url:
+        print("rcm-map db-migrate: set RCM_MAP_DATABASE_URL or pass --database-url",
+              file=sys.stderr)
+        return EXIT_UNREADABLE
+    import psycopg
+
+    from rcm_map.store.migrate import migrate
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        done = migrate(conn)
+    print(f"applied migrations: {', '.join(map(str, done))}" if done else "schema up to date")
+    return EXIT_OK
+
+
+def cmd_db_seed(args: argparse.Namespace) -> int:
+    """`rcm-map db-seed REGISTRY.geojson`: load a registry file into the store."""
+    return _guarded(lambda: seed_from_file(_store(args), Path(args.source), _user(args)))
+
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    """`rcm-map hash-password`: print a hash for secrets.toml (asks twice, no echo)."""
+    from rcm_map.auth import hash_password
+
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        print("rcm-map hash-password: the two passwords differ", file=sys.stderr)
+        return EXIT_UNREADABLE
+    if len(first) < 12:
+        print("rcm-map hash-password: use at least 12 characters", file=sys.stderr)
+        return EXIT_UNREADABLE
+    print(hash_password(first))
+    return EXIT_OK
+
+
+def add_commands(sub: Any) -> None:
+    """Add history, restore, reports, db-migrate, db-seed and hash-password subcommands."""
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--registry", type=Path, help="registry GeoJSON of the file store")
+        p.add_argument("--database-url", help="PostgreSQL URL (default $RCM_MAP_DATABASE_URL)")
+        p.add_argument("--user", help=f"name recorded in the history (default ${USER_ENV})")
+
+    p = sub.add_parser("history", help="changes to the registry, newest first")
+    common(p)
+    p.add_argument("--country", metavar="ISO3")
+    p.add_argument("--service", metavar="ID")
+    p.add_argument("--limit", type=int, default=20)
+    p = sub.add_parser("restore", help="undo a change, or bring back a service version")
+    common(p)
+    p.add_argument("change_id", type=int, nargs="?")
+    p.add_argument("--service", metavar="ID")
+    p.add_argument("--version", type=int)
+    p = sub.add_parser("reports", help="open problem reports")
+    common(p)
+    p.add_argument("--country", metavar="ISO3")
+    p = sub.add_parser("db-migrate", help="apply pending PostGIS schema migrations")
+    p.add_argument("--database-url")
+    p = sub.add_parser("db-seed", help="load a registry GeoJSON into the store")
+    common(p)
+    p.add_argument("source", type=Path)
+    sub.add_parser("hash-password", help="hash a focal point's password for secrets.toml")
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "history": cmd_history, "restore": cmd_restore, "reports": cmd_reports,
+    "db-migrate": cmd_db_migrate, "db-seed": cmd_db_seed, "hash-password": cmd_hash_password,
+}
