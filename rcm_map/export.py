@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from rcm_map import schema
+from rcm_map.registry import plain_lists
 from rcm_map.store.files import atomic_write_bytes
 
 CSV_COORDS = ("lon", "lat")
@@ -29,8 +30,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralize_csv_cell(value: str) -> str:
     """Make a text cell inert in spreadsheets (a leading ' before = + - @ TAB CR)."""
+    # Also escape a value that already looks neutralised, so the import undoes exactly one.
     if value.startswith(FORMULA_STARTS) or (
-        value.startswith("'") and value[1:].startswith(FORMULA_STARTS)
+        value.startswith("'") and value[1:].startswith((*FORMULA_STARTS, "'"))
     ):
         return "'" + value
     return value
@@ -50,7 +52,8 @@ def _is_missing(value: Any) -> bool:
 
 
 def _as_frame(services: pd.DataFrame) -> pd.DataFrame:
-    """Add lon/lat columns from a geometry column when needed."""
+    """Add lon/lat columns from a geometry column when needed; Python lists in list fields."""
+    services = plain_lists(services)  # a Registry frame holds Arrow lists (issue 6)
     if "lon" in services.columns and "lat" in services.columns:
         return services
     out = pd.DataFrame(services.drop(columns="geometry"))

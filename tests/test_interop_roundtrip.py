@@ -168,8 +168,6 @@ def test_generated_registries_round_trip_through_hxl(features):
     assert_same(features, via_hxl(features))
 
 
-@pytest.mark.xfail(strict=True, reason="export.unneutralize_csv_cell strips an apostrophe "
-                   "that neutralize_csv_cell did not add (values starting with '')")
-def test_known_double_quote_bug(small_features):
+def test_values_starting_with_apostrophes_round_trip(small_features):
     small_features[0]["properties"]["name"] = "''=1+1"
     assert_same(small_features, via_hxl(small_features))

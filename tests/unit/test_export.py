@@ -50,7 +50,8 @@ def test_csv_confidential_rows_carry_only_a_band(small_path):
     ("value", "cell"),
     [("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+52 962 000", "'+52 962 000"),
      ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-     ("plain", "plain"), ("'=x", "''=x"), ("'plain", "'plain")],
+     ("plain", "plain"), ("'=x", "''=x"), ("'plain", "'plain"),
+     ("''x", "'''x"), ("'", "'")],
 )
 def test_formula_cells_are_neutralised_and_restored(value, cell):
     assert export.neutralize_csv_cell(value) == cell
