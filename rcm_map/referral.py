@@ -88,7 +88,8 @@ h1 { font-size: 16pt; margin: 0 0 0.2em; }
 .org { margin: 0 0 0.3em; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.1em 0.8em; margin: 0; }
 dt { color: #333; }
-dd { margin: 0; overflow-wrap: anywhere; unicode-bidi: plaintext; }
+dd { margin: 0; overflow-wrap: anywhere; unicode-bidi: isolate; }
+dd > span, dd > a, h2, .org { unicode-bidi: isolate; }
 .confidential { font-style: italic; }
 a { color: #000; }
 @page { margin: 1.5cm; }
@@ -111,7 +112,7 @@ def _vocab(vocab: Mapping[str, Mapping[str, str]], code: str, lang: str) -> str:
 def _link(text: str, href: str) -> str:
     """An <a> when `href` is non-empty, else the plain escaped text."""
     if not href:
-        return escape_html(text)
+        return f"<span>{escape_html(text)}</span>"
     return f'<a href="{escape_html(href)}">{escape_html(text)}</a>'
 
 

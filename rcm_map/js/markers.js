@@ -185,7 +185,7 @@
       group.addLayer(marker);
     });
     group.addTo(map);
-    return { group: group, byId: byId, clustered: useCluster };
+    return { map: map, group: group, byId: byId, clustered: useCluster };
   }
 
   function fit(map, cfg) {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pandas as pd
 
 PAYLOADS = (
@@ -54,10 +56,11 @@ def hostile_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def many_frame(n: int = 200) -> pd.DataFrame:
-    """`n` services in a dense grid (clustered on the map)."""
+def many_frame(n: int = 200, seed: int = 7) -> pd.DataFrame:
+    """`n` services scattered (seeded) around Tapachula, dense enough to cluster."""
+    rng = random.Random(seed)
     return pd.DataFrame([
-        _service(i, lon=-92.6 + 0.02 * (i % 20), lat=14.6 + 0.02 * (i // 20),
+        _service(i, lon=-92.26 + rng.gauss(0, 0.15), lat=14.91 + rng.gauss(0, 0.12),
                  service_types=[SMALL_TYPES[i % len(SMALL_TYPES)]])
         for i in range(n)
     ])

@@ -127,3 +127,10 @@ def test_input_frame_is_not_modified() -> None:
     before = df.copy(deep=True)
     referral_sheet_html(df, "es")
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_right_to_left_override_cannot_reverse_a_phone_number() -> None:
+    """Each value is its own bidi island (CSS isolate), so U+202E stays in its field."""
+    page = referral_sheet_html(pd.DataFrame([service(phones=["\u202eevil", "+52 962 123 4567"])]))
+    assert "<span>\u202eevil</span>, <a href=\"tel:+529621234567\">" in page
+    assert "dd > span, dd > a" in page and "unicode-bidi: isolate" in page
