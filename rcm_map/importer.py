@@ -481,6 +481,17 @@ def import_sources_csv(path: str | Path, gazetteer: Gazetteer | None = None) -> 
         return result
     gazetteer = gazetteer or default_gazetteer()
     seen: dict[str, int] = {}
+    try:
+        _import_rows(reader, header, result, gazetteer, seen)
+    except csv.Error as exc:  # a cell over csv's field limit, a broken quote...
+        result.issues.append(Issue(f"unreadable CSV from here on ({exc}); import stopped",
+                                   str(path), reader.line_num, row_label="line"))
+        result.rejected.append(reader.line_num)
+    return result
+
+
+def _import_rows(reader: Any, header: list[str], result: ImportResult, gazetteer: Gazetteer,
+                 seen: dict[str, int]) -> None:
     for number, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
@@ -504,19 +515,31 @@ def import_sources_csv(path: str | Path, gazetteer: Gazetteer | None = None) -> 
         seen[feature["properties"]["id"]] = number
         result.features.append(feature)
         result.placements[ctx.placement] += 1
-    return result
 
 
 def import_to_geojson(src: str | Path, out: str | Path,
                       gazetteer: Gazetteer | None = None) -> ImportResult:
     """Import `src` and write the registry file `out` (RFC 7946, sorted by id, atomic).
 
-    Nothing is written when the file could not be read at all.
+    Parameters
+    ----------
+    src : str or Path
+        CSV in the source-list or export format.
+    out : str or Path
+        Registry file to (re)write.
+    gazetteer : Gazetteer, optional
+        Defaults to the bundled one.
+
+    Returns
+    -------
+    ImportResult
+        `out` is written only when the file was readable and no row was rejected;
+        otherwise it is left exactly as it was.
     """
     from rcm_map.export import write_geojson
 
     result = import_sources_csv(src, gazetteer)
-    if result.format:
+    if result.format and not result.rejected:
         write_geojson(result.features, out)
     return result
 

@@ -274,11 +274,34 @@ def test_report_lists_counts_and_every_issue(result: ImportResult) -> None:
 
 
 def test_import_to_geojson_is_byte_identical(tmp_path: Path, gazetteer: Gazetteer) -> None:
+    lines = SOURCES.read_text(encoding="utf-8").splitlines(keepends=True)
+    clean = tmp_path / "clean.csv"  # without the two rows that are rejected
+    clean.write_text("".join(line for n, line in enumerate(lines, start=1)
+                             if n not in (9, 11)), encoding="utf-8")
     first, second = tmp_path / "a.geojson", tmp_path / "b.geojson"
-    import_to_geojson(SOURCES, first, gazetteer)
-    import_to_geojson(SOURCES, second, gazetteer)
+    assert import_to_geojson(clean, first, gazetteer).rejected == []
+    import_to_geojson(clean, second, gazetteer)
     assert first.read_bytes() == second.read_bytes()
     assert registry.errors(registry.validate_file(first)) == []
+
+
+def test_import_to_geojson_writes_nothing_when_a_row_is_rejected(
+    tmp_path: Path, gazetteer: Gazetteer
+) -> None:
+    out = tmp_path / "actors.geojson"
+    out.write_text("old", encoding="utf-8")
+    result = import_to_geojson(SOURCES, out, gazetteer)
+    assert result.rejected == [9, 11]
+    assert out.read_text(encoding="utf-8") == "old"
+
+
+def test_csv_errors_are_issues(tmp_path: Path, gazetteer: Gazetteer) -> None:
+    header = SOURCES.read_text(encoding="utf-8").splitlines()[0]
+    path = tmp_path / "huge.csv"
+    path.write_text(header + "\n\"" + "x" * 200_000 + "\",b\n", encoding="utf-8")
+    result = import_sources_csv(path, gazetteer)
+    assert result.features == [] and result.rejected
+    assert "unreadable CSV" in str(result.errors[0]) and "field limit" in str(result.errors[0])
 
 
 def test_export_csv_reimports_unchanged(tmp_path: Path, result: ImportResult) -> None:
