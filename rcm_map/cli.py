@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from rcm_map import export, schema
 from rcm_map.geo import parse_lat_lon
 from rcm_map.query import Query, SearchResult, search
@@ -65,13 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(p)
     p.add_argument("--format", choices=["table", "csv", "geojson"], default="table")
 
-    p = sub.add_parser("export", help="export (filtered) services as CSV or GeoJSON")
+    p = sub.add_parser("export", help="export (filtered) services: CSV, GeoJSON, HSDS, HXL")
     _add_filters(p)
-    p.add_argument("--format", choices=["csv", "geojson"], required=True)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--format", choices=["csv", "geojson", "hsds", "hxl"], required=True)
+    p.add_argument("--out", type=Path, required=True,
+                   help="file; for hsds a folder, or a .zip file")
 
-    p = sub.add_parser("import", help="import a CSV into a registry GeoJSON, with a report")
-    p.add_argument("source", type=Path)
+    p = sub.add_parser("import", help="import a file into a registry GeoJSON, with a report")
+    p.add_argument("source", type=Path, help="CSV (source list or our export), HSDS "
+                   "package folder/ZIP/JSON, or HXL CSV")
+    p.add_argument("--format", choices=["csv", "hsds", "hxl"], default="csv")
     p.add_argument("--out", type=Path, required=True)
     return parser
 
@@ -184,10 +189,16 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     query = _query_from_args(args)
     result = search(_load(args), query)
-    data = (export.to_csv_bytes(result.located) if args.format == "csv"
-            else export.to_geojson_bytes(result.located))
+    frame = pd.concat([result.located, result.countrywide], ignore_index=True)
+    if args.format in ("hsds", "hxl"):
+        from rcm_map.interop import cli_export
+
+        print(cli_export(args.format, frame, args.out), file=sys.stderr)
+        return EXIT_OK
+    data = (export.to_csv_bytes(frame) if args.format == "csv"
+            else export.to_geojson_bytes(frame))
     export.atomic_write_bytes(args.out, data)
-    print(f"wrote {len(result.located)} services to {args.out}", file=sys.stderr)
+    print(f"wrote {len(frame)} services to {args.out}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -197,6 +208,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     A rejected import leaves the current registry byte-for-byte as it was (issue 5);
     an accepted one keeps a timestamped backup of the old file first.
     """
+    if args.format != "csv":
+        return _import_exchange_format(args)
     from rcm_map.importer import import_sources_csv
 
     size = args.source.stat().st_size
@@ -222,6 +235,24 @@ def cmd_import(args: argparse.Namespace) -> int:
               if result.features else f"{args.out}: unchanged (no service to import)")
         return EXIT_PROBLEMS
     backup = replace_with_backup(args.out, export.geojson_bytes(result.features, sort=True))
+    print(f"{args.out}: written" + (f" (previous version kept in {backup})" if backup else ""))
+    return EXIT_OK
+
+
+def _import_exchange_format(args: argparse.Namespace) -> int:
+    """HSDS or HXL import: same rule, all or nothing, with a backup of the old registry."""
+    from rcm_map.interop import cli_import, summary
+
+    features, issues = cli_import(args.format, args.source)
+    issues = issues + errors(validate_collection(
+        {"type": "FeatureCollection", "features": features}, str(args.source)))
+    for issue in issues:
+        print(f"  {issue}")
+    print(summary(features, issues))
+    if errors(issues) or not features:
+        print(f"{args.out}: unchanged; fix the records above and import again")
+        return EXIT_PROBLEMS
+    backup = replace_with_backup(args.out, export.geojson_bytes(features, sort=True))
     print(f"{args.out}: written" + (f" (previous version kept in {backup})" if backup else ""))
     return EXIT_OK
 

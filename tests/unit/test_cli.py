@@ -103,3 +103,27 @@ def test_console_script_runs(small_path):
     proc = subprocess.run([sys.executable, "-m", "rcm_map.cli", "validate", str(small_path)],
                           capture_output=True, text=True, cwd=REPO, check=False)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("fmt", ["hxl", "hsds"])
+def test_export_then_import_exchange_formats(tmp_path, small_path, fmt, capsys):
+    out = tmp_path / ("x.csv" if fmt == "hxl" else "pkg")
+    code, _, err = run(["export", "--registry", small_path, "--format", fmt, "--out", out],
+                       capsys)
+    assert code == 0 and "wrote 6 services" in err
+    registry_path = tmp_path / "r.geojson"
+    code, out_text, _ = run(["import", "--format", fmt, out, "--out", registry_path], capsys)
+    assert code == 0, out_text
+    ids = {f["properties"]["id"] for f in json.loads(registry_path.read_text())["features"]}
+    assert ids == {f["properties"]["id"]
+                   for f in json.loads(small_path.read_text())["features"]}
+
+
+def test_rejected_exchange_import_leaves_registry_untouched(tmp_path, small_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,name\n#meta+id,#org+name\nx,\n", encoding="utf-8")
+    target = tmp_path / "r.geojson"
+    target.write_bytes(small_path.read_bytes())
+    code, out, _ = run(["import", "--format", "hxl", bad, "--out", target], capsys)
+    assert code == 1 and "unchanged" in out
+    assert target.read_bytes() == small_path.read_bytes()
