@@ -17,7 +17,7 @@ import pandas as pd
 
 from rcm_map import schema
 from rcm_map.geo import haversine_km_many, validate_lat_lon
-from rcm_map.registry import Registry, mask_of
+from rcm_map.registry import Registry, mask_of, plain_lists
 from rcm_map.text import fold
 
 DISTANCE_BANDS: tuple[tuple[float, str], ...] = (
@@ -159,7 +159,7 @@ def search(registry: Registry, query: Query) -> SearchResult:
         rows, distances = rows[order], distances[order]
     else:
         frame = registry.frame
-        order = np.lexsort((frame["id"].to_numpy()[rows], frame["name"].to_numpy()[rows],
+        order = np.lexsort((registry.ids[rows], frame["name"].iloc[rows].to_numpy(dtype=object),
                             registry.country[rows]))
         rows = rows[order]
         if query.limit is not None:
@@ -171,7 +171,7 @@ def search(registry: Registry, query: Query) -> SearchResult:
         # border) where the child is.
         unlocated &= np.isin(registry.country, _countries_at(*query.near))
     countrywide = registry.frame.iloc[np.flatnonzero(unlocated)].drop(columns="geometry")
-    countrywide = pd.DataFrame(countrywide).sort_values(["country", "name", "id"])
+    countrywide = plain_lists(pd.DataFrame(countrywide)).sort_values(["country", "name", "id"])
     return SearchResult(located=located, countrywide=countrywide, total_matching=total)
 
 
@@ -185,7 +185,7 @@ def _nearest_order(
     distances: np.ndarray, rows: np.ndarray, registry: Registry, limit: int | None
 ) -> np.ndarray:
     """Indices sorting by (distance, id), keeping only the nearest `limit`."""
-    ids = registry.frame["id"].to_numpy()[rows]
+    ids = registry.ids[rows]
     if limit is not None and limit < len(distances):
         # Keep every row tied with the limit-th distance, so ties break by id, not by chance.
         cut = np.partition(distances, limit - 1)[limit - 1]
@@ -198,7 +198,7 @@ def _nearest_order(
 def _with_coordinates(
     registry: Registry, rows: np.ndarray, distances: np.ndarray | None
 ) -> pd.DataFrame:
-    out = pd.DataFrame(registry.frame.iloc[rows].drop(columns="geometry"))
+    out = plain_lists(pd.DataFrame(registry.frame.iloc[rows].drop(columns="geometry")))
     out["lon"] = registry.lon[rows]
     out["lat"] = registry.lat[rows]
     if distances is not None:
@@ -207,3 +207,4 @@ def _with_coordinates(
         out["distance_band"] = [distance_band(d) if c else "" for d, c in zip(
             distances, conf, strict=True)]
     return out.reset_index(drop=True)
+
