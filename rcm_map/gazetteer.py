@@ -8,7 +8,9 @@ of partial names: "tecun uman" finds "Ciudad Tecún Umán". Matches rank in tier
 (exact name, name starts with the query, a word of the name starts with it,
 substring anywhere, all query words present in any order), then by population.
 All names are kept in one newline-separated string, so one C-level scan finds
-every match; a query takes well under a millisecond on the 22,000 places.
+every match: a query takes about 0.5 ms on the 22,000 places (up to ~3 ms for
+very common fragments such as "san"); loading takes ~0.3 s once per process
+(`default_gazetteer` is cached).
 """
 
 from __future__ import annotations
@@ -130,6 +132,10 @@ class Gazetteer:
             raise ValueError("a 'key' or 'alt_keys' value is not normalised; rebuild the file")
         # normalised keys are ASCII, so byte offsets equal character offsets
         self._bytes = np.frombuffer(self._text.encode("ascii"), dtype=np.uint8)
+        self._entry_keys = keys
+        after_separator = (self._bytes[:-1] == ord("\n")) | (self._bytes[:-1] == ord(" "))
+        starts = np.flatnonzero(after_separator) + 1
+        self._word_starts = starts[self._bytes[starts] != ord("\n")]
         self._admin1_rows: dict[str, list[int]] = {}
         for i, code in enumerate(self._admin1_code):
             self._admin1_rows.setdefault(code, []).append(i)
@@ -190,9 +196,15 @@ class Gazetteer:
         """(rows, best tier) for every entry containing `key` (tiers EXACT..SUBSTRING)."""
         if not key:
             return np.empty(0, np.int64), np.empty(0, np.int64)
-        # one- and two-letter queries match word starts only: "a" is in most names
-        pattern = re.escape(key) if len(key) > 2 else r"(?<=[\n ])" + re.escape(key)
-        pos = np.fromiter((m.start() for m in re.finditer(pattern, self._text)), dtype=np.int64)
+        if len(key) <= 2:
+            # one- and two-letter queries match word starts only ("a" is in most names),
+            # found with array operations: a regex scan would take ~20 ms
+            pos = self._word_starts
+            for i, char in enumerate(key.encode("ascii")):
+                pos = pos[self._bytes[pos + i] == char]
+        else:
+            pos = np.fromiter((m.start() for m in re.finditer(re.escape(key), self._text)),
+                              dtype=np.int64)
         entry = np.searchsorted(self._starts, pos, side="right") - 1
         offset = pos - self._starts[entry]
         exact = (offset == 0) & (self._entry_len[entry] == len(key))
