@@ -29,6 +29,7 @@ the primary type that picks the marker), ``age_min``, ``age_max``, ``phones``
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -146,6 +147,7 @@ class ServiceLayer(MacroElement):
         self.css = read_asset("markers.css")
 
 
+@functools.lru_cache(maxsize=8)
 def read_asset(name: str) -> str:
     """Text of one of our own browser files in ``rcm_map/js/``."""
     return (JS_DIR / name).read_text(encoding="utf-8")
