@@ -170,8 +170,8 @@ def search(registry: Registry, query: Query) -> SearchResult:
         # Country-wide programmes only matter in the country (or countries, at a
         # border) where the child is.
         unlocated &= np.isin(registry.country, _countries_at(*query.near))
-    countrywide = registry.frame.iloc[np.flatnonzero(unlocated)].drop(columns="geometry")
-    countrywide = plain_lists(pd.DataFrame(countrywide)).sort_values(["country", "name", "id"])
+    countrywide = registry.attributes.iloc[np.flatnonzero(unlocated)]
+    countrywide = plain_lists(countrywide).sort_values(["country", "name", "id"])
     return SearchResult(located=located, countrywide=countrywide, total_matching=total)
 
 
@@ -198,7 +198,7 @@ def _nearest_order(
 def _with_coordinates(
     registry: Registry, rows: np.ndarray, distances: np.ndarray | None
 ) -> pd.DataFrame:
-    out = plain_lists(pd.DataFrame(registry.frame.iloc[rows].drop(columns="geometry")))
+    out = plain_lists(registry.attributes.iloc[rows])
     out["lon"] = registry.lon[rows]
     out["lat"] = registry.lat[rows]
     if distances is not None:

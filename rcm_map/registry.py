@@ -330,6 +330,12 @@ class Registry:
         return list_masks(self.frame["languages"])
 
     @cached_property
+    def attributes(self) -> pd.DataFrame:
+        """`frame` without its geometry, as a plain DataFrame (built once): taking
+        rows from it skips the GeoDataFrame constructor and a copy of every row."""
+        return pd.DataFrame(self.frame.drop(columns=self.frame.geometry.name))
+
+    @cached_property
     def ids(self) -> np.ndarray:
         """Service ids as an object array (for tie-breaking sorts; built once)."""
         return self.frame["id"].to_numpy(dtype=object)
