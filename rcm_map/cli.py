@@ -28,6 +28,7 @@ from rcm_map.registry import (
     read_json_file,
     validate_collection,
 )
+from rcm_map.safety import distance_band_label
 from rcm_map.store.files import replace_with_backup
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
@@ -131,7 +132,8 @@ def _table(result: SearchResult) -> str:
     lines = []
     for _, row in result.located.iterrows():
         if "distance_km" in row:
-            dist = row["distance_band"] or f"{row['distance_km']:.1f} km"
+            band = row["distance_band"]
+            dist = distance_band_label(band, "en") if band else f"{row['distance_km']:.1f} km"
         else:
             dist = ""
         ages = f"{_age(row['age_min'])}-{_age(row['age_max'])}"

@@ -18,33 +18,12 @@ import pandas as pd
 
 from rcm_map import schema
 from rcm_map.registry import plain_lists
+from rcm_map.safety import neutralize_csv_cell
 from rcm_map.store.files import atomic_write_bytes
 
 CSV_COORDS = ("lon", "lat")
 CSV_DISTANCE = ("distance_km", "distance_band")
 LIST_SEPARATOR = ";"
-# OWASP CSV injection: a cell starting with one of these runs as a formula in
-# spreadsheets. We prefix a single quote; `unneutralize_csv_cell` strips it on import.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralize_csv_cell(value: str) -> str:
-    """Make a text cell inert in spreadsheets (a leading ' before = + - @ TAB CR)."""
-    # Also escape a value that already looks neutralised, so the import undoes exactly one.
-    if value.startswith(FORMULA_STARTS) or (
-        value.startswith("'") and value[1:].startswith((*FORMULA_STARTS, "'"))
-    ):
-        return "'" + value
-    return value
-
-
-def unneutralize_csv_cell(value: str) -> str:
-    """Undo `neutralize_csv_cell` (importers call this on every text cell)."""
-    if value.startswith("'") and value[1:].startswith((*FORMULA_STARTS, "'")):
-        return value[1:]
-    return value
-
-
 def _is_missing(value: Any) -> bool:
     if value is None or value is pd.NA:
         return True

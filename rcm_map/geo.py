@@ -57,27 +57,75 @@ PUBLIC_GRID_DEG = 0.1
 PUBLIC_MIN_KM = 5.0
 
 
-def public_point(lon: float, lat: float) -> tuple[float, float]:
-    """The point shown for a confidential location: (lon, lat).
+def public_point(
+    lon: float, lat: float, *, min_km: float = PUBLIC_MIN_KM, grid_deg: float = PUBLIC_GRID_DEG
+) -> tuple[float, float]:
+    """Deterministic public stand-in for a confidential site, at least `min_km` away.
 
-    The centre of the nearest cell of a fixed 0.1-degree grid that lies at least
-    PUBLIC_MIN_KM from the true site. It is deterministic (searches from many
-    places always see the same point, so they cannot triangulate) and never
-    closer than 5 km, nor usually farther than about 12 km, from the site.
+    The public point is the centre of a `grid_deg` grid cell: of all cell centres at
+    least `min_km` (great-circle) from the true site, the nearest one; ties are
+    broken by (lon, lat) so the answer never depends on iteration order. The same
+    site always gives the same point (no randomness to average out over reloads),
+    the point is never closer than `min_km`, and every site in a region of about
+    one grid cell (~11 x 11 km at 0.1 degree near the equator) maps to the same
+    point, so the point does not reveal where in that region the site is.
+
+    Parameters
+    ----------
+    lon, lat
+        True coordinates in degrees (WGS 84).
+    min_km
+        Minimum distance from the true site, km.
+    grid_deg
+        Grid spacing in degrees.
+
+    Returns
+    -------
+    tuple of float
+        ``(lon, lat)`` of the public point, rounded to 6 decimals.
+
+    Raises
+    ------
+    ValueError
+        When the coordinates are not finite or out of range.
     """
-    col = math.floor(lon / PUBLIC_GRID_DEG)
-    row = math.floor(lat / PUBLIC_GRID_DEG)
+    if not (
+        isinstance(lon, (int, float)) and isinstance(lat, (int, float))
+        and math.isfinite(lon) and math.isfinite(lat)
+        and -180 <= lon <= 180 and -90 <= lat <= 90
+    ):
+        raise ValueError(f"Expected lon in [-180, 180] and lat in [-90, 90], "
+                         f"instead got: {(lon, lat)!r}.")
     best: tuple[float, float, float] | None = None
-    for dr in range(-3, 4):
-        for dc in range(-3, 4):
-            c_lon = round((col + dc + 0.5) * PUBLIC_GRID_DEG, 5)
-            c_lat = round((row + dr + 0.5) * PUBLIC_GRID_DEG, 5)
-            if not (-90 <= c_lat <= 90):
-                continue
-            c_lon = (c_lon + 180) % 360 - 180
-            d = haversine_km(lat, lon, c_lat, c_lon)
-            if d >= PUBLIC_MIN_KM and (best is None or d < best[0]):
-                best = (d, c_lon, c_lat)
-    if best is None:  # only near the poles, where grid cells shrink to nothing
-        return (round(lon, 0), round(lat, 0) - 1 if lat > 0 else round(lat, 0) + 1)
-    return best[1], best[2]
+    for clon, clat in _grid_centres_around(lon, lat, min_km, grid_deg):
+        d = haversine_km(lat, lon, clat, clon)
+        if d >= min_km and (best is None or (d, clon, clat) < best):
+            best = (d, clon, clat)
+    if best is None:  # only conceivable at the poles
+        raise ValueError(f"No public point found near {(lon, lat)!r}.")
+    return round(_wrap_lon(best[1]), 6), round(best[2], 6)
+
+
+def _grid_centres_around(
+    lon: float, lat: float, min_km: float, grid_deg: float
+) -> list[tuple[float, float]]:
+    """Cell centres in a window wide enough to hold one at >= `min_km`."""
+    km_per_deg = math.pi * EARTH_RADIUS_KM / 180
+    reach_deg = (min_km + 2 * grid_deg * km_per_deg) / km_per_deg
+    n_lat = math.ceil(reach_deg / grid_deg) + 1
+    coslat = max(math.cos(math.radians(lat)), 0.05)
+    n_lon = min(math.ceil(reach_deg / coslat / grid_deg) + 1, int(360 / grid_deg))
+    i0, j0 = math.floor(lon / grid_deg), math.floor(lat / grid_deg)
+    centres = []
+    for j in range(j0 - n_lat, j0 + n_lat + 1):
+        clat = (j + 0.5) * grid_deg
+        if not -90 < clat < 90:
+            continue
+        for i in range(i0 - n_lon, i0 + n_lon + 1):
+            centres.append(((i + 0.5) * grid_deg, clat))
+    return centres
+
+
+def _wrap_lon(lon: float) -> float:
+    """Longitude wrapped into [-180, 180)."""
+    return (lon + 180.0) % 360.0 - 180.0

@@ -403,13 +403,13 @@ def _import_source_row(row: dict[str, str], ctx: _RowContext,
 
 
 def _import_export_row(row: dict[str, str], ctx: _RowContext) -> dict[str, Any] | None:
-    from rcm_map.export import unneutralize_csv_cell
+    from rcm_map.safety import restore_csv_cell
 
     props: dict[str, Any] = {}
     for name in schema.FIELD_NAMES:
-        text = unneutralize_csv_cell(row.get(name, "") or "").strip()
+        text = restore_csv_cell(row.get(name, "") or "").strip()
         if name in schema.LIST_FIELDS:
-            props[name] = [unneutralize_csv_cell(item) for item in split_list(text)]
+            props[name] = split_list(text)
         elif name in ("age_min", "age_max"):
             number = _float(text)
             if text and (number is None or number != int(number)):

@@ -18,19 +18,8 @@ import pandas as pd
 from rcm_map import schema
 from rcm_map.geo import haversine_km_many, validate_lat_lon
 from rcm_map.registry import Registry, mask_of, plain_lists
+from rcm_map.safety import distance_band
 from rcm_map.text import fold
-
-DISTANCE_BANDS: tuple[tuple[float, str], ...] = (
-    (5, "< 5 km"), (10, "5-10 km"), (25, "10-25 km"), (50, "25-50 km"), (100, "50-100 km"),
-)  # fmt: skip
-
-
-def distance_band(km: float) -> str:
-    """The coarse distance shown for a confidential service."""
-    for limit, text in DISTANCE_BANDS:
-        if km < limit:
-            return text
-    return "> 100 km"
 
 
 @dataclass(frozen=True)
@@ -169,13 +158,14 @@ def search(registry: Registry, query: Query) -> SearchResult:
     if query.near is not None and not query.countries:
         # Country-wide programmes only matter in the country (or countries, at a
         # border) where the child is.
-        unlocated &= np.isin(registry.country, _countries_at(*query.near))
+        unlocated &= np.isin(registry.country, countries_at(*query.near))
     countrywide = registry.attributes.iloc[np.flatnonzero(unlocated)]
     countrywide = plain_lists(countrywide).sort_values(["country", "name", "id"])
     return SearchResult(located=located, countrywide=countrywide, total_matching=total)
 
 
-def _countries_at(lat: float, lon: float) -> list[str]:
+def countries_at(lat: float, lon: float) -> list[str]:
+    """Countries within 25 km of a point (lat, lon): where country-wide services apply."""
     from rcm_map.boundaries import country_at
 
     return country_at(lon, lat, tolerance_km=25.0)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rcm_map import cli, export, geo, query, registry
+from rcm_map import cli, export, geo, query, registry, safety
 
 TRUE_LON, TRUE_LAT = -92.287613, 14.921847
 ADDRESS = "Calle Secreta 123, Colonia Oculta"
@@ -121,7 +121,7 @@ def test_distance_is_a_band_only(results: query.SearchResult) -> None:
     header, *rows = [line.split(",") for line in csv_text.splitlines()]
     conf = next(r for r in rows if r[header.index("id")] == CONF_ID)
     assert conf[header.index("distance_km")] == ""
-    assert conf[header.index("distance_band")].endswith("km")
+    assert conf[header.index("distance_band")] in {c for c, _, _ in safety.DISTANCE_BANDS}
     feature = next(f for f in export.to_geojson_dict(results.located)["features"]
                    if f["properties"]["id"] == CONF_ID)
     assert feature["properties"]["distance_km"] is None
@@ -283,7 +283,7 @@ def test_tiny_radius_searches_only_see_the_public_point(reg: registry.Registry) 
             assert (len(rows) == 1) == (to_public <= radius)
             if len(rows):
                 hits += 1
-                assert rows["distance_band"].iloc[0] == query.distance_band(to_public)
+                assert rows["distance_band"].iloc[0] == safety.distance_band(to_public)
                 # The exact number computed internally is to the public point, not the site.
                 assert rows["distance_km"].iloc[0] == pytest.approx(to_public, abs=1e-3)
                 shown = export.to_csv_bytes(rows).decode("utf-8-sig")

@@ -15,7 +15,7 @@ import io
 import math
 from typing import Any
 
-from rcm_map.export import neutralize_csv_cell, unneutralize_csv_cell
+from rcm_map.safety import neutralize_csv_cell, restore_csv_cell
 
 _SPECS: dict[str, str] = {
     "organizations": "id:uuid! name! alternate_name description! email:email website:uri "
@@ -158,6 +158,6 @@ def read_table_rows(text: str, table: str) -> list[dict[str, Any]]:
                 continue
             key = key.strip()
             row[key] = parse_number(value.strip()) if key in numbers \
-                else unneutralize_csv_cell(value)
+                else restore_csv_cell(value)
         rows.append(row)
     return rows

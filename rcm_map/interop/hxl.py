@@ -23,6 +23,7 @@ import pandas as pd
 from rcm_map import export, schema
 from rcm_map.interop.hsds import plain_lists
 from rcm_map.registry import MAX_FILE_BYTES, validate_collection
+from rcm_map.safety import restore_csv_cell
 from rcm_map.schema import Issue
 
 # Registry column -> HXL tag. Attributes beyond HXL's core list (+min, +max,
@@ -156,10 +157,10 @@ def _row_feature(row: list[str], columns: dict[int, str]) -> dict[str, Any]:
         elif column in ("age_min", "age_max"):
             props[column] = _number(raw.strip(), whole=True) if raw.strip() else None
         elif column in schema.LIST_FIELDS:
-            text = export.unneutralize_csv_cell(raw)
+            text = restore_csv_cell(raw)
             props[column] = [v.strip() for v in text.split(export.LIST_SEPARATOR) if v.strip()]
         elif column in schema.FIELD_NAMES:
-            props[column] = export.unneutralize_csv_cell(raw).strip()
+            props[column] = restore_csv_cell(raw).strip()
     lon, lat = coords.get("lon"), coords.get("lat")
     geometry = None if lon is None and lat is None else {
         "type": "Point", "coordinates": [lon, lat]}

@@ -35,8 +35,9 @@ import pandas as pd
 
 from rcm_map import schema
 from rcm_map.geo import EARTH_RADIUS_KM, validate_lat_lon
-from rcm_map.query import Query, SearchResult, distance_band
+from rcm_map.query import Query, SearchResult
 from rcm_map.registry import mask_of
+from rcm_map.safety import distance_band
 from rcm_map.store.base import (
     ChangeRecord,
     ConflictError,
@@ -515,12 +516,8 @@ def _countrywide_countries(query: Query) -> list[str] | None:
     """
     if query.near is None or query.countries:
         return None
-    from rcm_map import query as engine
+    from rcm_map.query import countries_at
 
-    # TODO(lead): expose this as a public function in rcm_map.query.
-    countries_at = getattr(engine, "countries_at", None) or getattr(engine, "_countries_at", None)
-    if countries_at is None:
-        return None
     return list(countries_at(*query.near))
 
 

@@ -102,7 +102,7 @@ def test_invalid_queries_raise_a_clear_error(reg, query):
 
 def test_distance_bands():
     assert [distance_band(k) for k in (0, 4.99, 5, 12, 30, 99, 250)] == [
-        "< 5 km", "< 5 km", "5-10 km", "10-25 km", "25-50 km", "50-100 km", "> 100 km"]
+        "lt_5", "lt_5", "5_10", "10_25", "25_50", "50_100", "gt_100"]
 
 
 # ---------------------------------------------------------------- properties
