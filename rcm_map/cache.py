@@ -52,8 +52,6 @@ log = logging.getLogger(__name__)
 CACHE_DIR_NAME = ".cache"
 FORMAT = "rcm_map.registry-cache/1"
 META_KEY = b"rcm_map"
-# Code whose change alters what a cache holds (normalisation, public points, arrays).
-_ENGINE_FILES = ("cache.py", "registry.py", "schema.py", "geo.py")
 # Columns of the cache that are engine arrays, not frame columns.
 ARRAY_COLUMNS = ("lon", "lat", "_service_bits", "_population_bits", "_verified")
 _HASH_CHUNK = 1 << 20
@@ -61,12 +59,33 @@ _HASH_CHUNK = 1 << 20
 
 @lru_cache(maxsize=1)
 def engine_fingerprint() -> str:
-    """SHA-256 of the cache format and of the source files that shape a cache."""
+    """SHA-256 of the cache format and of the code that decides what a cache holds.
+
+    Only that code (validation, normalisation, public points, the arrays), so an
+    unrelated edit elsewhere does not cost a rebuild of a million services.
+    """
+    from rcm_map import geo, registry, schema
+
     digest = hashlib.sha256(FORMAT.encode())
-    package = Path(__file__).resolve().parent
-    for name in _ENGINE_FILES:
-        digest.update((package / name).read_bytes())
+    for part in _fingerprinted(geo, registry, schema):
+        digest.update(part.encode())
     return digest.hexdigest()
+
+
+def _fingerprinted(geo: Any, registry: Any, schema: Any) -> list[str]:
+    import inspect
+
+    code = [schema.validate_properties, schema._check_value, schema.normalize_properties,
+            schema.empty_value, registry.validate_collection, registry._feature_issues,
+            registry._coordinate_problem, registry._country_issues,
+            registry.frame_from_features, registry._normalized_column, registry._points,
+            registry.public_view, registry.arrow_lists, registry.list_bits,
+            registry.list_masks, registry.Registry.from_frame, geo.public_point,
+            registry_to_table, registry_from_table, is_public]
+    return [FORMAT, repr(schema.FIELD_NAMES), repr(list(schema.SERVICE_TYPES)),
+            repr(list(schema.POPULATIONS)), repr(registry.WITHHELD_FOR_CONFIDENTIAL),
+            repr((geo.PUBLIC_GRID_DEG, geo.PUBLIC_MIN_KM)),
+            *(inspect.getsource(obj) for obj in code)]
 
 
 def cache_dir(source: Path) -> Path:
