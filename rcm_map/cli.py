@@ -29,6 +29,7 @@ from rcm_map.registry import (
     validate_collection,
 )
 from rcm_map.safety import distance_band_label
+from rcm_map.store import cli_support
 from rcm_map.store.files import replace_with_backup
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
@@ -78,7 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", type=Path, help="CSV (source list or our export), HSDS "
                    "package folder/ZIP/JSON, or HXL CSV")
     p.add_argument("--format", choices=["csv", "hsds", "hxl"], default="csv")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, help="registry file to (re)write")
+    p.add_argument("--registry", type=Path, help="with --country: registry GeoJSON of the "
+                   "file store (default: $RCM_MAP_REGISTRY or data/actors.geojson)")
+    cli_support.add_import_options(p)
+    cli_support.add_commands(sub)
     return parser
 
 
@@ -210,6 +215,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     A rejected import leaves the current registry byte-for-byte as it was (issue 5);
     an accepted one keeps a timestamped backup of the old file first.
     """
+    if args.country:
+        return cli_support.cmd_import_country(args)
+    if args.out is None:
+        raise UsageError("give --out REGISTRY, or --country ISO3 to update the store")
     if args.format != "csv":
         return _import_exchange_format(args)
     from rcm_map.importer import import_sources_csv
@@ -260,7 +269,7 @@ def _import_exchange_format(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"validate": cmd_validate, "search": cmd_search, "export": cmd_export,
-            "import": cmd_import}
+            "import": cmd_import, **cli_support.COMMANDS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

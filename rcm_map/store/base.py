@@ -238,6 +238,33 @@ def public_feature(feature: Feature) -> Feature:
     return {"type": "Feature", "geometry": geometry, "properties": props}
 
 
+def keep_withheld(stored: Feature, incoming: Feature) -> Feature:
+    """Keep a confidential service's true site when an update brings back its public view.
+
+    Focal points often edit an export of the public registry and upload it again.
+    There, a confidential service sits at its public point with no address; taking
+    that at face value would overwrite the true site that only the server knows.
+    So an incoming point equal to the stored site's public point, and an empty
+    withheld field, mean "unchanged", not "moved" or "erased".
+    """
+    props = incoming["properties"]
+    if (props.get("location_precision") != "confidential"
+            or stored["properties"].get("location_precision") != "confidential"):
+        return incoming
+    out = {**incoming, "properties": dict(props)}
+    true_point, shown = _coords(stored), _coords(incoming)
+    if true_point and shown and _same_point(shown, public_point(*true_point)):
+        out["geometry"] = stored["geometry"]
+    for name in WITHHELD_FOR_CONFIDENTIAL:
+        if not props.get(name):
+            out["properties"][name] = stored["properties"].get(name, "")
+    return canonical_feature(out)
+
+
+def _same_point(a: list[float], b: tuple[float, float]) -> bool:
+    return abs(a[0] - b[0]) < 1e-6 and abs(a[1] - b[1]) < 1e-6
+
+
 def features_json(feature: Feature | None) -> str | None:
     """Stable JSON text of a feature (history storage)."""
     if feature is None:
@@ -305,6 +332,9 @@ def diff_features(
     """
     stored = {s.id: s for s in current}
     new = {feature_id(f): canonical_feature(f) for f in incoming}
+    for fid, feature in new.items():
+        if fid in stored:
+            new[fid] = keep_withheld(stored[fid].feature, feature)
     added, changed, removed, unchanged = [], [], [], 0
     for fid in sorted(new):
         old = stored.get(fid)

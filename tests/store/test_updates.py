@@ -277,3 +277,20 @@ def test_history_filters(small_store: Store) -> None:
     assert [e.action for e in entries] == ["edit", "import"]
     assert all(e.country == "GTM" for e in small_store.history(country="GTM"))
     assert entries[0].services[0].fields[0].field == "hours"
+
+
+def test_reimported_public_export_keeps_the_confidential_site(small_store):
+    """Editing an export of the public registry must not move or erase a shelter's site."""
+    from rcm_map.store.base import public_feature
+
+    before = small_store.get("mex-tap-secret", public=False).feature
+    public = [public_feature(s.feature) for s in small_store.all_features("MEX")]
+    for feature in public:
+        if feature["properties"]["id"] == "mex-tap-shelter":
+            feature["properties"]["hours"] = "8-16"
+    diff = small_store.preview_update("MEX", public, check_countries=False)
+    assert [c.id for c in diff.changed] == ["mex-tap-shelter"]
+    small_store.apply_update(diff, "focal")
+    after = small_store.get("mex-tap-secret", public=False).feature
+    assert after["geometry"] == before["geometry"]
+    assert after["properties"]["address"] == "Calle Secreta 123"
