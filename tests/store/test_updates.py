@@ -289,7 +289,7 @@ def test_reimported_public_export_keeps_the_confidential_site(small_store):
         if feature["properties"]["id"] == "mex-tap-shelter":
             feature["properties"]["hours"] = "8-16"
     diff = small_store.preview_update("MEX", public, check_countries=False)
-    assert [c.id for c in diff.changed] == ["mex-tap-shelter"]
+    assert [c.service_id for c in diff.changed] == ["mex-tap-shelter"]
     small_store.apply_update(diff, "focal")
     after = small_store.get("mex-tap-secret", public=False).feature
     assert after["geometry"] == before["geometry"]
