@@ -38,6 +38,7 @@ data: setup
 	$(PY) scripts/build_boundaries.py
 	$(PY) scripts/build_gazetteer.py
 	$(VENV)/bin/rcm-map import ../shared/data/actors_sources.csv --out data/actors.geojson
+	$(PY) -c "from rcm_map.importer import refresh_readme_counts; refresh_readme_counts()"
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache

@@ -536,11 +536,12 @@ def import_to_geojson(src: str | Path, out: str | Path,
         `out` is written only when the file was readable and no row was rejected;
         otherwise it is left exactly as it was.
     """
-    from rcm_map.export import write_geojson
+    from rcm_map.export import geojson_bytes
+    from rcm_map.store.files import replace_with_backup
 
     result = import_sources_csv(src, gazetteer)
-    if result.format and not result.rejected:
-        write_geojson(result.features, out)
+    if result.format and not result.rejected and not result.errors:
+        replace_with_backup(out, geojson_bytes(result.features, sort=True))
     return result
 
 
