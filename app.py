@@ -8,14 +8,14 @@ import streamlit as st
 from rcm_map.ui import about_page, common, coverage_page, search_page
 
 tr = common.start_session()
-st.set_page_config(page_title=tr.t("app.title"), page_icon=":material/explore:", layout="wide")
+st.set_page_config(page_title=tr.t("app.title"), layout="wide")
 common.language_selector(tr)
 navigation = st.navigation([
-    st.Page(search_page.render, title=tr.t("nav.search"), icon=":material/search:",
+    st.Page(search_page.render, title=tr.t("nav.search"),
             url_path="search", default=True),
-    st.Page(coverage_page.render, title=tr.t("nav.coverage"), icon=":material/map:",
+    st.Page(coverage_page.render, title=tr.t("nav.coverage"),
             url_path="coverage"),
-    st.Page(about_page.render, title=tr.t("nav.about"), icon=":material/info:",
+    st.Page(about_page.render, title=tr.t("nav.about"),
             url_path="about"),
 ])
 common.sidebar_footer(tr)

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from rcm_map.i18n import Translator
+from rcm_map.safety import distance_band_label
 
 DISPLAY_COLUMNS = ("distance", "name", "services", "ages", "phone")
 COUNTRYWIDE_COLUMNS = ("country", "name", "services", "ages", "phone")
@@ -36,14 +37,27 @@ def age_text(age_min: Any, age_max: Any, tr: Translator) -> str:
     return tr.t("list.age_range", lo=lo if lo is not None else 0, hi=hi)
 
 
+def band_text(band: Any, lang: str) -> str:
+    """Display text of a distance band code such as ``5_10`` ('5-10 km')."""
+    if not isinstance(band, str) or not band:
+        return ""
+    try:
+        return distance_band_label(band, lang)
+    except ValueError:  # an engine that already gives display text
+        return band
+
+
 def distance_text(row: pd.Series | dict[str, Any], tr: Translator) -> str:
-    """'3,2 km', or the band alone for a confidential service."""
-    if row.get("location_precision") == "confidential":
-        return str(row.get("distance_band") or "")
+    """'3,2 km' ('≈ 3,2 km' for a city-centre point), or only the band of a
+    confidential service."""
+    precision = row.get("location_precision")
+    if precision == "confidential":
+        return band_text(row.get("distance_band"), tr.lang)
     km = row.get("distance_km")
     if _missing(km):
         return ""
-    return f"{tr.number(float(km), 1 if float(km) < 100 else 0)} km"
+    text = f"{tr.number(float(km), 1 if float(km) < 100 else 0)} km"
+    return f"≈ {text}" if precision == "city" else text
 
 
 def _phones(value: Any) -> str:

@@ -27,10 +27,24 @@ def test_rows_follow_search_order_and_ids(result):
 def test_confidential_rows_show_only_a_band(result):
     rows = listing.result_rows(result.located, Translator("en"))
     secret = rows.loc["mex-tap-secret", "distance"]
+    band = result.located.set_index("id").loc["mex-tap-secret", "distance_band"]
+    assert secret == listing.band_text(band, "en")
     assert secret.endswith("km") and secret[0] in "<>0123456789"
-    assert secret == result.located.set_index("id").loc["mex-tap-secret", "distance_band"]
+    assert "_" not in secret  # a label, never the band code
     km = result.located.set_index("id").loc["mex-tap-secret", "distance_km"]
     assert f"{km:.1f}" not in secret
+
+
+def test_city_centre_distances_are_marked_approximate(result):
+    rows = listing.result_rows(result.located, Translator("en"))
+    assert rows.loc["mex-tap-shelter", "distance"].startswith("≈ ")
+    assert not rows.loc["mex-tap-dif", "distance"].startswith("≈")
+
+
+def test_band_text():
+    assert listing.band_text("5_10", "en") == "5-10 km"
+    assert listing.band_text("< 5 km", "en") == "< 5 km"
+    assert listing.band_text(None, "en") == ""
 
 
 def test_labels_in_the_language(result):
