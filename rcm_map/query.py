@@ -135,18 +135,16 @@ def search(registry: Registry, query: Query) -> SearchResult:
         raise ValueError("; ".join(problems))
     mask = filter_mask(registry, query)
     has_point = ~np.isnan(registry.lat)
-    rows = np.flatnonzero(mask & has_point)
-    total = len(rows)
+    located_mask = mask & has_point
+    total = int(np.count_nonzero(located_mask))
     distances = None
     if query.near is not None:
         lat, lon = validate_lat_lon(*query.near)
-        distances = haversine_km_many(lat, lon, registry.lat[rows], registry.lon[rows])
-        if query.radius_km is not None:
-            keep = distances <= query.radius_km
-            rows, distances = rows[keep], distances[keep]
+        rows, distances = _nearby(registry, located_mask, lat, lon, query.radius_km, query.limit)
         order = _nearest_order(distances, rows, registry, query.limit)
         rows, distances = rows[order], distances[order]
     else:
+        rows = np.flatnonzero(located_mask)
         frame = registry.frame
         order = np.lexsort((registry.ids[rows], frame["name"].iloc[rows].to_numpy(dtype=object),
                             registry.country[rows]))
@@ -158,7 +156,9 @@ def search(registry: Registry, query: Query) -> SearchResult:
     if query.near is not None and not query.countries:
         # Country-wide programmes only matter in the country (or countries, at a
         # border) where the child is.
-        unlocated &= np.isin(registry.country, countries_at(*query.near))
+        cand = np.flatnonzero(unlocated)  # few rows: np.isin over all 1M objects is slow
+        unlocated = np.zeros_like(unlocated)
+        unlocated[cand[np.isin(registry.country[cand], countries_at(*query.near))]] = True
     countrywide = registry.attributes.iloc[np.flatnonzero(unlocated)]
     countrywide = plain_lists(countrywide).sort_values(["country", "name", "id"])
     return SearchResult(located=located, countrywide=countrywide, total_matching=total)
@@ -169,6 +169,50 @@ def countries_at(lat: float, lon: float) -> list[str]:
     from rcm_map.boundaries import country_at
 
     return country_at(lon, lat, tolerance_km=25.0)
+
+
+FIRST_REACH_KM = 10.0  # nearest-k first looks this far, then 4 times farther each time
+FULL_SCAN_KM = 20_100.0  # half the Earth's circumference: every point is this close
+
+
+def _nearby(
+    registry: Registry, keep: np.ndarray, lat: float, lon: float,
+    radius_km: float | None, limit: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of `keep` (and their distances) that contain the exact answer.
+
+    Within `radius_km`: every such row. Nearest `limit`: every row closer than a
+    reach that already holds `limit` rows, so the nearest ones and all rows tied
+    with the last are there. Candidates come from the grid index; distances are
+    exact great-circle distances, so the result is the full scan's.
+    """
+    if radius_km is None and limit is None:
+        return _scan(registry, keep, lat, lon, None)
+    reach = radius_km if limit is None else min(radius_km or FULL_SCAN_KM, FIRST_REACH_KM)
+    while reach < FULL_SCAN_KM:
+        cand = registry.grid.candidates(lat, lon, reach)
+        if cand is None:
+            break
+        cand = cand[keep[cand]]
+        dist = haversine_km_many(lat, lon, registry.lat[cand], registry.lon[cand])
+        inside = dist <= reach
+        if (radius_km is not None and reach >= radius_km) or (
+                limit is not None and np.count_nonzero(inside) >= limit):
+            return cand[inside], dist[inside]
+        reach = reach * 4 if radius_km is None else min(reach * 4, radius_km)
+    return _scan(registry, keep, lat, lon, radius_km)
+
+
+def _scan(
+    registry: Registry, keep: np.ndarray, lat: float, lon: float, radius_km: float | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every row of `keep` (within `radius_km` when given) and its distance."""
+    rows = np.flatnonzero(keep)
+    dist = haversine_km_many(lat, lon, registry.lat[rows], registry.lon[rows])
+    if radius_km is not None:
+        inside = dist <= radius_km
+        rows, dist = rows[inside], dist[inside]
+    return rows, dist
 
 
 def _nearest_order(

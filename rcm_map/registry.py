@@ -28,6 +28,7 @@ from shapely.geometry import Point
 from rcm_map import schema
 from rcm_map.geo import public_point
 from rcm_map.schema import Issue
+from rcm_map.spatial import GridIndex
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REGISTRY = REPO_ROOT / "data" / "actors.geojson"
@@ -334,6 +335,11 @@ class Registry:
         """`frame` without its geometry, as a plain DataFrame (built once): taking
         rows from it skips the GeoDataFrame constructor and a copy of every row."""
         return pd.DataFrame(self.frame.drop(columns=self.frame.geometry.name))
+
+    @cached_property
+    def grid(self) -> GridIndex:
+        """Grid index of the located points (`rcm_map.spatial`; built once)."""
+        return GridIndex.build(self.lat, self.lon)
 
     @cached_property
     def ids(self) -> np.ndarray:
