@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from rcm_map import schema
 from rcm_map.geo import haversine_km_many, validate_lat_lon
-from rcm_map.registry import Registry, mask_of, plain_lists
+from rcm_map.registry import Registry, mask_of
 from rcm_map.safety import distance_band
 from rcm_map.text import fold
 
@@ -159,8 +160,9 @@ def search(registry: Registry, query: Query) -> SearchResult:
         cand = np.flatnonzero(unlocated)  # few rows: np.isin over all 1M objects is slow
         unlocated = np.zeros_like(unlocated)
         unlocated[cand[np.isin(registry.country[cand], countries_at(*query.near))]] = True
-    countrywide = registry.attributes.iloc[np.flatnonzero(unlocated)]
-    countrywide = plain_lists(countrywide).sort_values(["country", "name", "id"])
+    unlocated_rows = np.flatnonzero(unlocated)
+    countrywide = _take(registry, unlocated_rows, index=unlocated_rows)
+    countrywide = countrywide.sort_values(["country", "name", "id"])
     return SearchResult(located=located, countrywide=countrywide, total_matching=total)
 
 
@@ -232,13 +234,33 @@ def _nearest_order(
 def _with_coordinates(
     registry: Registry, rows: np.ndarray, distances: np.ndarray | None
 ) -> pd.DataFrame:
-    out = plain_lists(registry.attributes.iloc[rows])
-    out["lon"] = registry.lon[rows]
-    out["lat"] = registry.lat[rows]
+    extra = {"lon": registry.lon[rows], "lat": registry.lat[rows]}
     if distances is not None:
-        out["distance_km"] = np.round(distances, 3)
+        extra["distance_km"] = np.round(distances, 3)
+    out = _take(registry, rows, extra=extra)
+    if distances is not None:
         conf = (out["location_precision"] == "confidential").to_numpy()
         out["distance_band"] = [distance_band(d) if c else "" for d, c in zip(
             distances, conf, strict=True)]
     return out.reset_index(drop=True)
 
+
+def _take(
+    registry: Registry, rows: np.ndarray, index: np.ndarray | None = None,
+    extra: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """Rows of `registry.attributes` (plus `extra` columns) as a new frame built in
+    one go, list fields as Python lists: a third of the cost of ``iloc`` and
+    `rcm_map.registry.plain_lists` on 24 columns (issue 6)."""
+    data: dict[str, Any] = {}
+    for name, values in registry.attribute_arrays.items():
+        dtype = values.dtype
+        if isinstance(dtype, pd.ArrowDtype) and pa.types.is_list(dtype.pyarrow_dtype):
+            column = np.empty(len(rows), dtype=object)
+            for i, cell in enumerate(values.__arrow_array__().take(rows).to_pylist()):
+                column[i] = cell if cell is not None else []
+            data[name] = column
+        else:
+            data[name] = values.take(rows)
+    data.update(extra or {})
+    return pd.DataFrame(data, index=index, copy=False)

@@ -337,6 +337,11 @@ class Registry:
         return pd.DataFrame(self.frame.drop(columns=self.frame.geometry.name))
 
     @cached_property
+    def attribute_arrays(self) -> dict[str, Any]:
+        """Column name -> the array behind each column of `attributes` (built once)."""
+        return {name: self.attributes[name].array for name in self.attributes.columns}
+
+    @cached_property
     def grid(self) -> GridIndex:
         """Grid index of the located points (`rcm_map.spatial`; built once)."""
         return GridIndex.build(self.lat, self.lon)
