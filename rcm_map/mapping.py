@@ -115,7 +115,7 @@ DEFAULT_LABELS: dict[str, dict[str, str]] = {
 }
 
 CLUSTER_MIN = 40  # cluster when at least this many markers (dense); fewer stay visible
-MAX_FIT_ZOOM = 14
+MAX_FIT_ZOOM = 11  # most points are city centres: closer than a city would suggest precision
 MAX_ZOOM = 18
 BOUNDARY_TOLERANCE_DEG = 0.01  # ~1 km: enough for an admin-1 outline on screen
 SIMPLIFY_FRACTION = 0.003  # of a unit's bbox diagonal: coarser for huge units

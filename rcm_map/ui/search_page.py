@@ -285,7 +285,7 @@ def _show_map(tr: Translator, state: SearchState, result: SearchResult,
         boundaries=_boundaries(tr.lang, countries), lang=tr.lang, selected_id=selected,
         # Services placed at a city centre share one point: clustering any two lets
         # markercluster spread them out on click instead of stacking them unreachably.
-        cluster_min=2,
+        cluster_min=2, legend_collapsed=True,
     )
     st_folium(fmap, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
               returned_objects=["last_clicked"], on_change=_on_map_change)
