@@ -5,7 +5,7 @@ Run with ``make run`` (or ``streamlit run app.py``). Pages live in rcm_map/ui/.
 
 import streamlit as st
 
-from rcm_map.ui import about_page, common, coverage_page, search_page
+from rcm_map.ui import about_page, admin, common, coverage_page, search_page
 
 tr = common.start_session()
 st.set_page_config(page_title=tr.t("app.title"), layout="wide")
@@ -17,6 +17,8 @@ navigation = st.navigation([
             url_path="coverage"),
     st.Page(about_page.render, title=tr.t("nav.about"),
             url_path="about"),
+    st.Page(admin.admin_page, title=tr.t("nav.admin"),
+            url_path="admin"),
 ])
 common.sidebar_footer(tr)
 navigation.run()

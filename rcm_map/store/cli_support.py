@@ -44,8 +44,23 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
 USER_ENV = "RCM_MAP_USER"
 
 
-def read_update(name: str, data: bytes, max_bytes: int = MAX_FILE_BYTES
-                ) -> tuple[list[Feature], list[Issue]]:
+def count_records(name: str, data: bytes) -> int:
+    """An upper bound of the services in an upload, counted without parsing it.
+
+    CSV: the lines after the header (a quoted cell over several lines counts more
+    than once, which only errs on the safe side). GeoJSON: the ``"Feature"``
+    tokens (an escaped quote inside a text cannot produce one).
+    """
+    if Path(name).suffix.lower() == ".csv":
+        lines = max(data.count(b"\n"), data.count(b"\r"))
+        if data and not data.endswith((b"\n", b"\r")):
+            lines += 1
+        return max(lines - 1, 0)
+    return data.count(b'"Feature"')
+
+
+def read_update(name: str, data: bytes, max_bytes: int = MAX_FILE_BYTES,
+                max_features: int | None = None) -> tuple[list[Feature], list[Issue]]:
     """Features of an uploaded CSV or GeoJSON, and the issues that block using them.
 
     Parameters
@@ -56,6 +71,9 @@ def read_update(name: str, data: bytes, max_bytes: int = MAX_FILE_BYTES
         The file content.
     max_bytes : int
         Larger files are refused before parsing.
+    max_features : int, optional
+        Files holding more services (rows or features, counted by
+        `count_records` before parsing) are refused; None for no limit.
 
     Returns
     -------
@@ -66,6 +84,13 @@ def read_update(name: str, data: bytes, max_bytes: int = MAX_FILE_BYTES
     if len(data) > max_bytes:
         return [], [Issue(f"file is {len(data):,} bytes, more than the limit of "
                           f"{max_bytes:,}", name)]
+    if max_features is not None:
+        count = count_records(name, data)
+        if count > max_features:
+            unit = "rows" if Path(name).suffix.lower() == ".csv" else "features"
+            return [], [Issue(f"file holds up to {count:,} {unit}, more than the limit of "
+                              f"{max_features:,} for one country update; split the file or "
+                              "ask the network to raise the limit", name)]
     suffix = Path(name).suffix.lower()
     if suffix == ".csv":
         return _read_csv(name, data)

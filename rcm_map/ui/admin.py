@@ -1,8 +1,10 @@
-"""Focal-point pages: sign in, upload a country update with preview and confirm,
+"""Focal-point page: sign in, upload a country update with preview and confirm,
 history with restore, and the open problem reports of their country.
 
-Widgets only; the logic lives in rcm_map.auth and rcm_map.store. Wire it in app.py
-as `st.Page(admin_page, title="Focal points", url_path="admin")`.
+Widgets only; the logic lives in rcm_map.auth and rcm_map.store. `app.py` wires it
+as the "Focal points" page (url_path "admin"). Messages that come from the core
+(validation issues, conflicts) are English one-liners naming file, row, field and
+value; the page frames them in the session's language and shows them as text.
 """
 
 from __future__ import annotations
@@ -14,11 +16,16 @@ from typing import Any
 import streamlit as st
 
 from rcm_map import auth
+from rcm_map.i18n import Translator
 from rcm_map.store import ConflictError, Store, StoreError, UpdateRejected, open_store
+from rcm_map.store.base import REPORT_KINDS, Diff
 from rcm_map.store.cli_support import diff_lines, history_lines, read_update
+from rcm_map.ui import common
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_UPLOAD_MB = 20  # server.maxUploadSize in .streamlit/config.toml
+MAX_UPDATE_FEATURES = 50_000  # one country's services; the largest has a few hundred
 MAX_LOGIN_FAILURES = 5
+MAX_ISSUES_SHOWN = 200
 _SESSION_USER = "rcm_focal_point"
 
 
@@ -33,6 +40,16 @@ def shared_store() -> Store:
 @st.cache_resource(show_spinner=False)
 def _cached_store(url: str, registry: str) -> Store:
     return open_store(url or None, registry=registry)
+
+
+def max_upload_bytes() -> int:
+    """The upload limit: Streamlit's server.maxUploadSize (MB), which the uploader enforces
+    too; checked here again so a changed config cannot let a bigger file be parsed."""
+    try:
+        megabytes = int(st.get_option(key="server.maxUploadSize"))
+    except (RuntimeError, TypeError, ValueError):
+        megabytes = DEFAULT_MAX_UPLOAD_MB
+    return megabytes * 1024 * 1024
 
 
 def _secrets() -> dict[str, Any]:
@@ -54,33 +71,34 @@ def current_user() -> auth.FocalPoint | None:
     return user if isinstance(user, auth.FocalPoint) else None
 
 
-def _login_form() -> None:
+def _login_form(tr: Translator) -> None:
     if _oidc_configured():
         if getattr(st.user, "is_logged_in", False):
-            st.error("This account is not registered as a focal point.")
-            st.button("Sign out", on_click=st.logout)
+            st.error(tr.t("admin.not_registered"))
+            st.button(tr.t("admin.sign_out"), on_click=st.logout)
         else:
-            st.button("Sign in", on_click=st.login, type="primary")
+            st.button(tr.t("admin.sign_in"), on_click=st.login, type="primary")
         return
     failures = st.session_state.get("rcm_login_failures", 0)
     if failures >= MAX_LOGIN_FAILURES:
-        st.error("Too many failed attempts; reload the page later.")
+        st.error(tr.t("admin.too_many_attempts"))
         return
-    with st.form("focal_point_login"):
-        username = st.text_input("User")
-        password = st.text_input("Password", type="password")
-        submitted = st.form_submit_button("Sign in", type="primary")
+    with st.form(key="focal_point_login"):
+        username = st.text_input(tr.t("admin.user"))
+        password = st.text_input(tr.t("admin.password"), type="password")
+        submitted = st.form_submit_button(tr.t("admin.sign_in"), type="primary")
     if submitted:
         try:
             creds = auth.load_credentials(_secrets())
         except auth.AuthError as exc:
-            st.error(f"Sign-in is misconfigured: {exc}")
+            st.error(tr.t("admin.misconfigured"))
+            st.text(str(exc))
             return
         user = auth.authenticate(creds, username, password)
         if user is None:
             st.session_state["rcm_login_failures"] = failures + 1
             time.sleep(1.0)  # slows guessing; the hash already costs ~50 ms
-            st.error("Wrong user or password.")
+            st.error(tr.t("admin.wrong_credentials"))
             return
         st.session_state[_SESSION_USER] = user
         st.rerun()
@@ -92,90 +110,128 @@ def _sign_out() -> None:
     st.session_state.pop(_SESSION_USER, None)
 
 
-def _upload_tab(store: Store, user: auth.FocalPoint) -> None:
-    st.write(f"Upload the complete list of services of **{user.country}** (CSV or GeoJSON). "
-             "Services missing from the file will be removed.")
-    upload = st.file_uploader("Country file", type=["csv", "geojson", "json"],
-                              key="rcm_admin_upload")
+def _show_problems(tr: Translator, issues: list[Any]) -> None:
+    """Blocking issues: a translated count, then one plain-text line each."""
+    st.error(tr.t("admin.problems", n=len(issues)))
+    st.code("\n".join(str(i) for i in issues[:MAX_ISSUES_SHOWN]), language=None)
+
+
+def _preview(tr: Translator, diff: Diff) -> None:
+    st.subheader(tr.t("admin.preview"))
+    st.markdown(tr.t("admin.preview_counts", added=len(diff.added), changed=len(diff.changed),
+                     removed=len(diff.removed), unchanged=diff.unchanged))
+    st.code("\n".join(diff_lines(diff)[1:]) or "-", language=None)  # text, never HTML
+
+
+def _upload_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
+    st.markdown(tr.t("admin.upload_intro", country=tr.label("country", user.country)))
+    limit = max_upload_bytes()
+    upload = st.file_uploader(tr.t("admin.country_file"), type=["csv", "geojson", "json"],
+                              key="rcm_admin_upload",
+                              help=tr.t("admin.upload_limits", mb=limit // (1024 * 1024),
+                                        n=f"{MAX_UPDATE_FEATURES:,}"))
     if upload is None:
         return
-    if upload.size > MAX_UPLOAD_BYTES:
-        st.error(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+    if upload.size > limit:  # before reading the bytes into anything else
+        st.error(tr.t("admin.too_large", file=upload.name, mb=limit // (1024 * 1024)))
         return
-    features, issues = read_update(upload.name, upload.getvalue(), MAX_UPLOAD_BYTES)
+    features, issues = read_update(upload.name, upload.getvalue(), limit,
+                                   max_features=MAX_UPDATE_FEATURES)
     blocking = [i for i in issues if i.severity == "error"]
-    if blocking:
-        st.error(f"{len(blocking)} problems; nothing will be changed:")
-        st.code("\n".join(str(i) for i in blocking[:200]), language=None)
+    if blocking or (not features and issues):
+        _show_problems(tr, blocking or issues)
         return
     try:
         diff = store.preview_update(user.country, features, file=upload.name)
     except UpdateRejected as exc:
-        st.error(f"{len(exc.issues)} problems; nothing will be changed:")
-        st.code("\n".join(str(i) for i in exc.issues[:200]), language=None)
+        _show_problems(tr, exc.issues)
         return
-    st.subheader("Preview")
-    st.code("\n".join(diff_lines(diff)), language=None)  # st.code shows text, never HTML
+    _preview(tr, diff)
     if diff.is_empty:
-        st.info("Nothing would change.")
+        st.info(tr.t("admin.nothing_to_change"))
         return
-    if st.button("Apply these changes", type="primary", key="rcm_admin_apply"):
+    if st.button(tr.t("admin.apply"), type="primary", key="rcm_admin_apply"):
         try:
             change_id = store.apply_update(diff, user.label, note=f"from {upload.name}")
         except ConflictError as exc:
-            st.error(str(exc))
+            st.error(tr.t("admin.conflict"))
+            st.text(str(exc))
             return
-        st.success(f"Applied as change #{change_id}.")
+        common.registry_changed()
+        st.success(tr.t("admin.applied", id=change_id))
 
 
-def _history_tab(store: Store, user: auth.FocalPoint) -> None:
-    st.code("\n".join(history_lines(store, country=user.country, limit=30)) or "No changes yet.",
-            language=None)
-    change_id = st.number_input("Undo change #", min_value=1, step=1, value=None)
-    if change_id and st.button("Undo this change", key="rcm_admin_undo"):
+def _history_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
+    lines = history_lines(store, country=user.country, limit=30)
+    if lines:
+        st.code("\n".join(lines), language=None)
+    else:
+        st.info(tr.t("admin.no_changes"))
+    change_id = st.number_input(tr.t("admin.undo_change"), min_value=1, step=1, value=None,
+                                key="rcm_admin_undo_id")
+    if change_id and st.button(tr.t("admin.undo"), key="rcm_admin_undo"):
         try:
             auth.require_country(user, store.change(int(change_id)).country)
             new_id = store.restore(int(change_id), user.label)
-        except (StoreError, auth.PermissionDenied) as exc:
-            st.error(str(exc))
+        except auth.PermissionDenied as exc:
+            st.error(tr.t("admin.other_country"))
+            st.text(str(exc))
             return
-        st.success(f"Restored as change #{new_id}.")
+        except StoreError as exc:
+            st.error(tr.t("admin.undo_failed"))
+            st.text(str(exc))
+            return
+        common.registry_changed()
+        st.success(tr.t("admin.restored", id=new_id))
 
 
-def _reports_tab(store: Store, user: auth.FocalPoint) -> None:
+def _report_kind(code: str, lang: str) -> str:
+    labels = REPORT_KINDS.get(code)
+    return labels.get(lang, labels["en"]) if labels else code
+
+
+def _reports_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
     reports = store.open_reports(user.country)
     if not reports:
-        st.info("No open reports.")
+        st.info(tr.t("admin.no_reports"))
         return
+    st.caption(tr.t("admin.reports_count", n=len(reports)))
     for report in reports:
         with st.container(border=True):
-            st.text(f"#{report.report_id} · {report.service_id} · {report.kind} · "
-                    f"{report.created_at[:10]}")
+            st.text(f"#{report.report_id} · {report.service_id} · "
+                    f"{_report_kind(report.kind, tr.lang)} · {report.created_at[:10]}")
             st.text(report.comment)  # st.text: the comment is shown literally
-            note = st.text_input("Note", key=f"rcm_note_{report.report_id}", max_chars=500)
-            if st.button("Mark resolved", key=f"rcm_resolve_{report.report_id}"):
+            note = st.text_input(tr.t("admin.note"), key=f"rcm_note_{report.report_id}",
+                                 max_chars=500)
+            if st.button(tr.t("admin.resolve"), key=f"rcm_resolve_{report.report_id}"):
                 try:
                     store.resolve_report(report.report_id, user.label, note)
                 except StoreError as exc:
-                    st.error(str(exc))
+                    st.error(tr.t("admin.resolve_failed"))
+                    st.text(str(exc))
                 else:
                     st.rerun()
 
 
 def admin_page(store: Store | None = None) -> None:
     """The focal-point page: sign in, then update, history and reports tabs."""
-    st.header("Focal points")
+    tr = common.translator()
+    st.header(tr.t("admin.title"))
     user = current_user()
     if user is None:
-        _login_form()
+        st.caption(tr.t("admin.sign_in_intro"))
+        _login_form(tr)
         return
+    st.caption(tr.t("admin.signed_in", user=user.username, country=user.country))
+    st.button(tr.t("admin.sign_out"), on_click=_sign_out, key="rcm_sign_out")
+    if store is None and not common.registry_health_panel(tr):
+        return  # a damaged registry file: the panel above offers the last good backup
     store = store or shared_store()
-    st.caption(f"Signed in as {user.username} · {user.country}")
-    st.button("Sign out", on_click=_sign_out, key="rcm_sign_out")
-    upload, history, reports = st.tabs(["Update", "History", "Reports"])
+    upload, history, reports = st.tabs(
+        [tr.t("admin.tab_update"), tr.t("admin.tab_history"), tr.t("admin.tab_reports")])
     with upload:
-        _upload_tab(store, user)
+        _upload_tab(tr, store, user)
     with history:
-        _history_tab(store, user)
+        _history_tab(tr, store, user)
     with reports:
-        _reports_tab(store, user)
+        _reports_tab(tr, store, user)

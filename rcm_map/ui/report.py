@@ -1,48 +1,69 @@
 """The "report a problem" widget shown under a service (public, no sign-in).
 
-Call `report_problem_widget(service_id)` inside a service's detail card. Reports
-hold the service id, a kind and a short comment: no name, contact or data about
-the child, and the widget says so.
+Call `report_problem_widget(service_id)` where a caseworker looks at one service.
+Reports hold the service id, a kind and a short comment: no name, contact or data
+about the child, and the widget says so.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from rcm_map.i18n import Translator
 from rcm_map.store import Store, StoreError
 from rcm_map.store.base import MAX_REPORT_COMMENT, REPORT_KINDS
+from rcm_map.ui import common
 
 MAX_REPORTS_PER_SESSION = 10
+MAX_COMMENT_CHARS = min(500, MAX_REPORT_COMMENT)  # a short note, not a case file
 
 
-def report_problem_widget(service_id: str, store: Store | None = None, lang: str = "es") -> None:
-    """An expander with a small form to flag a listing as wrong or closed."""
+def _translator(lang: str | None) -> Translator:
+    tr = common.translator()
+    return tr if lang is None or lang == tr.lang else Translator(lang)
+
+
+def report_problem_widget(service_id: str, store: Store | None = None,
+                          lang: str | None = None) -> None:
+    """An expander with a small form to flag a listing as wrong or closed.
+
+    Parameters
+    ----------
+    service_id : str
+        The service reported on (the only link between a report and the registry).
+    store : Store, optional
+        Where reports go; default the app's shared store.
+    lang : str, optional
+        Language of the widget; default the session's.
+    """
+    tr = _translator(lang)
     if store is None:
         from rcm_map.ui.admin import shared_store
 
         store = shared_store()
     sent = st.session_state.setdefault("rcm_reports_sent", 0)
-    with st.expander("Report a problem with this listing"):
-        with st.form(f"rcm_report_{service_id}", clear_on_submit=True):
-            kind = st.selectbox("What is wrong?", list(REPORT_KINDS),
+    with st.expander(tr.t("report.title")):
+        st.caption(tr.t("report.privacy"))
+        with st.form(key=f"rcm_report_{service_id}", clear_on_submit=True):
+            kind = st.selectbox(tr.t("report.kind"), list(REPORT_KINDS),
                                 format_func=lambda code: REPORT_KINDS[code].get(
-                                    lang, REPORT_KINDS[code]["en"]))
-            comment = st.text_area("Comment", max_chars=MAX_REPORT_COMMENT,
-                                   help="Do not write names, contacts or anything about the "
-                                        "child.")
-            submitted = st.form_submit_button("Send report")
+                                    tr.lang, REPORT_KINDS[code]["en"]))
+            comment = st.text_area(tr.t("report.comment"), max_chars=MAX_COMMENT_CHARS,
+                                   help=tr.t("report.comment_help"))
+            submitted = st.form_submit_button(tr.t("report.send"))
         if not submitted:
             return
         if sent >= MAX_REPORTS_PER_SESSION:
-            st.warning("Thank you; you have sent many reports already.")
+            st.warning(tr.t("report.too_many"))
             return
         try:
             store.report_problem(service_id, kind, comment)
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(tr.t("report.failed"))
+            st.text(str(exc))
             return
         st.session_state["rcm_reports_sent"] = sent + 1
-        st.success("Thank you. The focal point of the country will review it.")
+        st.success(tr.t("report.thanks"))
 
 
 __all__ = ["report_problem_widget"]

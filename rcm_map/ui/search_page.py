@@ -328,6 +328,17 @@ def _results_table(tr: Translator, result: SearchResult) -> list[str]:
     return listing.selected_ids(chosen, ids)
 
 
+def _report_selected(tr: Translator, result: SearchResult, service_id: str) -> None:
+    """The report-a-problem form for the service last selected in the list."""
+    from rcm_map.ui.report import report_problem_widget
+
+    names = result.located.loc[result.located["id"] == service_id, "name"]
+    if names.empty:
+        return
+    st.text(tr.t("report.for_service", name=names.iloc[0]))  # st.text: the name stays literal
+    report_problem_widget(service_id)
+
+
 def _countrywide_table(tr: Translator, result: SearchResult) -> None:
     st.subheader(tr.t("list.countrywide"))
     rows = listing.countrywide_rows(result.countrywide, tr)
@@ -410,6 +421,8 @@ def render() -> None:
     map_col, list_col = st.columns([3, 2])
     with list_col:
         chosen = _results_table(tr, result)
+        if chosen:
+            _report_selected(tr, result, chosen[-1])
     with map_col:
         _show_map(tr, state, result, chosen[-1] if chosen else None)
     _countrywide_table(tr, result)

@@ -1,0 +1,96 @@
+"""AppTest of start-up health (issue 5, item 6): a corrupt registry is reported in
+plain text with no traceback, temporary files are cleaned, and only a signed-in
+focal point may put the last good backup back, after confirming."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rcm_map.auth import hash_password
+from rcm_map.i18n import Translator
+from rcm_map.store.files import TEMP_MARK, list_backups, make_backup
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "long password 1"
+ADMIN = """
+from rcm_map.ui import common
+from rcm_map.ui.admin import admin_page
+common.start_session()
+admin_page()
+"""
+
+
+@pytest.fixture
+def corrupt(tmp_path: Path, small_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A registry cut in half whose newest backup is the intact small.geojson, plus a
+    temporary file left by a writer that died."""
+    good = small_path.read_bytes()
+    path = tmp_path / "actors.geojson"
+    path.write_bytes(good)
+    make_backup(path, now=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    path.write_bytes(good[: len(good) // 2])
+    # pid 999999999 cannot be alive, so the file is a leftover
+    (tmp_path / f".actors.geojson{TEMP_MARK}999999999-abcd").write_bytes(b"{")
+    monkeypatch.setenv("RCM_MAP_REGISTRY", str(path))
+    monkeypatch.delenv("RCM_MAP_DATABASE_URL", raising=False)
+    return path
+
+
+def _health_shown(at: AppTest, tr: Translator, path: Path) -> None:
+    assert not at.exception  # no traceback reaches the page
+    assert at.error[0].value == tr.t("error.registry", path=path.name)
+    summary = "\n".join(t.value for t in at.text)
+    assert "registry unusable" in summary and "invalid JSON" in summary
+    assert "Traceback" not in summary
+    assert any(i.value == tr.t("health.backup_found", backup=list_backups(path)[0].name)
+               for i in at.info)
+
+
+@pytest.mark.parametrize("lang", ["es", "en", "fr"])
+def test_corrupt_registry_at_start_up_is_reported_without_traceback(corrupt: Path,
+                                                                    lang: str) -> None:
+    damaged = corrupt.read_bytes()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    tr = Translator(lang)
+    _health_shown(at, tr, corrupt)
+    assert any(c.value == tr.t("health.sign_in_to_restore") for c in at.caption)
+    assert not [b for b in at.button if b.key == "rcm_restore_start"]  # not signed in
+    assert corrupt.read_bytes() == damaged  # never overwritten silently
+    assert not [p for p in os.listdir(corrupt.parent) if TEMP_MARK in p]
+
+
+def test_focal_point_restores_the_last_good_backup_after_confirming(
+        corrupt: Path, small_path: Path) -> None:
+    damaged = corrupt.read_bytes()
+    at = AppTest.from_string(ADMIN, default_timeout=60)
+    at.secrets["focal_points"] = {"ana": {"country": "MEX",
+                                          "password_hash": hash_password(PASSWORD)}}
+    at.query_params["lang"] = "es"
+    at.run()
+    at.text_input[0].input("ana")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    tr = Translator("es")
+    _health_shown(at, tr, corrupt)
+    assert not at.tabs  # no update on top of a damaged file
+
+    at.button(key="rcm_restore_start").click().run()
+    assert corrupt.read_bytes() == damaged  # asking is not doing
+    assert at.warning[0].value.startswith("¿Reemplazar actors.geojson")
+    at.button(key="rcm_restore_cancel").click().run()
+    assert corrupt.read_bytes() == damaged
+
+    at.button(key="rcm_restore_start").click().run()
+    at.button(key="rcm_restore_yes").click().run()
+    assert not at.exception
+    assert corrupt.read_bytes() == small_path.read_bytes()
+    assert any(b.read_bytes() == damaged for b in list_backups(corrupt))  # damaged one kept
+    assert at.success[0].value.startswith("Registro restaurado")
+    assert len(at.tabs) == 3
