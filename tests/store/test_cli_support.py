@@ -81,3 +81,18 @@ def test_read_update_refuses_unknown_and_huge() -> None:
     assert "expected a .csv" in str(cli_support.read_update("x.xlsx", b"")[1][0])
     assert "more than the limit" in str(cli_support.read_update("x.csv", b"12345",
                                                                 max_bytes=4)[1][0])
+
+
+def test_read_update_counts_rows_and_features_before_parsing() -> None:
+    """An update over `max_features` is refused from a count of the raw bytes."""
+    csv = b"id,name\nx-1,A\nx-2,B\nx-3,C"
+    assert cli_support.count_records("u.csv", csv) == 3
+    assert cli_support.count_records("u.csv", csv + b"\r\n") == 3
+    geo = b'{"type":"FeatureCollection","features":[{"type":"Feature"},{"type": "Feature"}]}'
+    assert cli_support.count_records("u.geojson", geo) == 2
+    assert cli_support.count_records("u.geojson", b'{"name":"\\"Feature\\""}') == 0
+    features, issues = cli_support.read_update("u.csv", csv, max_features=2)
+    assert features == [] and "up to 3 rows, more than the limit of 2" in str(issues[0])
+    assert str(issues[0]).startswith("u.csv: ")
+    _, issues = cli_support.read_update("u.geojson", b"{not json" + geo, max_features=1)
+    assert "up to 2 features" in str(issues[0])  # refused before the JSON error is found
