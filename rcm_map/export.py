@@ -98,7 +98,7 @@ def feature_of(row: pd.Series | dict[str, Any]) -> dict[str, Any]:
     """One RFC 7946 Feature from a result row (schema fields, lon/lat, distance)."""
     props: dict[str, Any] = {}
     for name in schema.FIELD_NAMES:
-        value = row.get(name)
+        value: Any = row.get(name)
         if name in schema.LIST_FIELDS:
             props[name] = [str(v) for v in (value if isinstance(value, (list, tuple)) else [])]
         elif name in ("age_min", "age_max"):

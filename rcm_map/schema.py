@@ -341,7 +341,8 @@ def validate_properties(
     if not isinstance(props, dict):
         return [Issue("properties must be a JSON object", file, index, "", "properties",
                       type(props).__name__, row_label=row_label)]
-    fid = props.get("id") if isinstance(props.get("id"), str) else ""
+    raw_id = props.get("id")
+    fid: str = raw_id if isinstance(raw_id, str) else ""
     issues: list[Issue] = []
 
     def add(field: str, message: str, value: Any = None) -> None:
@@ -364,7 +365,7 @@ def validate_properties(
                                 severity="warning", row_label=row_label))
     lo, hi = props.get("age_min"), props.get("age_max")
     ages_valid = not any(i.field in ("age_min", "age_max") for i in issues)
-    if ages_valid and not is_empty(lo) and not is_empty(hi) and lo > hi:
+    if ages_valid and isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and lo > hi:
         add("age_min", f"age_min is greater than age_max ({hi!r})", lo)
     return issues
 
@@ -388,7 +389,7 @@ def normalize_properties(props: dict[str, Any]) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     for name in FIELD_NAMES:
-        value = props.get(name)
+        value: Any = props.get(name)
         if is_empty(value):
             out[name] = empty_value(name)
         elif name in ("age_min", "age_max"):

@@ -393,7 +393,9 @@ class PostGISStore(Store):
             "INSERT INTO changes (username, action, country, summary, restored_from) "
             "VALUES (%s, %s, %s, %s, %s) RETURNING change_id",
             (user, action, country, summary, restored_from)).fetchone()["change_id"]
-        history, upserts, deletes = [], [], []
+        history: list[tuple[Any, ...]] = []
+        upserts: list[Any] = []
+        deletes: list[str] = []
         for fid, state in changes:
             before = old.get(fid)
             if state is None:
@@ -436,7 +438,8 @@ class PostGISStore(Store):
 
     def history(self, *, country: str | None = None, service_id: str | None = None,
                 limit: int = 50) -> list[ChangeRecord]:
-        conds, params = ["TRUE"], {"limit": int(limit)}
+        conds = ["TRUE"]
+        params: dict[str, Any] = {"limit": int(limit)}
         if country:
             conds.append("country = %(country)s")
             params["country"] = country
