@@ -1,10 +1,13 @@
 """A columnar cache of the loaded public registry, so a large registry starts fast.
 
 Reading, validating and indexing a GeoJSON registry of 1,000,000 services takes
-minutes; reading this cache takes about a second (bench/README.md). The cache is
-a Parquet file in a ``.cache`` folder beside the registry (gitignored), named
-after the registry's SHA-256 and a fingerprint of the code that built it, so it
-is rebuilt, and the file validated again, whenever either changes.
+minutes; loading this cache takes a couple of seconds (bench/README.md). The cache
+is an Arrow IPC (Feather v2) file, uncompressed and memory-mapped, in a ``.cache``
+folder beside the registry (gitignored), named after the registry's SHA-256 and a
+fingerprint of the code that built it, so it is rebuilt, and the file validated
+again, whenever either changes. (Parquet was measured first: decoding 1M rows of
+zstd Parquet took 1.3-3 s on the benchmark machine, the memory map next to
+nothing; the file is larger, about 0.7 KB per service.)
 
 It holds the *public* registry only (confidential services already at their
 public point, without street address) plus the arrays the query engine filters
@@ -31,7 +34,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import shapely
 
 from rcm_map import schema
@@ -51,7 +53,8 @@ from rcm_map.store.files import atomic_write_bytes
 log = logging.getLogger(__name__)
 
 CACHE_DIR_NAME = ".cache"
-FORMAT = "rcm_map.registry-cache/1"
+SUFFIX = ".arrow"
+FORMAT = "rcm_map.registry-cache/2"
 META_KEY = b"rcm_map"
 # Columns of the cache that are engine arrays, not frame columns.
 ARRAY_COLUMNS = ("lon", "lat", "_service_bits", "_population_bits", "_verified")
@@ -96,7 +99,7 @@ def cache_dir(source: Path) -> Path:
 
 def cache_path(source: Path, digest: str) -> Path:
     """Cache file of `source` when its content has SHA-256 `digest`."""
-    return cache_dir(source) / f"{source.name}-{digest[:16]}-{engine_fingerprint()[:8]}.parquet"
+    return cache_dir(source) / f"{source.name}-{digest[:16]}-{engine_fingerprint()[:8]}{SUFFIX}"
 
 
 def _stat_key(source: Path) -> dict[str, int]:
@@ -154,9 +157,10 @@ def registry_to_table(registry: Registry, digest: str) -> pa.Table:
         {**(table.schema.metadata or {}), META_KEY: json.dumps(meta).encode()})
 
 
-def table_meta(table: pa.Table) -> dict[str, Any]:
-    """Our metadata of a cache table ({} when absent or unreadable)."""
-    raw = (table.schema.metadata or {}).get(META_KEY)
+def table_meta(table: pa.Table | pa.Schema) -> dict[str, Any]:
+    """Our metadata of a cache table or schema ({} when absent or unreadable)."""
+    schema_ = table.schema if isinstance(table, pa.Table) else table
+    raw = (schema_.metadata or {}).get(META_KEY)
     try:
         meta = json.loads(raw) if raw else {}
     except ValueError:
@@ -170,14 +174,15 @@ def _types(arrow_type: pa.DataType) -> Any:
     return pd.ArrowDtype(LIST_TYPE) if pa.types.is_list(arrow_type) else None
 
 
-def registry_from_table(table: pa.Table) -> Registry:
-    """Rebuild the public `Registry` from a cache table, computing nothing per row.
+def registry_from_table(table: pa.Table, geometry: np.ndarray | None = None) -> Registry:
+    """Rebuild the public `Registry` from a cache table, computing nothing per row
+    (but the points, unless `geometry` holds them already).
 
     Columns are combined into one chunk each: with chunked string columns pandas 3
     takes ~90 ms for an ``iloc`` of 200 rows, 0.6 ms once combined (FINDINGS).
     """
     table = table.combine_chunks()
-    for name in schema.LIST_FIELDS:  # Parquet names list items "element"; keep one type
+    for name in schema.LIST_FIELDS:  # one list type, whatever the writer named its items
         index = table.schema.get_field_index(name)
         table = table.set_column(index, name, table.column(name).cast(LIST_TYPE))
     frame = table.drop_columns(list(ARRAY_COLUMNS)).to_pandas(types_mapper=_types)
@@ -185,10 +190,19 @@ def registry_from_table(table: pa.Table) -> Registry:
         frame[name] = frame[name].astype("Int64")
     lon = table.column("lon").to_numpy()
     lat = table.column("lat").to_numpy()
-    gdf = gpd.GeoDataFrame(frame, geometry=_points(lon, lat), crs="EPSG:4326")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Shapely holds the GIL while the Arrow and numpy work below mostly does not.
+        points = pool.submit(_points, lon, lat) if geometry is None else None
+        arrays = _engine_arrays(table, frame)
+        geometry = points.result() if points is not None else geometry
+    gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+    return Registry(frame=gdf, lon=lon, lat=lat, **arrays)
+
+
+def _engine_arrays(table: pa.Table, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The query engine's arrays of a cache table (see `Registry`)."""
     verified = table.column("_verified").to_numpy(zero_copy_only=False)
-    return Registry(
-        frame=gdf, lon=lon, lat=lat,
+    return dict(
         age_min=frame["age_min"].astype("Float64").fillna(-np.inf).to_numpy(float),
         age_max=frame["age_max"].astype("Float64").fillna(np.inf).to_numpy(float),
         service_bits=table.column("_service_bits").to_numpy().astype(np.uint32, copy=False),
@@ -201,15 +215,10 @@ def registry_from_table(table: pa.Table) -> Registry:
 
 
 def _points(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Point geometries (None where unlocated), made by two threads: shapely releases
-    the GIL, and one million points take about a second on one core."""
+    """Point geometries, None where unlocated (about a second per million)."""
     geoms = np.full(len(lon), None, dtype=object)
-    located = np.flatnonzero(~np.isnan(lon))
-    halves = np.array_split(located, 2)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        parts = list(pool.map(lambda rows: shapely.points(lon[rows], lat[rows]), halves))
-    for rows, part in zip(halves, parts, strict=True):
-        geoms[rows] = part
+    located = ~np.isnan(lon)
+    geoms[located] = shapely.points(lon[located], lat[located])
     return geoms
 
 
@@ -240,13 +249,14 @@ def is_public(registry: Registry) -> bool:
 def read_cache(target: Path, digest: str) -> Registry | None:
     """The registry in cache file `target`, or None if missing, foreign or damaged."""
     try:
-        table = pq.read_table(target)
+        reader = pa.ipc.open_file(pa.memory_map(str(target)))
+        meta = table_meta(reader.schema)
+        if meta.get("sha256") != digest or meta.get("engine") != engine_fingerprint():
+            return None
+        table = reader.read_all()  # zero copy: the columns point into the mapped file
     except (OSError, pa.ArrowException) as exc:
         if target.exists():
             log.warning("ignoring unreadable registry cache %s: %s", target, exc)
-        return None
-    meta = table_meta(table)
-    if meta.get("sha256") != digest or meta.get("engine") != engine_fingerprint():
         return None
     try:
         registry = registry_from_table(table)
@@ -261,15 +271,22 @@ def read_cache(target: Path, digest: str) -> Registry | None:
 
 def write_cache(registry: Registry, target: Path, digest: str) -> None:
     """Write the cache atomically (readers see the old file or the new, never half)."""
+    table = registry_to_table(registry, digest).combine_chunks()
     sink = pa.BufferOutputStream()
-    table = registry_to_table(registry, digest)
-    # One row group: columns come back in one chunk each, nothing to combine at load.
-    pq.write_table(table, sink, compression="zstd", row_group_size=max(1, table.num_rows))
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)  # one record batch: one chunk per column at load
     atomic_write_bytes(target, sink.getvalue().to_pybytes())
 
 
+def cache_files(source: Path) -> list[Path]:
+    """Every cache file of `source`, current or stale (older formats included)."""
+    folder = cache_dir(source)
+    return sorted(p for pattern in (f"{source.name}-*{SUFFIX}", f"{source.name}-*.parquet")
+                  for p in folder.glob(pattern))
+
+
 def _remove_stale(source: Path, keep: Path) -> None:
-    for old in cache_dir(source).glob(f"{source.name}-*.parquet"):
+    for old in cache_files(source):
         if old != keep:
             old.unlink(missing_ok=True)
 
@@ -331,7 +348,7 @@ def load_cached_registry(source: str | Path) -> Registry:
 def clear_cache(source: str | Path) -> list[Path]:
     """Remove every cache file of `source`; return what was removed."""
     source = Path(source)
-    removed = [*cache_dir(source).glob(f"{source.name}-*.parquet"), _sidecar(source)]
+    removed = [*cache_files(source), _sidecar(source)]
     removed = [p for p in removed if p.exists()]
     for path in removed:
         path.unlink(missing_ok=True)
@@ -339,7 +356,7 @@ def clear_cache(source: str | Path) -> list[Path]:
 
 
 __all__ = [
-    "build_registry", "cache_path", "clear_cache", "engine_fingerprint", "file_digest",
-    "known_digest", "load_cached_registry", "read_cache", "registry_from_table",
+    "build_registry", "cache_files", "cache_path", "clear_cache", "engine_fingerprint",
+    "file_digest", "known_digest", "load_cached_registry", "read_cache", "registry_from_table",
     "registry_to_table", "write_cache",
 ]
