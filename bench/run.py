@@ -267,8 +267,7 @@ def child_cache_build(path: str) -> None:
     registry = load_registry(path)
     print(json.dumps({"build_s": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb(),
                       "rows": len(registry),
-                      "cache_mb": sum(p.stat().st_size for p in registry_cache.cache_dir(
-                          Path(path)).glob(f"{Path(path).name}-*.parquet")) / 1e6,
+                      "cache_mb": cache_mb(Path(path)),
                       "geojson_mb": Path(path).stat().st_size / 1e6}))
 
 
@@ -286,6 +285,11 @@ print(json.dumps({"load_s": done - imported, "imports_s": imported - started,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "rss_after_imports_mb": rss_imports, "rows": len(registry)}))
 """
+
+
+def cache_mb(path: Path) -> float:
+    """Size of the registry's cache file(s) in MB."""
+    return sum(p.stat().st_size for p in registry_cache.cache_files(path)) / 1e6
 
 
 def run_child(kind: str, path: Path) -> dict[str, Any]:
@@ -311,7 +315,8 @@ def cache_build(path: Path) -> dict[str, Any]:
     record = path.with_name(path.name + ".build.json")
     digest = registry_cache.known_digest(path)
     if digest and registry_cache.cache_path(path, digest).exists() and record.exists():
-        return {**json.loads(record.read_text()), "measured_in_this_run": False}
+        return {**json.loads(record.read_text()), "cache_mb": cache_mb(path),
+                "measured_in_this_run": False}
     figures = run_child("build", path)
     record.write_text(json.dumps(figures))
     return {**figures, "measured_in_this_run": True}
