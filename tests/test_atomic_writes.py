@@ -108,8 +108,15 @@ def kill_rounds(loop: Callable[[Path], None], folder: Path, rounds: int) -> dict
 def test_kill_during_write_leaves_old_or_new(loop: Callable[[Path], None],
                                              tmp_path: Path) -> None:
     seen = kill_rounds(loop, tmp_path, KILLS_PER_WRITER)
-    print(f"\n{loop.__name__}: {KILLS_PER_WRITER} kills, 0 corrupt, {seen}", file=sys.stderr)
-    # The kills really land mid-write: both versions seen and temp files left behind.
+    kills = KILLS_PER_WRITER
+    # The kills must really land mid-write (both versions seen, temp files left
+    # behind). Kill timing is random and the machine may be busy, so keep killing,
+    # a bounded number of extra rounds, until that has been observed.
+    while not (seen["old"] and seen["new"] and seen["leftover_temp_files"]) and kills < 400:
+        more = kill_rounds(loop, tmp_path, 20)
+        seen = {k: seen[k] + more[k] for k in seen}
+        kills += 20
+    print(f"\n{loop.__name__}: {kills} kills, 0 corrupt, {seen}", file=sys.stderr)
     assert seen["old"] and seen["new"]
     assert seen["leftover_temp_files"] > 0
 
