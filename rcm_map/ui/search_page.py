@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 from streamlit_folium import st_folium
 
-from rcm_map import export, listing, schema
+from rcm_map import export, interop, listing, schema
 from rcm_map.geo import parse_lat_lon
 from rcm_map.i18n import Translator
 from rcm_map.query import SearchResult, search
@@ -369,6 +369,13 @@ def _downloads(tr: Translator, result: SearchResult, chosen: list[str]) -> None:
                                 file_name="rcm-referral.html", mime="text/html",
                                 key="dl_referral")
         st.caption(tr.t("download.referral_help"))
+    with st.expander(tr.t("download.formats")):
+        left, right = st.columns(2)
+        left.download_button(tr.t("download.hsds"), interop.hsds_zip_bytes(rows),
+                             file_name="rcm-services-hsds.zip", mime="application/zip",
+                             key="dl_hsds")
+        right.download_button(tr.t("download.hxl"), interop.export_hxl(rows),
+                              file_name="rcm-services-hxl.csv", mime="text/csv", key="dl_hxl")
 
 
 def _referral_html(tr: Translator, rows: Any) -> bytes | None:

@@ -162,6 +162,7 @@ def test_downloads_present(app):
     labels = [b.label for b in at.get("download_button")]
     assert labels[:2] == ["Descargar CSV", "Descargar GeoJSON"]
     assert labels[2].startswith("Hoja de referencia")
+    assert labels[3:] == ["Descargar HSDS 3.0 (ZIP)", "Descargar CSV con etiquetas HXL"]
 
 
 def test_state_survives_a_trip_to_another_page(app):
