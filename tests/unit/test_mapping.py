@@ -11,6 +11,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 import pytest
+from branca.element import MacroElement
 from shapely.geometry import Point, box
 
 import rcm_map.mapping as mapping
@@ -239,13 +240,28 @@ def test_template_payloads_are_never_evaluated(payload: str, tmp_path: Path) -> 
     assert payload_of(outputs["st_folium_script"])["services"][0]["n"] == payload
 
 
-def test_without_escaping_the_same_renderer_would_evaluate(
+TEMPLATES = ("{{ 7*191 }}", "{% if true %}X{% endif %}")
+
+
+def test_without_both_defences_the_same_renderer_would_evaluate(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Proves the test above can fail: with plain json.dumps Jinja runs the payload."""
+    """Proves the test above can fail: with plain json.dumps and branca's own render
+    (which compiles every macro's output as a new template) Jinja runs the payload."""
     monkeypatch.setattr(mapping, "json_for_script", lambda obj: json.dumps(obj))
-    html = render_html(build_map(hostile(("{{ 7*191 }}", "{% if true %}X{% endif %}"))))
-    assert "1337" in html
+    monkeypatch.setattr(mapping.ServiceLayer, "render", MacroElement.render)
+    assert "1337" in render_html(build_map(hostile(TEMPLATES)))
+
+
+@pytest.mark.parametrize("keep", ["escaping", "raw_render"])
+def test_each_defence_alone_stops_evaluation(keep: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Escaped JSON and the template-free render each suffice on their own."""
+    if keep == "escaping":
+        monkeypatch.setattr(mapping.ServiceLayer, "render", MacroElement.render)
+    else:
+        monkeypatch.setattr(mapping, "json_for_script", lambda obj: json.dumps(obj))
+    html = render_html(build_map(hostile(TEMPLATES)))
+    assert "1337" not in html
 
 
 def test_naive_folium_popup_evaluates() -> None:
