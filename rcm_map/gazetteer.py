@@ -21,7 +21,7 @@ import io
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -106,7 +106,7 @@ class CityMatch:
 class Gazetteer:
     """An in-memory, read-only place index. Build with `Gazetteer.load`."""
 
-    def __init__(self, columns: dict[str, Sequence[str]], source: str = "") -> None:
+    def __init__(self, columns: Mapping[str, Sequence[str]], source: str = "") -> None:
         self.source = source
         self._names = list(columns["name"])
         self._country = np.array(columns["country_iso3"], dtype=object)

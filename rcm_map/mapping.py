@@ -155,7 +155,7 @@ class ServiceLayer(MacroElement):
         self.js = read_asset("markers.js")
         self.css = read_asset("markers.css")
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # branca's returns None too
         """Add our header and script to the page as plain text.
 
         branca's `MacroElement.render` wraps each macro's output in a new
@@ -281,10 +281,10 @@ def distance_text(row: Mapping[str, Any], confidential: bool, lang: str) -> str:
     if confidential:
         if not _missing(band):
             return distance_band_label(band, lang) if band in _BAND_CODES else str(band)
-        if not _missing(km):
+        if km is not None and not _missing(km):
             return distance_band_label(distance_band(float(km)), lang)
         return ""
-    return "" if _missing(km) else _km_text(float(km), lang)
+    return "" if km is None or _missing(km) else _km_text(float(km), lang)
 
 
 def _on_public_grid(lon: float, lat: float) -> bool:
@@ -294,7 +294,8 @@ def _on_public_grid(lon: float, lat: float) -> bool:
 
 def _coordinates(row: Mapping[str, Any]) -> tuple[float, float] | None:
     """(lon, lat) of a row, from lon/lat columns or a point geometry, or None."""
-    lon, lat = row.get("lon"), row.get("lat")
+    lon: Any = row.get("lon")
+    lat: Any = row.get("lat")
     if _missing(lon) or _missing(lat):
         geom = row.get("geometry")
         if geom is None or getattr(geom, "is_empty", True) or geom.geom_type != "Point":

@@ -190,7 +190,8 @@ def _nearby(
     """
     if radius_km is None and limit is None:
         return _scan(registry, keep, lat, lon, None)
-    reach = radius_km if limit is None else min(radius_km or FULL_SCAN_KM, FIRST_REACH_KM)
+    reach: float = (radius_km if radius_km is not None and limit is None
+                    else min(radius_km or FULL_SCAN_KM, FIRST_REACH_KM))
     while reach < FULL_SCAN_KM:
         cand = registry.grid.candidates(lat, lon, reach)
         if cand is None:

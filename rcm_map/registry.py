@@ -395,7 +395,7 @@ def plain_lists(frame: pd.DataFrame) -> pd.DataFrame:
 def list_bits(values: pd.Series, vocabulary: dict[str, Any], dtype: type) -> np.ndarray:
     """Encode list columns as bitmasks (bit i = i-th vocabulary code)."""
     order = list(vocabulary)
-    bits = np.zeros(len(values), dtype=dtype)
+    bits: np.ndarray = np.zeros(len(values), dtype=dtype)
     for code, mask in list_masks(values).items():
         if code in vocabulary:
             bits[mask] |= dtype(1 << order.index(code))
