@@ -161,8 +161,13 @@ def search(registry: Registry, query: Query) -> SearchResult:
         unlocated = np.zeros_like(unlocated)
         unlocated[cand[np.isin(registry.country[cand], countries_at(*query.near))]] = True
     unlocated_rows = np.flatnonzero(unlocated)
+    if len(unlocated_rows) > 1:
+        # Sort by (country, name, id) in numpy: DataFrame.sort_values costs ~4 ms per
+        # search even on a handful of rows.
+        names = registry.frame["name"].iloc[unlocated_rows].to_numpy(dtype=object)
+        unlocated_rows = unlocated_rows[np.lexsort(
+            (registry.ids[unlocated_rows], names, registry.country[unlocated_rows]))]
     countrywide = _take(registry, unlocated_rows, index=unlocated_rows)
-    countrywide = countrywide.sort_values(["country", "name", "id"])
     return SearchResult(located=located, countrywide=countrywide, total_matching=total)
 
 

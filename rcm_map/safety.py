@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import json.encoder
 import math
 import re
 from collections.abc import Mapping
@@ -116,13 +117,27 @@ def json_for_script(obj: Any) -> str:
         an object never opens with ``{{`` / ``{%`` / ``{#``, so no Jinja tag can
         form.
     """
-    try:  # fast path: plain data needs no conversion walk
+    if _C_ENCODER is not None:
+        try:  # fast path: the C encoder escapes each string as it writes it
+            return "".join(_C_ENCODER(obj, 0))
+        except ValueError:  # NaN or infinity somewhere: convert everything, NaN -> null
+            return "".join(_C_ENCODER(_jsonable(obj), 0))
+    try:  # no C accelerator: dump, then escape inside every string token
         text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"),
                           default=_json_default)
-    except ValueError:  # NaN or infinity somewhere: convert everything, NaN -> null
+    except ValueError:
         text = json.dumps(_jsonable(obj), ensure_ascii=False, allow_nan=False,
                           separators=(",", ":"))
     return _JSON_STRING.sub(lambda m: m.group(0).translate(_JSON_TABLE), text)
+
+
+def _encode_string(text: str) -> str:
+    """A JSON string token with our extra escapes (keys and values alike).
+
+    `encode_basestring` only escapes quotes, backslashes and control characters, so
+    none of the characters the table replaces is part of an escape it wrote.
+    """
+    return json.encoder.encode_basestring(text).translate(_JSON_TABLE)
 
 
 def _json_default(obj: Any) -> Any:
@@ -307,3 +322,11 @@ def distance_band_label(code: str, lang: str = "es") -> str:
 # The public point of confidential sites lives with the other geometry (geo.py);
 # re-exported here because it is part of the safety contract.
 from rcm_map.geo import PUBLIC_GRID_DEG, PUBLIC_MIN_KM, public_point  # noqa: E402, F401
+
+# The C encoder behind json.dumps, given our string encoder: ~3x faster than dumping
+# and then escaping inside every string token with a regular expression (issue 6).
+_C_ENCODER = (
+    json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+        None, _json_default, _encode_string, None, ":", ",", False, False, False)
+    if getattr(json.encoder, "c_make_encoder", None) is not None else None
+)
