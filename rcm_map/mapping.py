@@ -46,6 +46,7 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from rcm_map import assets
+from rcm_map.i18n import catalogue
 from rcm_map.safety import (
     DISTANCE_BANDS,
     distance_band,
@@ -56,7 +57,7 @@ from rcm_map.safety import (
     safe_url,
     tel_href,
 )
-from rcm_map.schema import SERVICE_TYPES
+from rcm_map.schema import LANGUAGES_UI, SERVICE_TYPES
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 
@@ -86,35 +87,14 @@ MARKER_PALETTE: dict[str, dict[str, str]] = {
 }
 
 # UI strings the map shows. The UI may pass its own catalogue via `labels`.
-DEFAULT_LABELS: dict[str, dict[str, str]] = {
-    "es": {
-        "ages": "Edades", "phone": "Teléfono", "email": "Correo", "website": "Sitio web",
-        "hours": "Horario", "referral": "Cómo referir", "last_verified": "Verificado",
-        "distance": "Distancia", "address": "Dirección", "legend": "Tipos de servicio",
-        "search_point": "Punto de búsqueda", "years": "años",
-        "precision_city": "Ubicación aproximada: centro de la ciudad",
-        "precision_confidential": "Ubicación confidencial (punto aproximado)",
-        "other": "Otro",
-    },
-    "en": {
-        "ages": "Ages", "phone": "Phone", "email": "E-mail", "website": "Website",
-        "hours": "Hours", "referral": "How to refer", "last_verified": "Last verified",
-        "distance": "Distance", "address": "Address", "legend": "Service types",
-        "search_point": "Search point", "years": "years",
-        "precision_city": "Approximate location: city centre",
-        "precision_confidential": "Confidential location (approximate point)",
-        "other": "Other",
-    },
-    "fr": {
-        "ages": "Âges", "phone": "Téléphone", "email": "Courriel", "website": "Site web",
-        "hours": "Horaires", "referral": "Comment orienter", "last_verified": "Vérifié le",
-        "distance": "Distance", "address": "Adresse", "legend": "Types de service",
-        "search_point": "Point de recherche", "years": "ans",
-        "precision_city": "Emplacement approximatif : centre-ville",
-        "precision_confidential": "Emplacement confidentiel (point approximatif)",
-        "other": "Autre",
-    },
-}
+def catalogue_section(prefix: str) -> dict[str, dict[str, str]]:
+    """Strings under `prefix` in each locale catalogue (rcm_map/locales/*.json)."""
+    return {lang: {key.removeprefix(prefix): text for key, text in catalogue(lang).items()
+                   if key.startswith(prefix)} for lang in LANGUAGES_UI}
+
+
+# UI strings the map shows, from the app's catalogues. The UI may pass its own via `labels`.
+DEFAULT_LABELS: dict[str, dict[str, str]] = catalogue_section("popup.")
 
 CLUSTER_MIN = 40  # cluster when at least this many markers (dense); fewer stay visible
 MAX_FIT_ZOOM = 11  # most points are city centres: closer than a city would suggest precision

@@ -22,59 +22,11 @@ from typing import Any
 
 import pandas as pd
 
-from rcm_map.mapping import age_text, cell_list, cell_text, distance_text
+from rcm_map.mapping import age_text, catalogue_section, cell_list, cell_text, distance_text
 from rcm_map.safety import escape_html, mailto_href, safe_url, tel_href
 from rcm_map.schema import COUNTRIES, NOTIFIES_AUTHORITIES, SERVICE_TYPES
 
-SHEET_LABELS: dict[str, dict[str, str]] = {
-    "es": {
-        "title": "Hoja de referencia de servicios",
-        "generated": "Generada el",
-        "verify": "Verifique antes de referir: llame al servicio para confirmar que sigue "
-                  "activo, que atiende a la niña, niño o adolescente y cómo recibirlo. "
-                  "Los datos pueden haber cambiado.",
-        "privacy": "Esta hoja no contiene datos sobre la niña, niño o adolescente. "
-                   "No los escriba en ella.",
-        "services": "Servicios", "ages": "Edades", "years": "años", "address": "Dirección",
-        "phone": "Teléfono", "email": "Correo", "website": "Sitio web", "hours": "Horario",
-        "referral": "Cómo referir", "languages": "Idiomas", "cost": "Costo",
-        "notifies": "Notifica a las autoridades", "last_verified": "Verificado",
-        "distance": "Distancia", "confidential": "Ubicación confidencial: contactar por "
-        "teléfono; la dirección no se publica.", "city_only": "Ubicación aproximada",
-        "empty": "No se eligió ningún servicio.",
-    },
-    "en": {
-        "title": "Service referral sheet",
-        "generated": "Generated on",
-        "verify": "Verify before referral: call the service to confirm it is still "
-                  "running, that it serves this child and how to arrive. Details may "
-                  "have changed.",
-        "privacy": "This sheet holds no data about the child. Do not write any on it.",
-        "services": "Services", "ages": "Ages", "years": "years", "address": "Address",
-        "phone": "Phone", "email": "E-mail", "website": "Website", "hours": "Hours",
-        "referral": "How to refer", "languages": "Languages", "cost": "Cost",
-        "notifies": "Notifies authorities", "last_verified": "Last verified",
-        "distance": "Distance", "confidential": "Confidential location: contact by "
-        "phone; the address is not published.", "city_only": "Approximate location",
-        "empty": "No service was chosen.",
-    },
-    "fr": {
-        "title": "Fiche d'orientation vers les services",
-        "generated": "Générée le",
-        "verify": "Vérifiez avant d'orienter : appelez le service pour confirmer qu'il "
-                  "fonctionne toujours, qu'il accueille cet enfant et comment s'y rendre. "
-                  "Les informations peuvent avoir changé.",
-        "privacy": "Cette fiche ne contient aucune donnée sur l'enfant. N'en inscrivez "
-                   "aucune.",
-        "services": "Services", "ages": "Âges", "years": "ans", "address": "Adresse",
-        "phone": "Téléphone", "email": "Courriel", "website": "Site web", "hours": "Horaires",
-        "referral": "Comment orienter", "languages": "Langues", "cost": "Coût",
-        "notifies": "Informe les autorités", "last_verified": "Vérifié le",
-        "distance": "Distance", "confidential": "Emplacement confidentiel : contacter "
-        "par téléphone ; l'adresse n'est pas publiée.", "city_only": "Emplacement "
-        "approximatif", "empty": "Aucun service choisi.",
-    },
-}
+SHEET_LABELS: dict[str, dict[str, str]] = catalogue_section("sheet.")
 
 _CSS = """
 body { font: 11pt/1.4 "DejaVu Sans", Arial, sans-serif; color: #000; margin: 1.5em; }
