@@ -9,7 +9,6 @@ value; the page frames them in the session's language and shows them as text.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -17,7 +16,7 @@ import streamlit as st
 
 from rcm_map import auth
 from rcm_map.i18n import Translator
-from rcm_map.store import ConflictError, Store, StoreError, UpdateRejected, open_store
+from rcm_map.store import ConflictError, Store, StoreError, UpdateRejected
 from rcm_map.store.base import REPORT_KINDS, Diff
 from rcm_map.store.cli_support import diff_lines, history_lines, read_update
 from rcm_map.ui import common
@@ -30,16 +29,9 @@ _SESSION_USER = "rcm_focal_point"
 
 
 def shared_store() -> Store:
-    """One store per server process and configuration (PostGIS when
-    RCM_MAP_DATABASE_URL is set, else the registry file in use)."""
-    from rcm_map.registry import default_registry_path
-
-    return _cached_store(os.environ.get("RCM_MAP_DATABASE_URL", ""), str(default_registry_path()))
-
-
-@st.cache_resource(show_spinner=False)
-def _cached_store(url: str, registry: str) -> Store:
-    return open_store(url or None, registry=registry)
+    """The process's store (`common.shared_store`: PostGIS when RCM_MAP_DATABASE_URL is
+    set, else the registry file in use)."""
+    return common.shared_store()
 
 
 def max_upload_bytes() -> int:

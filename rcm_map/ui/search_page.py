@@ -18,8 +18,8 @@ from streamlit_folium import st_folium
 from rcm_map import export, interop, listing, schema
 from rcm_map.geo import parse_lat_lon
 from rcm_map.i18n import Translator
-from rcm_map.query import SearchResult, search
-from rcm_map.registry import Registry
+from rcm_map.query import SearchResult
+from rcm_map.store.reading import Facets
 from rcm_map.ui import common
 from rcm_map.urlstate import (
     LIMIT_CHOICES,
@@ -205,13 +205,13 @@ def _who(tr: Translator) -> None:
                      format_func=lambda b: tr.t("search.band_label", band=b))
 
 
-def _what(tr: Translator, reg: Registry) -> None:
+def _what(tr: Translator, reg: Facets) -> None:
     st.multiselect(tr.t("search.services"), list(schema.SERVICE_TYPES), key="services",
                    format_func=lambda c: tr.label("service_types", c),
                    placeholder=tr.t("search.any"))
 
 
-def _more_filters(tr: Translator, reg: Registry) -> None:
+def _more_filters(tr: Translator, reg: Facets) -> None:
     st.multiselect(tr.t("search.populations"), list(schema.POPULATIONS), key="populations",
                    format_func=lambda c: tr.label("populations", c),
                    placeholder=tr.t("search.any"))
@@ -234,7 +234,7 @@ def language_name(code: str, tr: Translator) -> str:
     return code if name == f"language.{code}" else name
 
 
-def _network_filters(tr: Translator, reg: Registry) -> None:
+def _network_filters(tr: Translator, reg: Facets) -> None:
     with st.expander(tr.t("search.network"), expanded=bool(
             st.session_state.get("countries") or st.session_state.get("admin1"))):
         st.multiselect(tr.t("search.countries"), list(schema.COUNTRIES), key="countries",
@@ -265,7 +265,7 @@ def _admin1_names_cached(codes: tuple[str, ...]) -> dict[str, tuple[str, str]]:
     return out
 
 
-def admin1_names(reg: Registry) -> dict[str, tuple[str, str]]:
+def admin1_names(reg: Facets) -> dict[str, tuple[str, str]]:
     """Admin-1 code -> (country, name) for the filter (boundaries, else registry codes)."""
     codes = tuple(sorted({c for c in reg.admin1 if isinstance(c, str) and c}))
     return _admin1_names_cached(codes)
@@ -401,7 +401,8 @@ def _summary(tr: Translator, state: SearchState, result: SearchResult) -> None:
 def render() -> None:
     """The search page."""
     tr = common.translator()
-    reg = common.registry(tr)
+    source = common.read_source(tr)  # the file, or PostGIS when a database is configured
+    reg = common.guarded(tr, source.facets)
     st.title(tr.t("search.title"))
     st.warning(tr.t("notice.verify_short"), icon=":material/warning:")
     load_state()
@@ -420,7 +421,7 @@ def render() -> None:
     state = current_state(tr.lang)
     save_state(state)
     try:
-        result = search(reg, state.to_query())
+        result = common.guarded(tr, lambda: source.search(state.to_query()))
     except ValueError:
         st.error(tr.t("error.query"))
         return

@@ -177,3 +177,28 @@ def loaded_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 StoreFactory = Callable[[], Store]
+
+
+@pytest.fixture
+def hosted(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+           small_features: list[dict[str, Any]]) -> Iterator[Store]:
+    """The app's configuration when hosted: RCM_MAP_DATABASE_URL set, the database
+    holding small.geojson, and RCM_MAP_REGISTRY pointing at a damaged decoy file that
+    any read of the GeoJSON file would trip over."""
+    from rcm_map.store.postgis import PostGISStore
+
+    wipe(pg_url)
+    decoy = tmp_path / "decoy" / "actors.geojson"
+    decoy.parent.mkdir()
+    decoy.write_bytes(DECOY)
+    monkeypatch.setenv("RCM_MAP_DATABASE_URL", pg_url)
+    monkeypatch.setenv("RCM_MAP_REGISTRY", str(decoy))
+    store = PostGISStore(pg_url)
+    seed(store, small_features)
+    yield store
+    store.close()
+    assert decoy.read_bytes() == DECOY
+    assert sorted(p.name for p in decoy.parent.iterdir()) == ["actors.geojson"]  # no cache
+
+
+DECOY = b'{"type": "FeatureCollection", "features": [ {"not": "read"'
