@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import shapely
 from shapely.geometry import Point
 
-from rcm_map.core import schema
+from rcm_map.core import boundaries, schema
 from rcm_map.core.geo import public_point
 from rcm_map.core.schema import Issue
 from rcm_map.registry.spatial import GridIndex
@@ -142,10 +142,6 @@ def _feature_issues(feature: Any, index: int, file: str) -> list[Issue]:
 def _country_issues(rows: list[tuple[int, str, float, float, str]], file: str) -> list[Issue]:
     """Points that lie outside their declared country (with tolerance for 1:10m borders)."""
     if not rows:
-        return []
-    try:
-        from rcm_map.search import boundaries
-    except ImportError:  # boundaries arrive with the data; nothing to check against yet
         return []
     idx, ids, lons, lats, countries = map(list, zip(*rows, strict=True))
     inside = boundaries.points_in_country(np.array(lons), np.array(lats), countries)
@@ -459,21 +455,6 @@ def read_registry_features(
     if problems:
         raise RegistryError(problems)
     return obj["features"]
-
-
-def load_registry(path: str | Path | None = None, *, use_cache: bool = True) -> Registry:
-    """Load, validate and index a registry file (default: `default_registry_path()`).
-
-    With `use_cache` (the default) the public registry comes from a columnar
-    cache beside the file, rebuilt (and the file validated again) whenever the
-    file's content changes; see `rcm_map.registry.cache`.
-    """
-    path = Path(path) if path is not None else default_registry_path()
-    if use_cache:
-        from rcm_map.registry.cache import load_cached_registry
-
-        return load_cached_registry(path)
-    return load_registry_uncached(path)
 
 
 def load_registry_uncached(path: str | Path) -> Registry:
