@@ -1,4 +1,7 @@
-"""Persistence of the registry: the GeoJSON file (default) and PostGIS (hosted).
+"""Layer 6: persistence of the registry: the GeoJSON file (default) and PostGIS (hosted),
+with history, country updates, problem reports and sign-in (`auth`).
+
+May import every layer below (`core`, `registry`, `search`, `render`, `formats`).
 
 `open_store()` picks the backend: PostGIS when a database URL is given or
 `RCM_MAP_DATABASE_URL` is set, else the registry GeoJSON file
@@ -7,9 +10,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from rcm_map.core import settings
+from rcm_map.core.settings import DATABASE_URL_ENV
 from rcm_map.store.base import (
     ChangeRecord,
     ConflictError,
@@ -24,8 +28,6 @@ from rcm_map.store.base import (
     UpdateRejected,
 )
 
-DATABASE_URL_ENV = "RCM_MAP_DATABASE_URL"
-
 
 def database_url() -> str | None:
     """The configured PostgreSQL URL (`$RCM_MAP_DATABASE_URL`), None when unset or blank.
@@ -34,7 +36,8 @@ def database_url() -> str | None:
     downloads, `rcm-map search/export/validate`) goes through the store and no
     code path reads the registry GeoJSON file (issue 13).
     """
-    return os.environ.get(DATABASE_URL_ENV, "").strip() or None
+    url = settings.get(DATABASE_URL_ENV)
+    return str(url) if url else None
 
 
 def open_store(url: str | None = None, *, registry: str | Path | None = None,
@@ -56,7 +59,7 @@ def open_store(url: str | None = None, *, registry: str | Path | None = None,
         from rcm_map.store.postgis import PostGISStore
 
         return PostGISStore(url, migrate=migrate)
-    from rcm_map.registry import default_registry_path
+    from rcm_map.registry.model import default_registry_path
     from rcm_map.store.geojson_store import GeoJSONStore
 
     return GeoJSONStore(registry if registry is not None else default_registry_path())

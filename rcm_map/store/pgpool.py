@@ -1,15 +1,12 @@
 """Connections to PostgreSQL: one `psycopg_pool.ConnectionPool` per store, sized from
 settings, and one clear error when the database cannot be reached.
 
-Settings (environment variables, read when a store opens):
-
-* ``RCM_MAP_DB_POOL_MIN`` (default 1): connections kept open per app process;
-* ``RCM_MAP_DB_POOL_MAX`` (default 10): at most this many at once per app process
-  (a Streamlit process runs one script thread per active session; more than
-  this many simultaneous reruns wait for a free connection);
-* ``RCM_MAP_DB_TIMEOUT_S`` (default 5): how long a request waits for a connection
-  (and a new connection for the server) before the page says the database is
-  unavailable.
+Settings (`rcm_map.core.settings`, read when a store opens): ``RCM_MAP_DB_POOL_MIN``
+and ``RCM_MAP_DB_POOL_MAX`` size the pool of each app process (a Streamlit process
+runs one script thread per active session; beyond the maximum, simultaneous
+reruns wait for a free connection); ``RCM_MAP_DB_TIMEOUT_S`` is how long a request
+waits for a connection (or a new connection for the server) before the page says
+the database is unavailable.
 
 When the database stops, waiting requests fail after the timeout with
 `StoreUnavailable` (nothing crashes; the page shows a message). The pool
@@ -20,17 +17,14 @@ as soon as the server is back.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from rcm_map.core import settings
 from rcm_map.store.base import StoreError, StoreUnavailable
 
-POOL_MIN_ENV = "RCM_MAP_DB_POOL_MIN"
-POOL_MAX_ENV = "RCM_MAP_DB_POOL_MAX"
-TIMEOUT_ENV = "RCM_MAP_DB_TIMEOUT_S"
 UNAVAILABLE = ("the database is not reachable (is PostgreSQL running, and "
                "RCM_MAP_DATABASE_URL right?); nothing was read or written")
 
@@ -46,28 +40,21 @@ class PoolSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PoolSettings:
         """Settings from the environment; StoreError naming the variable when one is bad."""
-        env = os.environ if environ is None else environ
-        min_size = _number(env, POOL_MIN_ENV, cls.min_size, int, 0)
-        max_size = _number(env, POOL_MAX_ENV, cls.max_size, int, 1)
-        timeout = _number(env, TIMEOUT_ENV, cls.timeout_s, float, 0.1)
+        try:
+            min_size = int(settings.get(settings.DB_POOL_MIN_ENV, environ) or 0)
+            max_size = int(settings.get(settings.DB_POOL_MAX_ENV, environ) or 0)
+            timeout = float(settings.get(settings.DB_TIMEOUT_ENV, environ) or 0)
+        except ValueError as exc:
+            raise StoreError(str(exc)) from None
+        if min_size < 0 or max_size < 1 or timeout <= 0:
+            raise StoreError(f"{settings.DB_POOL_MIN_ENV}={min_size}, {settings.DB_POOL_MAX_ENV}="
+                             f"{max_size}, {settings.DB_TIMEOUT_ENV}={timeout:g}: expected a "
+                             "minimum of 0 or more, a maximum of 1 or more, a timeout above 0")
         if min_size > max_size:
-            raise StoreError(f"{POOL_MIN_ENV}={min_size} is more than {POOL_MAX_ENV}="
-                             f"{max_size}; the pool's minimum cannot exceed its maximum")
-        return cls(int(min_size), int(max_size), float(timeout))
-
-
-def _number(env: Mapping[str, str], name: str, default: float, kind: type, low: float) -> Any:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        value = None
-    if value is None or value < low:
-        raise StoreError(f"{name}: expected a {kind.__name__} of at least {low:g}, "
-                         f"instead got: {raw!r}")
-    return value
+            raise StoreError(f"{settings.DB_POOL_MIN_ENV}={min_size} is more than "
+                             f"{settings.DB_POOL_MAX_ENV}={max_size}; the pool's minimum cannot "
+                             "exceed its maximum")
+        return cls(min_size, max_size, timeout)
 
 
 def open_pool(url: str, settings: PoolSettings) -> Any:

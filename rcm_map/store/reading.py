@@ -25,15 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from rcm_map.query import Query, SearchResult, search
-from rcm_map.registry import (
+from rcm_map.core.schema import Issue
+from rcm_map.registry import load_registry
+from rcm_map.registry.model import (
     Registry,
     frame_from_features,
-    load_registry,
     read_json_file,
     validate_collection,
 )
-from rcm_map.schema import Issue
+from rcm_map.search.query import Query, SearchResult, search
 
 if TYPE_CHECKING:
     from rcm_map.store.postgis import PostGISStore
@@ -145,7 +145,7 @@ class FileReader(RegistryReader):
         return Facets(tuple(sorted(reg.languages)), tuple(codes))
 
     def validate(self) -> Validation:
-        from rcm_map.registry import RegistryError
+        from rcm_map.registry.model import RegistryError
 
         try:
             obj = read_json_file(self.path)
@@ -215,7 +215,7 @@ def open_reader(url: str | None = None, *, registry: str | Path | None = None,
     url = url if url is not None else database_url()
     if url:
         return PostGISReader(PostGISStore(url))
-    from rcm_map.registry import default_registry_path
+    from rcm_map.registry.model import default_registry_path
 
     return FileReader(registry if registry is not None else default_registry_path())
 

@@ -19,8 +19,8 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from rcm_map.auth import hash_password
-from rcm_map.i18n import Translator
+from rcm_map.core.i18n import Translator
+from rcm_map.store.auth import hash_password
 from rcm_map.store.base import Store
 
 pytestmark = pytest.mark.postgis
@@ -45,13 +45,13 @@ NEAR = {"lat": "14.9", "lon": "-92.2667", "radius": "50", "lang": "es"}
 def fresh_process_caches() -> Iterator[None]:
     """Each test starts with no store cached in this process (as a new replica would)
     and closes the pools it opened."""
-    from rcm_map.ui import common
+    from rcm_map.ui import common, session
 
     common._cached_reader.clear()
-    common._cached_store.clear()
+    session.cached_store.clear()
     yield
     common._cached_reader.clear()
-    common._cached_store.clear()
+    session.cached_store.clear()
 
 
 @pytest.fixture

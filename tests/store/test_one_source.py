@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from rcm_map import cli
-from rcm_map.query import Query
+from rcm_map.cli import main as cli
+from rcm_map.search.query import Query
 from rcm_map.store.base import Store
 from rcm_map.store.reading import FileReader, PostGISReader, open_reader
 
