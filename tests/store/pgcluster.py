@@ -34,6 +34,7 @@ class Cluster:
     socket_dir: Path
     port: int
     run_as: str | None
+    options: str = ""
 
     @property
     def url(self) -> str:
@@ -45,6 +46,17 @@ class Cluster:
     def admin_url(self) -> str:
         """URL of the `postgres` maintenance database."""
         return f"postgresql://postgres@/postgres?host={self.socket_dir}&port={self.port}"
+
+    def pause(self) -> None:
+        """Stop the server (fast shutdown), keeping its data: an outage."""
+        _run(self, [str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast",
+                    "-w", "stop"])
+
+    def resume(self) -> None:
+        """Start the server again after `pause`, on the same socket and port."""
+        _run(self, [str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-l",
+                    str(self.root / "server.log"), "-o", self.options, "-w", "-t", "60",
+                    "start"])
 
     def stop(self) -> None:
         """Stop the server immediately and delete its folder."""
@@ -115,10 +127,10 @@ def start_cluster() -> Cluster:
     try:
         _run(cluster, [str(bindir / "initdb"), "-D", str(root / "data"), "-U", "postgres",
                        "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"])
-        options = (f"-k {root} -p {cluster.port} -c listen_addresses='' -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50")
-        _run(cluster, [str(bindir / "pg_ctl"), "-D", str(root / "data"), "-l",
-                       str(root / "server.log"), "-o", options, "-w", "-t", "60", "start"])
+        cluster.options = (f"-k {root} -p {cluster.port} -c listen_addresses='' -c fsync=off "
+                           "-c synchronous_commit=off -c full_page_writes=off "
+                           "-c max_connections=50")
+        cluster.resume()
         import psycopg
 
         with psycopg.connect(cluster.admin_url, autocommit=True) as conn:
