@@ -7,8 +7,7 @@
 -- read. A statement-level trigger bumps it for every write to `services`,
 -- whichever program makes it (the store, COPY, psql), in the writer's own
 -- transaction, so a reader sees the new number exactly when it can see the new
--- rows. It also sends a notification on the channel `rcm_map_registry` (delivered
--- on commit) for replicas that LISTEN.
+-- rows. Search results are never cached, so they need no counter at all.
 CREATE TABLE registry_state (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     version   bigint NOT NULL
@@ -19,7 +18,6 @@ CREATE FUNCTION rcm_map_bump_registry_version() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE registry_state SET version = version + 1;
-    PERFORM pg_notify('rcm_map_registry', '');
     RETURN NULL;
 END
 $$;
