@@ -20,6 +20,7 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -143,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--database-url", help="an existing database to use (it is wiped)")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so the cluster is stopped
     sizes = [int(s) for s in args.sizes.split(",")]
     cluster = None
     url = args.database_url
