@@ -22,6 +22,7 @@ from rcm_map.core.safety import distance_band_label
 from rcm_map.formats import export
 from rcm_map.registry.model import (
     MAX_FILE_BYTES,
+    MAX_REGISTRY_BYTES,
     RegistryError,
     errors,
     read_json_file,
@@ -70,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a registry file, or the live registry "
                        "(database or registry file) when no file is given; one line per problem")
     p.add_argument("path", type=Path, nargs="?")
+    p.add_argument("--large-file", action="store_true", help="accept a local file up to "
+                   f"{MAX_REGISTRY_BYTES // 1024**3} GB (a whole registry) instead of the "
+                   f"{MAX_FILE_BYTES // 1024**2} MB limit of uploads and imports")
     _add_source(p)
 
     p = sub.add_parser("search", help="find services near a point or place")
@@ -188,8 +192,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.registry or args.database_url:
         raise UsageError("give a FILE to check, or --registry/--database-url to check the "
                          "live registry, not both")
+    limit = MAX_REGISTRY_BYTES if args.large_file else MAX_FILE_BYTES
     try:
-        obj = read_json_file(args.path)
+        obj = read_json_file(args.path, max_bytes=limit)
     except RegistryError as exc:
         for issue in exc.issues:
             print(issue)

@@ -127,3 +127,12 @@ def test_rejected_exchange_import_leaves_registry_untouched(tmp_path, small_path
     code, out, _ = run(["import", "--format", "hxl", bad, "--out", target], capsys)
     assert code == 1 and "unchanged" in out
     assert target.read_bytes() == small_path.read_bytes()
+
+
+def test_validate_large_local_file_needs_the_flag(small_path, monkeypatch, capsys):
+    """Files over the upload limit are refused unless --large-file says it is meant."""
+    monkeypatch.setattr(cli, "MAX_FILE_BYTES", 100)
+    code, out, _ = run(["validate", small_path], capsys)
+    assert code == 2 and "more than the limit of 100" in out
+    code, out, _ = run(["validate", "--large-file", small_path], capsys)
+    assert code == 0 and out.strip().endswith("6 features, 0 errors, 0 warnings")
