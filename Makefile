@@ -34,6 +34,8 @@ test: setup lint
 
 bench: setup
 	$(PY) bench/run.py
+	$(PY) bench/hosted.py
+	$(PY) bench/sessions.py
 
 # Rebuild the bundled data from ../shared/data (see data/README.md).
 data: setup
