@@ -76,10 +76,7 @@ def service_rows(features: list[Feature], user: str = "seed") -> pd.DataFrame:
         "props": props.to_json(orient="records", lines=True, force_ascii=False)
         .splitlines(),
         "geog": _points(lon, lat), "public_geog": _points(public.lon, public.lat),
-        "public_lon": pd.array(np.where(np.isnan(public.lon), None, public.lon),
-                               dtype="Float64"),
-        "public_lat": pd.array(np.where(np.isnan(public.lat), None, public.lat),
-                               dtype="Float64"),
+        "public_lon": public.lon, "public_lat": public.lat,  # NaN is written as NULL
         "service_bits": public.service_bits.astype(np.int64),
         "population_bits": public.population_bits.astype(np.int64),
         "age_min": props["age_min"], "age_max": props["age_max"],
