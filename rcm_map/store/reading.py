@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from rcm_map.core.schema import Issue
 from rcm_map.registry import load_registry
 from rcm_map.registry.model import (
+    MAX_REGISTRY_BYTES,
     Registry,
     frame_from_features,
     read_json_file,
@@ -148,7 +149,7 @@ class FileReader(RegistryReader):
         from rcm_map.registry.model import RegistryError
 
         try:
-            obj = read_json_file(self.path)
+            obj = read_json_file(self.path, max_bytes=MAX_REGISTRY_BYTES)  # the server's own
         except RegistryError as exc:
             return Validation(str(self.path), 0, exc.issues)
         features = obj.get("features") if isinstance(obj, dict) else None
