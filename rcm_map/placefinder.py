@@ -50,7 +50,7 @@ from rcm_map.gazetteer import (
 REGISTRY_PATH = Path(__file__).resolve().parent.parent / "data" / "actors.geojson"
 FUZZY_THRESHOLD = 85.0  # rapidfuzz ratio, 0-100: "tapachla" ~ "tapachula" is 94
 BORDER_KM = 25.0
-SERVICE_RADIUS_KM = 25.0
+SERVICE_RADIUS_KM = 15.0
 EARTH_RADIUS_KM = 6371.0088
 
 FUZZY = 10  # a tier after the gazetteer's EXACT..WORDS
@@ -90,7 +90,7 @@ class Candidate:
     def on_corridor(self) -> bool:
         """Near a border, near services, or a crossing/border town itself."""
         return (self.border_km <= BORDER_KM or self.services_nearby > 0
-                or self.place.kind not in ("place", "town"))
+                or self.place.kind in CORRIDOR_KINDS)
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,7 @@ class _Reading:
     admin1: frozenset[str] = frozenset()
     countries: frozenset[str] = frozenset()
     qualifier: str | None = None
+    specificity: int = 1  # 2: names a state or country; 0: "Ciudad" dropped
 
     def allows(self, country: np.ndarray, admin1: np.ndarray) -> np.ndarray:
         if not self.admin1 and not self.countries:
@@ -152,17 +153,18 @@ def readings(text: str) -> list[_Reading]:
     if len(parts) >= 2:
         q = _qualifier(parts[-1], allow_iso2=True)
         if q is not None:
-            out.append(_Reading(normalize(" ".join(parts[:-1])), *q, parts[-1].strip()))
+            out.append(_Reading(normalize(" ".join(parts[:-1])), *q, parts[-1].strip(), 2))
     else:
         words = flat.split()
         for n in (1, 2, 3):
             if len(words) > n and (q := _qualifier(" ".join(words[-n:]), False)) is not None:
                 out.append(_Reading(normalize(" ".join(words[:-n])), *q,
-                                    " ".join(words[-n:])))
+                                    " ".join(words[-n:]), 2))
     for reading in list(out):
         bare = _CIUDAD.sub("", reading.key)
         if bare != reading.key:
-            out.append(_Reading(bare, reading.admin1, reading.countries, reading.qualifier))
+            out.append(_Reading(bare, reading.admin1, reading.countries, reading.qualifier,
+                                reading.specificity - 1))
     return [r for r in out if r.key]
 
 
@@ -231,8 +233,8 @@ class PlaceFinder:
                 found = self._match(reading, only, stage, substrings)
                 if found is None:
                     continue
-                # best match kind first; on a tie the later, more specific reading wins
-                rank = (min(_RANK[int(t)] for t in found[1]), -index)
+                # best match kind first; on a tie the more specific reading wins
+                rank = (min(_RANK[int(t)] for t in found[1]), -reading.specificity, index)
                 if best is None or rank < best[0]:
                     best = (rank, reading, *found)
             if best is not None:
@@ -349,23 +351,29 @@ class PlaceFinder:
                 for i in order]
 
 
+CORRIDOR_KINDS = ("border_crossing", "border_town", "transit_point")
+CROSSING_FLOOR = 1000  # a crossing (population 0) counts as a village of this size
+
+
 def corridor_score(population: np.ndarray, border_km: np.ndarray, services: np.ndarray,
                    kinds: Sequence[str] | np.ndarray, primary: np.ndarray,
                    fuzzy_score: np.ndarray) -> np.ndarray:
     """How likely a caseworker of the network means each namesake (higher: likelier).
 
-    log10 of the population (a town ten times larger gains 1), plus 1 within
-    BORDER_KM of a land border, 0.8 with at least one registry service within
-    SERVICE_RADIUS_KM (1.0 from five), 2.5 for a border crossing or border town
-    (their population is not counted), minus 0.3 when only a GeoNames alternate name
-    matched, minus 1 for each 10 points a typo match is below a perfect 100.
+    log10 of the population (a town ten times larger gains 1; border crossings and
+    border towns count at least CROSSING_FLOOR people), plus 1 within BORDER_KM of a
+    land border, 0.8 with at least one registry service within SERVICE_RADIUS_KM
+    (1.0 from five), 1.5 for a border crossing, border town or reception point of
+    data/corridor_places.csv, minus 0.6 when only a GeoNames alternate name matched,
+    minus 1 for each 10 points a typo match is below a perfect 100.
     """
-    score = np.log10(population.astype(float) + 1.0)
+    corridor = np.isin(np.asarray(kinds, dtype=object), CORRIDOR_KINDS)
+    people = np.where(corridor, np.maximum(population, CROSSING_FLOOR), population)
+    score = np.log10(people.astype(float) + 1.0)
     score += 1.0 * (border_km <= BORDER_KM)
     score += 0.8 * (services > 0) + 0.2 * (services >= 5)
-    score += 2.5 * np.isin(np.asarray(kinds, dtype=object), ["border_crossing", "border_town",
-                                                             "transit_point"])
-    score -= 0.3 * ~primary.astype(bool)
+    score += 1.5 * corridor
+    score -= 0.6 * ~primary.astype(bool)
     score += (fuzzy_score - 100.0) / 10.0
     return score
 

