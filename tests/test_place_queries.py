@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from rcm_map.gazetteer import Place
-from rcm_map.placefinder import default_finder, distance_km
+from rcm_map.search.gazetteer import Place
+from rcm_map.search.placefinder import default_finder, distance_km
 
 QUERIES = Path(__file__).resolve().parent / "data" / "place_queries.csv"
 TOLERANCE_KM = 5.0

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rcm_map.gazetteer import EXACT, Gazetteer
-from rcm_map.placefinder import (
+from rcm_map.search.gazetteer import EXACT, Gazetteer
+from rcm_map.search.placefinder import (
     PlaceFinder,
     corridor_score,
     default_finder,
@@ -22,7 +22,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 def columns(*places: tuple[str, str, str, float, float, int, str, float]) -> dict:
     """Gazetteer columns for (name, country, admin1, lat, lon, population, kind, border_km)."""
-    from rcm_map.gazetteer import normalize
+    from rcm_map.search.gazetteer import normalize
 
     return {
         "name": [p[0] for p in places], "key": [normalize(p[0]) for p in places],

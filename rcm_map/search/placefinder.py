@@ -1,0 +1,396 @@
+"""Place search for caseworkers on the migration corridor.
+
+`PlaceFinder.find` turns what a caseworker types into ranked candidate places:
+
+* **Names people use**: the gazetteer's names, the sourced everyday names of
+  `data/place_aliases.csv` ("Xela", "Tegus", "CDMX") and GeoNames' alternate names
+  ("Matamoros" for Heroica Matamoros, "Tuxtla Gutiérrez" for Tuxtla).
+* **Forms**: "place, state", "place, country", "place (state)" and "place state"
+  or "place country" without a comma ("Flores Petén", "San José Costa Rica");
+  "Ciudad X" also finds "X" ("Ciudad Ixtepec" -> Ixtepec).
+* **Typos**: when no name starts with the text, rapidfuzz's normalised
+  Levenshtein ratio against every name, kept from `FUZZY_THRESHOLD` up, and the
+  result says "did you mean" (`PlaceLookup.suggestion`).
+* **Namesakes**: candidates of the best match kind are ordered by a score that
+  prefers the corridor (within `BORDER_KM` of a land border between two of the
+  eight countries, services of the registry within `SERVICE_RADIUS_KM`, border
+  crossings and border towns of `data/corridor_places.csv`), then population;
+  a preferred country (the app's country filter) and the interface language break
+  ties. `countries=` narrows hard (the CLI's ``--place-country``).
+
+Nothing here logs or stores a query: the text and the place stay with the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from rcm_map.search.gazetteer import (
+    EXACT,
+    PREFIX,
+    SUBSTRING,
+    WORD,
+    WORDS,
+    Gazetteer,
+    Place,
+    _admin1_names,
+    default_gazetteer,
+    normalize,
+)
+
+REGISTRY_PATH = Path(__file__).resolve().parents[2] / "data" / "actors.geojson"
+FUZZY_THRESHOLD = 85.0  # rapidfuzz ratio, 0-100: "tapachla" ~ "tapachula" is 94
+BORDER_KM = 25.0
+SERVICE_RADIUS_KM = 15.0
+EARTH_RADIUS_KM = 6371.0088
+
+FUZZY = 10  # a tier after the gazetteer's EXACT..WORDS
+# match kinds best first: a typo match beats a name that merely contains the text
+_RANK = {EXACT: 0, PREFIX: 1, WORD: 2, WORDS: 3, FUZZY: 4, SUBSTRING: 5}
+_MATCH_NAMES = {EXACT: "exact", PREFIX: "prefix", WORD: "word", WORDS: "words",
+                FUZZY: "fuzzy", SUBSTRING: "substring"}
+
+# Country names a caseworker may add after a place (English, Spanish, French).
+COUNTRY_NAMES = {
+    "CAN": ("Canada", "Canadá"), "CRI": ("Costa Rica",), "SLV": ("El Salvador", "Salvador"),
+    "GTM": ("Guatemala",), "HND": ("Honduras",), "MEX": ("Mexico", "México", "Mexique"),
+    "NIC": ("Nicaragua",), "PAN": ("Panama", "Panamá"),
+}
+ISO2 = {"CA": "CAN", "CR": "CRI", "SV": "SLV", "GT": "GTM", "HN": "HND", "MX": "MEX",
+        "NI": "NIC", "PA": "PAN"}
+# Countries whose places the interface language hints at (a tie-breaker only).
+LANGUAGE_COUNTRIES = {"fr": {"CAN"}, "en": {"CAN"},
+                      "es": {"CRI", "SLV", "GTM", "HND", "MEX", "NIC", "PAN"}}
+
+_COUNTRY_KEYS = {normalize(n): iso for iso, names in COUNTRY_NAMES.items() for n in names}
+_COUNTRY_KEYS.update({normalize(iso): iso for iso in COUNTRY_NAMES})
+_CIUDAD = re.compile(r"^(ciudad|cd) (?!de |del )")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A place that may be the one meant, with what the ranking used."""
+
+    place: Place
+    match: str  # exact, prefix, word, words, fuzzy or substring
+    border_km: float  # to the nearest land border between two of the 8 countries
+    services_nearby: int  # registry services within SERVICE_RADIUS_KM (not confidential)
+    score: float
+
+    @property
+    def on_corridor(self) -> bool:
+        """Near a border, near services, or a crossing/border town itself."""
+        return (self.border_km <= BORDER_KM or self.services_nearby > 0
+                or self.place.kind in CORRIDOR_KINDS)
+
+
+@dataclass(frozen=True)
+class PlaceLookup:
+    """What `PlaceFinder.find` made of a text: candidates, best first."""
+
+    query: str
+    candidates: tuple[Candidate, ...]
+    suggestion: str | None = None  # "did you mean ...": set when a typo was corrected
+    qualifier: str | None = None  # the state or country the text named, as typed
+
+    @property
+    def chosen(self) -> Candidate | None:
+        """The candidate taken (the first), or None when nothing matched."""
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def runner_up(self) -> Candidate | None:
+        """The next candidate, if any."""
+        return self.candidates[1] if len(self.candidates) > 1 else None
+
+
+@dataclass(frozen=True)
+class _Reading:
+    key: str
+    admin1: frozenset[str] = frozenset()
+    countries: frozenset[str] = frozenset()
+    qualifier: str | None = None
+    specificity: int = 1  # 2: names a state or country; 0: "Ciudad" dropped
+
+    def allows(self, country: np.ndarray, admin1: np.ndarray) -> np.ndarray:
+        if not self.admin1 and not self.countries:
+            return np.ones(len(country), dtype=bool)
+        return np.isin(admin1, list(self.admin1)) | np.isin(country, list(self.countries))
+
+
+def _qualifier(text: str, allow_iso2: bool) -> tuple[frozenset[str], frozenset[str]] | None:
+    """(admin-1 codes, countries) a text names, or None: "Chiriquí", "Costa Rica", "MX"."""
+    key = normalize(text)
+    country = _COUNTRY_KEYS.get(key) or (ISO2.get(key.upper()) if allow_iso2 else None)
+    codes = _admin1_names().get(key, set())
+    if not country and not codes:
+        return None
+    return frozenset(codes), frozenset([country] if country else [])
+
+
+def readings(text: str) -> list[_Reading]:
+    """The ways to read a typed text: as a name, and as a name plus a state or country.
+
+    Examples
+    --------
+    >>> [r.key for r in readings("David, Chiriquí")]
+    ['david chiriqui', 'david']
+    >>> sorted(readings("Flores Petén")[1].admin1)
+    ['GT-PE']
+    """
+    flat = text.replace("(", ",").replace(")", " ")
+    out = [_Reading(normalize(flat))]
+    parts = [p for p in re.split(r"[,;]", flat) if p.strip()]
+    if len(parts) >= 2:
+        q = _qualifier(parts[-1], allow_iso2=True)
+        if q is not None:
+            out.append(_Reading(normalize(" ".join(parts[:-1])), *q, parts[-1].strip(), 2))
+    else:
+        words = flat.split()
+        for n in (1, 2, 3):
+            if len(words) > n and (q := _qualifier(" ".join(words[-n:]), False)) is not None:
+                out.append(_Reading(normalize(" ".join(words[:-n])), *q,
+                                    " ".join(words[-n:]), 2))
+    for reading in list(out):
+        bare = _CIUDAD.sub("", reading.key)
+        if bare != reading.key:
+            out.append(_Reading(bare, reading.admin1, reading.countries, reading.qualifier,
+                                reading.specificity - 1))
+    return [r for r in out if r.key]
+
+
+def service_points(path: str | Path = REGISTRY_PATH) -> np.ndarray:
+    """(n, 2) lat/lon of the registry's located services, confidential ones left out.
+
+    Confidential residences are shown only near their city; they take no part in
+    the ranking either, so no search result hints where one is.
+    """
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    points = [(f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0])
+              for f in data.get("features", [])
+              if f.get("geometry") and f["geometry"].get("type") == "Point"
+              and (f.get("properties") or {}).get("location_precision") != "confidential"]
+    return np.array(points, dtype=float).reshape(-1, 2)
+
+
+class PlaceFinder:
+    """Ranked place search over a `Gazetteer` and the registry's service points."""
+
+    def __init__(self, gazetteer: Gazetteer, services: np.ndarray | None = None) -> None:
+        self.gazetteer = gazetteer
+        self._services = np.radians(services if services is not None else np.empty((0, 2)))
+        keys = gazetteer.entry_keys()
+        rows = gazetteer.entry_rows()
+        by_key: dict[str, list[int]] = {}
+        for key, row in zip(keys, rows.tolist(), strict=True):
+            by_key.setdefault(key, []).append(row)
+        # sorted by length: a ratio of FUZZY_THRESHOLD needs lengths within ~15%
+        self._fuzzy_keys = sorted(by_key, key=len)
+        self._fuzzy_lengths = np.array([len(k) for k in self._fuzzy_keys])
+        self._fuzzy_rows = [np.unique(np.array(by_key[k], dtype=np.int64))
+                            for k in self._fuzzy_keys]
+
+
+    def find(
+        self,
+        text: str,
+        countries: Iterable[str] | None = None,
+        prefer_countries: Iterable[str] = (),
+        lang: str | None = None,
+        limit: int = 8,
+    ) -> PlaceLookup:
+        """Candidate places for a typed text, best first.
+
+        Parameters
+        ----------
+        text : str
+            As typed: "Xela", "David, Chiriquí", "Tapachla", "San José Costa Rica".
+        countries : iterable of str, optional
+            Keep only places in these ISO3 countries.
+        prefer_countries : iterable of str
+            Prefer places in these ISO3 countries (e.g. the search's country filter).
+        lang : str, optional
+            Interface language ("es", "en", "fr"): a last tie-breaker.
+        limit : int, default 8
+            At most this many candidates.
+        """
+        only = frozenset(countries) if countries is not None else None
+        best = None
+        options = readings(text)
+        substrings: dict[str, tuple[np.ndarray, ...]] = {}  # per call: Streamlit threads
+        # cheapest first: names and aliases; then all words in any order; then typos
+        for stage in ("names", "words", "fuzzy"):
+            for index, reading in enumerate(options):
+                found = self._match(reading, only, stage, substrings)
+                if found is None:
+                    continue
+                # best match kind first; on a tie the more specific reading wins
+                rank = (min(_RANK[int(t)] for t in found[1]), -reading.specificity, index)
+                if best is None or rank < best[0]:
+                    best = (rank, reading, *found)
+            if best is not None:
+                break
+        if best is None:
+            return PlaceLookup(text, ())
+        _, reading, rows, tiers, primary, fuzzy_score = best
+        candidates = self._rank(rows, tiers, primary, fuzzy_score, set(prefer_countries),
+                                LANGUAGE_COUNTRIES.get(lang or "", set()), limit)
+        chosen = candidates[0]
+        suggestion = chosen.place.name if chosen.match == "fuzzy" else None
+        return PlaceLookup(text, tuple(candidates), suggestion, reading.qualifier)
+
+    def _match(self, reading: _Reading, only: frozenset[str] | None, stage: str,
+               substrings: dict[str, tuple[np.ndarray, ...]]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """(rows, tiers, matched a primary name, fuzzy score) of one search stage, or None.
+
+        Stage "names": names, aliases and alternate names containing the text (a
+        mere substring only when nothing starts with it, see `_RANK`); "words":
+        names holding every word of the text, in any order; "fuzzy": typos.
+        """
+        if stage == "names":
+            rows, tiers, primary = self.gazetteer.match(reading.key)
+            keep = self._allowed(reading, only, rows)
+            rows, tiers, primary = rows[keep], tiers[keep], primary[keep]
+            good = tiers <= WORD
+            if not good.any():
+                substrings[reading.key] = (rows, tiers, primary)
+                return None
+            rows, tiers, primary = rows[good], tiers[good], primary[good]
+            return rows, tiers, primary, np.full(len(rows), 100.0)
+        if stage == "words":
+            words = reading.key.split()
+            if len(words) < 2:
+                return None
+            common: set[int] | None = None
+            for word in words:  # every word starts a word of the name, in any order
+                r, t, _ = self.gazetteer.match(word)
+                hits = set(r[t <= WORD].tolist())
+                common = hits if common is None else common & hits
+                if not common:
+                    return None
+            rows = np.array(sorted(common or ()), dtype=np.int64)
+            rows = rows[self._allowed(reading, only, rows)]
+            if not len(rows):
+                return None
+            return rows, np.full(len(rows), WORDS), np.ones(len(rows), bool), np.full(
+                len(rows), 100.0)
+        rows, scores = self._fuzzy(reading.key)
+        keep = self._allowed(reading, only, rows)
+        if keep.any():
+            return rows[keep], np.full(int(keep.sum()), FUZZY), np.ones(int(keep.sum()), bool), \
+                scores[keep]
+        rows, tiers, primary = substrings.pop(reading.key, (rows[:0],) * 3)
+        if not len(rows):
+            return None
+        return rows, tiers, primary, np.full(len(rows), 100.0)
+
+    def _allowed(self, reading: _Reading, only: frozenset[str] | None,
+                 rows: np.ndarray) -> np.ndarray:
+        country, admin1 = self.gazetteer.regions(rows)
+        keep = reading.allows(country, admin1)
+        if only is not None:
+            keep &= np.isin(country, list(only))
+        return keep
+
+    def _fuzzy(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rows whose names are within FUZZY_THRESHOLD of `key`, with their scores."""
+        if len(key) < 4:
+            return np.empty(0, np.int64), np.empty(0)
+        slack = 1.0 - FUZZY_THRESHOLD / 100.0
+        low = int(np.searchsorted(self._fuzzy_lengths, len(key) * (1 - slack) / (1 + slack)))
+        high = int(np.searchsorted(self._fuzzy_lengths, len(key) * (1 + slack) / (1 - slack),
+                                   side="right"))
+        hits = [(k, score, low + i) for k, score, i in process.extract(
+            key, self._fuzzy_keys[low:high], scorer=fuzz.ratio,
+            score_cutoff=FUZZY_THRESHOLD, limit=20)]
+        best: dict[int, float] = {}
+        for _, score, index in hits:
+            for row in self._fuzzy_rows[index].tolist():
+                best[row] = max(best.get(row, 0.0), float(score))
+        rows = np.array(list(best), dtype=np.int64)
+        return rows, np.array([best[r] for r in best], dtype=float)
+
+    def services_near(self, rows: np.ndarray) -> np.ndarray:
+        """Number of registry services within SERVICE_RADIUS_KM of each row."""
+        if len(self._services) == 0 or len(rows) == 0:
+            return np.zeros(len(rows), dtype=np.int64)
+        lat, lon = self.gazetteer.coordinates(rows)
+        p1, l1 = np.radians(lat)[:, None], np.radians(lon)[:, None]
+        p2, l2 = self._services[:, 0][None, :], self._services[:, 1][None, :]
+        h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
+        km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+        return (km <= SERVICE_RADIUS_KM).sum(axis=1)
+
+    def _rank(self, rows: np.ndarray, tiers: np.ndarray, primary: np.ndarray,
+              fuzzy_score: np.ndarray, prefer: set[str], lang_countries: set[str],
+              limit: int) -> list[Candidate]:
+        rank = np.array([_RANK[int(t)] for t in tiers])
+        top = rank == rank.min()
+        rows, tiers, primary, fuzzy_score = rows[top], tiers[top], primary[top], fuzzy_score[top]
+        border = self.gazetteer.border_km(rows)
+        services = self.services_near(rows)
+        country, _ = self.gazetteer.regions(rows)
+        kinds = self.gazetteer.kinds(rows)
+        score = corridor_score(self.gazetteer.populations(rows), border, services, kinds,
+                               primary, fuzzy_score)
+        score += 0.5 * np.isin(country, list(prefer))
+        score += 0.05 * np.isin(country, list(lang_countries))
+        order = np.lexsort((rows, -score))[:limit]
+        return [Candidate(self.gazetteer.place(int(rows[i])), _MATCH_NAMES[int(tiers[i])],
+                          float(border[i]), int(services[i]), round(float(score[i]), 3))
+                for i in order]
+
+
+CORRIDOR_KINDS = ("border_crossing", "border_town", "transit_point")
+CROSSING_FLOOR = 1000  # a crossing (population 0) counts as a village of this size
+
+
+def corridor_score(population: np.ndarray, border_km: np.ndarray, services: np.ndarray,
+                   kinds: Sequence[str] | np.ndarray, primary: np.ndarray,
+                   fuzzy_score: np.ndarray) -> np.ndarray:
+    """How likely a caseworker of the network means each namesake (higher: likelier).
+
+    log10 of the population (a town ten times larger gains 1; border crossings and
+    border towns count at least CROSSING_FLOOR people), plus 1 within BORDER_KM of a
+    land border, 0.8 with at least one registry service within SERVICE_RADIUS_KM
+    (1.0 from five), 1.5 for a border crossing, border town or reception point of
+    data/corridor_places.csv, minus 0.6 when only a GeoNames alternate name matched,
+    minus 1 for each 10 points a typo match is below a perfect 100.
+    """
+    corridor = np.isin(np.asarray(kinds, dtype=object), CORRIDOR_KINDS)
+    people = np.where(corridor, np.maximum(population, CROSSING_FLOOR), population)
+    score = np.log10(people.astype(float) + 1.0)
+    score += 1.0 * (border_km <= BORDER_KM)
+    score += 0.8 * (services > 0) + 0.2 * (services >= 5)
+    score += 1.5 * corridor
+    score -= 0.6 * ~primary.astype(bool)
+    score += (fuzzy_score - 100.0) / 10.0
+    return score
+
+
+@lru_cache(maxsize=1)
+def default_finder() -> PlaceFinder:
+    """The bundled gazetteer with the bundled registry's services, built once."""
+    services = service_points() if REGISTRY_PATH.is_file() else None
+    finder = PlaceFinder(default_gazetteer(), services)
+    for warm_up in ("Tapachula", "Tapachla"):  # one-off costs of a first search and typo
+        finder.find(warm_up)
+    return finder
+
+
+def distance_km(a: Place, b: Place) -> float:
+    """Great-circle distance between two places, in km."""
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
