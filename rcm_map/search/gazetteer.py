@@ -560,6 +560,14 @@ def search(
     return default_gazetteer().search(query, limit=limit, country=country)
 
 
+def places_in_bbox(
+    south: float, west: float, north: float, east: float,
+    min_population: int = 0, limit: int | None = None,
+) -> list[Place]:
+    """`Gazetteer.places_in_bbox` on the bundled gazetteer (map labels)."""
+    return default_gazetteer().places_in_bbox(south, west, north, east, min_population, limit)
+
+
 def find_city(
     city: str, country_iso3: str, admin1_name_or_code: str | None = None
 ) -> Place | None:

@@ -204,7 +204,6 @@ class PlaceFinder:
             same = [k for k in ordered if k[0] == letter]
             self._fuzzy_by_letter[letter] = (same, np.array([len(k) for k in same]))
 
-
     def find(
         self,
         text: str,
@@ -258,9 +257,10 @@ class PlaceFinder:
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
         """(rows, tiers, matched a primary name, fuzzy score) of one search stage, or None.
 
-        Stage "names": names, aliases and alternate names containing the text (a
-        mere substring only when nothing starts with it, see `_RANK`); "words":
-        names holding every word of the text, in any order; "fuzzy": typos.
+        Stage "names": names, aliases and alternate names starting with the text or
+        with a word starting with it; "words": names holding every word of the text,
+        in any order; "fuzzy": typos, else names merely containing the text (kept
+        aside in `substrings` by the first stage).
         """
         if stage == "names":
             rows, tiers, primary = self.gazetteer.match(reading.key)
@@ -270,35 +270,36 @@ class PlaceFinder:
             if not good.any():
                 substrings[reading.key] = (rows, tiers, primary)
                 return None
-            rows, tiers, primary = rows[good], tiers[good], primary[good]
-            return rows, tiers, primary, np.full(len(rows), 100.0)
+            return rows[good], tiers[good], primary[good], np.full(int(good.sum()), 100.0)
         if stage == "words":
-            words = reading.key.split()
-            if len(words) < 2:
-                return None
-            common: set[int] | None = None
-            # every word starts a word of the name, in any order; rarest (longest) first
-            for word in sorted(words, key=len, reverse=True):
-                r, t, _ = self.gazetteer.match(word)
-                hits = set(r[t <= WORD].tolist())
-                common = hits if common is None else common & hits
-                if not common:
-                    return None
-            rows = np.array(sorted(common or ()), dtype=np.int64)
-            rows = rows[self._allowed(reading, only, rows)]
-            if not len(rows):
-                return None
-            return rows, np.full(len(rows), WORDS), np.ones(len(rows), bool), np.full(
-                len(rows), 100.0)
-        rows, scores = self._fuzzy(reading.key)
+            rows = self._all_words(reading.key)
+            tier = WORDS
+            scores = np.full(len(rows), 100.0)
+        else:
+            rows, scores = self._fuzzy(reading.key)
+            tier = FUZZY
         keep = self._allowed(reading, only, rows)
         if keep.any():
-            return rows[keep], np.full(int(keep.sum()), FUZZY), np.ones(int(keep.sum()), bool), \
-                scores[keep]
-        rows, tiers, primary = substrings.pop(reading.key, (rows[:0],) * 3)
-        if not len(rows):
-            return None
-        return rows, tiers, primary, np.full(len(rows), 100.0)
+            n = int(keep.sum())
+            return rows[keep], np.full(n, tier), np.ones(n, bool), scores[keep]
+        if stage == "fuzzy" and len(substrings.get(reading.key, ((),))[0]):
+            rows, tiers, primary = substrings.pop(reading.key)
+            return rows, tiers, primary, np.full(len(rows), 100.0)
+        return None
+
+    def _all_words(self, key: str) -> np.ndarray:
+        """Rows with a word starting with each word of `key`, in any order ("uman tecun")."""
+        words = key.split()
+        if len(words) < 2:
+            return np.empty(0, np.int64)
+        common: set[int] | None = None
+        for word in sorted(words, key=len, reverse=True):  # rarest (longest) first
+            rows, tiers, _ = self.gazetteer.match(word)
+            hits = set(rows[tiers <= WORD].tolist())
+            common = hits if common is None else common & hits
+            if not common:
+                break
+        return np.array(sorted(common or ()), dtype=np.int64)
 
     def _allowed(self, reading: _Reading, only: frozenset[str] | None,
                  rows: np.ndarray) -> np.ndarray:
