@@ -73,7 +73,12 @@ LANGUAGE_COUNTRIES = {"fr": {"CAN"}, "en": {"CAN"},
 
 _COUNTRY_KEYS = {normalize(n): iso for iso, names in COUNTRY_NAMES.items() for n in names}
 _COUNTRY_KEYS.update({normalize(iso): iso for iso in COUNTRY_NAMES})
-_CIUDAD = re.compile(r"^(ciudad|cd) (?!de |del )")
+_CIUDAD = re.compile(r"^(ciudad|cd) (?!del?\b)")
+# Words caseworkers put before a place that are not part of its name:
+# "frontera El Espino", "aduana de Guasaule", "municipio de Tapachula".
+_GENERIC = re.compile(r"^(?:(?:(?:la )?frontera|aduana|garita|(?:puesto|paso) fronterizo|border"
+                      r"|crossing|poste frontiere|municipio|municipality|ciudad de|city of"
+                      r"|ville de)(?: de| of| del| la)? )+(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -160,11 +165,12 @@ def readings(text: str) -> list[_Reading]:
             if len(words) > n and (q := _qualifier(" ".join(words[-n:]), False)) is not None:
                 out.append(_Reading(normalize(" ".join(words[:-n])), *q,
                                     " ".join(words[-n:]), 2))
-    for reading in list(out):
-        bare = _CIUDAD.sub("", reading.key)
-        if bare != reading.key:
-            out.append(_Reading(bare, reading.admin1, reading.countries, reading.qualifier,
-                                reading.specificity - 1))
+    for pattern in (_GENERIC, _CIUDAD):
+        for reading in list(out):
+            bare = pattern.sub("", reading.key)
+            if bare != reading.key:
+                out.append(_Reading(bare, reading.admin1, reading.countries, reading.qualifier,
+                                    reading.specificity - 1))
     return [r for r in out if r.key]
 
 

@@ -54,6 +54,10 @@ def test_readings_of_the_forms() -> None:
     # a two-letter code counts only after a comma: "Santa Ana SV" is a name
     assert readings("Tapachula, MX")[-1].countries == {"MEX"}
     assert len(readings("Santa Ana SV")) == 1
+    # words before a place that are not its name
+    assert readings("frontera de El Espino")[-1].key == "el espino"
+    assert readings("border crossing Paso Canoas")[-1].key == "paso canoas"
+    assert readings("Municipio de Tapachula")[-1].key == "tapachula"
 
 
 def test_border_town_beats_a_larger_inland_namesake(twins: Gazetteer) -> None:
