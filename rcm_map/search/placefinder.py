@@ -106,6 +106,7 @@ class PlaceLookup:
     candidates: tuple[Candidate, ...]
     suggestion: str | None = None  # "did you mean ...": set when a typo was corrected
     qualifier: str | None = None  # the state or country the text named, as typed
+    total: int = 0  # places matching as well as the candidates (may exceed the limit)
 
     @property
     def chosen(self) -> Candidate | None:
@@ -252,11 +253,11 @@ class PlaceFinder:
         if best is None:
             return PlaceLookup(text, ())
         _, reading, rows, tiers, primary, fuzzy_score = best
-        candidates = self._rank(rows, tiers, primary, fuzzy_score, set(prefer_countries),
-                                LANGUAGE_COUNTRIES.get(lang or "", set()), limit)
+        candidates, total = self._rank(rows, tiers, primary, fuzzy_score, set(prefer_countries),
+                                       LANGUAGE_COUNTRIES.get(lang or "", set()), limit)
         chosen = candidates[0]
         suggestion = chosen.place.name if chosen.match == "fuzzy" else None
-        return PlaceLookup(text, tuple(candidates), suggestion, reading.qualifier)
+        return PlaceLookup(text, tuple(candidates), suggestion, reading.qualifier, total)
 
     def _match(self, reading: _Reading, only: frozenset[str] | None, stage: str,
                substrings: dict[str, tuple[np.ndarray, ...]]
@@ -349,7 +350,7 @@ class PlaceFinder:
 
     def _rank(self, rows: np.ndarray, tiers: np.ndarray, primary: np.ndarray,
               fuzzy_score: np.ndarray, prefer: set[str], lang_countries: set[str],
-              limit: int) -> list[Candidate]:
+              limit: int) -> tuple[list[Candidate], int]:
         rank = np.array([_RANK[int(t)] for t in tiers])
         top = rank == rank.min()
         rows, tiers, primary, fuzzy_score = rows[top], tiers[top], primary[top], fuzzy_score[top]
@@ -364,7 +365,7 @@ class PlaceFinder:
         order = np.lexsort((rows, -score))[:limit]
         return [Candidate(self.gazetteer.place(int(rows[i])), _MATCH_NAMES[int(tiers[i])],
                           float(border[i]), int(services[i]), round(float(score[i]), 3))
-                for i in order]
+                for i in order], len(rows)
 
 
 CORRIDOR_KINDS = ("border_crossing", "border_town", "transit_point")

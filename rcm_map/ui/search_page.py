@@ -209,8 +209,9 @@ def _where(tr: Translator) -> None:
         label = listing.place_label(taken.name, taken.admin1, taken.country, tr)
         if found is not None and found.suggestion:
             st.caption(tr.t("search.place_did_you_mean", place=found.suggestion))
+        others = max(len(matches), found.total if found is not None else 0) - 1
         st.caption(tr.t("search.place_taken", place=label) + (
-            " " + tr.t("search.place_others", n=len(matches) - 1) if len(matches) > 1 else ""))
+            " " + tr.t("search.place_others", n=others) if others else ""))
     elif text.strip() and _as_coordinates(text) is None:
         st.caption(tr.t("search.place_not_found"))
 

@@ -65,6 +65,8 @@ def test_border_town_beats_a_larger_inland_namesake(twins: Gazetteer) -> None:
     assert [c.place.admin1_code for c in found.candidates] == ["MX-CHP", "MX-MIC"]
     assert found.chosen.on_corridor and not found.runner_up.on_corridor
     assert found.chosen.match == "exact"
+    shortened = PlaceFinder(twins).find("Villa Vieja", limit=1)
+    assert len(shortened.candidates) == 1 and shortened.total == 2
 
 
 def test_services_nearby_count_and_confidential_ones_do_not(
