@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rcm_map.search.boundaries import admin1_units  # noqa: E402 - after the path tweak
+from rcm_map.core.boundaries import admin1_units  # noqa: E402 - after the path tweak
 from rcm_map.search.gazetteer import GAZETTEER_COLUMNS, normalize  # noqa: E402
 from scripts.land_borders import distances_to_land_borders_km  # noqa: E402 - path tweak
 

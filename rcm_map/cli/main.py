@@ -21,13 +21,13 @@ from rcm_map.core.files import replace_with_backup
 from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.safety import distance_band_label
 from rcm_map.formats import export
+from rcm_map.registry import load_registry
 from rcm_map.registry.model import (
     MAX_FILE_BYTES,
     Registry,
     RegistryError,
     default_registry_path,
     errors,
-    load_registry,
     read_json_file,
     validate_collection,
 )

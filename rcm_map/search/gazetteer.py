@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rcm_map.search.boundaries import admin1_units
+from rcm_map.core.boundaries import admin1_units
 
 GAZETTEER_PATH = Path(__file__).resolve().parents[2] / "data" / "gazetteer.csv.gz"
 GAZETTEER_COLUMNS = ("name", "key", "alt_keys", "other_keys", "country_iso3", "admin1_code",

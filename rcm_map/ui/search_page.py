@@ -277,7 +277,7 @@ def _network_filters(tr: Translator, reg: Registry) -> None:
 def _admin1_names_cached(codes: tuple[str, ...]) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     try:
-        from rcm_map.search.boundaries import admin1_units
+        from rcm_map.core.boundaries import admin1_units
 
         out = {u.code: (u.country, u.name) for u in admin1_units()}
     except (ImportError, OSError, ValueError):
