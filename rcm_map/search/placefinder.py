@@ -23,6 +23,7 @@ Nothing here logs or stores a query: the text and the place stay with the caller
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -34,6 +35,7 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from rcm_map.registry.model import default_registry_path
 from rcm_map.search.gazetteer import (
     EXACT,
     PREFIX,
@@ -47,7 +49,6 @@ from rcm_map.search.gazetteer import (
     normalize,
 )
 
-REGISTRY_PATH = Path(__file__).resolve().parents[2] / "data" / "actors.geojson"
 FUZZY_THRESHOLD = 85.0  # rapidfuzz ratio, 0-100: "tapachla" ~ "tapachula" is 94
 BORDER_KM = 25.0
 SERVICE_RADIUS_KM = 15.0
@@ -175,7 +176,7 @@ def readings(text: str) -> list[_Reading]:
     return [r for r in out if r.key]
 
 
-def service_points(path: str | Path = REGISTRY_PATH) -> np.ndarray:
+def service_points(path: str | Path) -> np.ndarray:
     """(n, 2) lat/lon of the registry's located services, confidential ones left out.
 
     Confidential residences are shown only near their city; they take no part in
@@ -210,6 +211,12 @@ class PlaceFinder:
         for letter in {k[0] for k in ordered}:
             same = [k for k in ordered if k[0] == letter]
             self._fuzzy_by_letter[letter] = (same, np.array([len(k) for k in same]))
+
+    def with_services(self, services: np.ndarray | None) -> PlaceFinder:
+        """The same finder (indexes shared, not rebuilt) with other service points."""
+        twin = copy.copy(self)
+        twin._services = np.radians(services if services is not None else np.empty((0, 2)))
+        return twin
 
     def find(
         self,
@@ -396,13 +403,29 @@ def corridor_score(population: np.ndarray, border_km: np.ndarray, services: np.n
 
 
 @lru_cache(maxsize=1)
-def default_finder() -> PlaceFinder:
-    """The bundled gazetteer with the bundled registry's services, built once."""
-    services = service_points() if REGISTRY_PATH.is_file() else None
-    finder = PlaceFinder(default_gazetteer(), services)
+def _bundled_finder() -> PlaceFinder:
+    finder = PlaceFinder(default_gazetteer())
     for warm_up in ("Tapachula", "Tapachla"):  # one-off costs of a first search and typo
         finder.find(warm_up)
     return finder
+
+
+@lru_cache(maxsize=4)
+def _finder_for(registry: str, modified: float) -> PlaceFinder:
+    services = service_points(registry) if modified else None
+    return _bundled_finder().with_services(services)
+
+
+def default_finder() -> PlaceFinder:
+    """The bundled gazetteer with the services of the registry in use.
+
+    The registry is the one `RCM_MAP_REGISTRY` names (default data/actors.geojson); its
+    services are read again when the file changes. With the PostGIS store and no file,
+    the ranking goes without the services signal.
+    """
+    path = default_registry_path()
+    modified = path.stat().st_mtime if path.is_file() else 0.0
+    return _finder_for(str(path), modified)
 
 
 def distance_km(a: Place, b: Place) -> float:

@@ -130,3 +130,19 @@ def test_search_keeps_alternate_names_out_but_find_uses_them() -> None:
     names = {gaz.place(int(r)).name for r, t in zip(rows, tiers, strict=True) if t == EXACT}
     assert "Heroica Matamoros" in names
     assert default_finder().find("Matamoros").chosen.place.name == "Heroica Matamoros"
+
+
+def test_default_finder_takes_the_services_of_the_registry_in_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = tmp_path / "registry.geojson"
+    registry.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-100.55, 19.69]},
+         "properties": {"location_precision": "city"}},
+    ]}), encoding="utf-8")
+    monkeypatch.setenv("RCM_MAP_REGISTRY", str(registry))
+    finder = default_finder()
+    michoacan = finder.find("Ciudad Hidalgo, Michoacán").chosen
+    assert michoacan is not None and michoacan.services_nearby == 1
+    monkeypatch.setenv("RCM_MAP_REGISTRY", str(tmp_path / "absent.geojson"))
+    assert default_finder().find("Ciudad Hidalgo, Michoacán").chosen.services_nearby == 0
