@@ -127,7 +127,8 @@ def main() -> int:
     results = json.loads(RESULTS_JSON.read_text(encoding="utf-8")) if RESULTS_JSON.is_file() \
         else {}
     results["places"] = places
-    RESULTS_JSON.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n",
+    # the same layout as bench/run.py writes, so each script changes only its own entry
+    RESULTS_JSON.write_text(json.dumps(results, indent=1, default=float) + "\n",
                             encoding="utf-8")
     print(json.dumps(places, indent=2, ensure_ascii=False))
     return 0
