@@ -197,7 +197,13 @@ def _where(tr: Translator) -> None:
     found = _place_lookup(text)
     matches = [c.place for c in found.candidates] if found is not None else []
     if matches:
-        if st.session_state.get("place_choice", 0) >= len(matches):
+        point = st.session_state.get(POINT_KEY)
+        at_point = [i for i, m in enumerate(matches) if point and (m.lat, m.lon) == tuple(point)]
+        if at_point:
+            # the order of namesakes follows the country filter: keep showing the place
+            # the search is around, wherever it moved in the list
+            st.session_state["place_choice"] = at_point[0]
+        elif st.session_state.get("place_choice", 0) >= len(matches):
             st.session_state["place_choice"] = 0
         st.selectbox(
             tr.t("search.place_matches", n=len(matches)), options=list(range(len(matches))),

@@ -42,3 +42,17 @@ def test_everyday_name_and_state_form(app):
     assert at.selectbox(key="place_choice").options[0].startswith("Quetzaltenango")
     at.text_input(key="place_text").set_value("David, Chiriquí").run()
     assert at.selectbox(key="place_choice").options[0].startswith("David, Chiriquí")
+
+
+def test_taken_place_stays_when_the_country_filter_reorders_namesakes(app):
+    at = app(lang="en")
+    at.text_input(key="place_text").set_value("Corinto").run()
+    options = at.selectbox(key="place_choice").options
+    salvador = next(i for i, o in enumerate(options) if "El Salvador" in o)
+    at.selectbox(key="place_choice").set_value(salvador).run()
+    lat = at.query_params["lat"]
+    at.multiselect(key="countries").set_value(["NIC"]).run()  # moves Nicaragua's up
+    assert at.query_params["lat"] == lat
+    taken = at.selectbox(key="place_choice")
+    assert "El Salvador" in taken.options[taken.value]
+    assert "Searching around **Corinto, Morazán (El Salvador)" in captions(at)
