@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from rcm_map.core.boundaries import admin1_units
 from rcm_map.registry.model import default_registry_path
 from rcm_map.search.gazetteer import (
     EXACT,
@@ -126,7 +127,7 @@ class _Reading:
     admin1: frozenset[str] = frozenset()
     countries: frozenset[str] = frozenset()
     qualifier: str | None = None
-    specificity: int = 1  # 2: names a state or country; 0: "Ciudad" dropped
+    specificity: int = 1  # 2: names a state or country, 3: both; 0: "Ciudad" dropped
 
     def allows(self, country: np.ndarray, admin1: np.ndarray) -> np.ndarray:
         if not self.admin1 and not self.countries:
@@ -134,14 +135,63 @@ class _Reading:
         return np.isin(admin1, list(self.admin1)) | np.isin(country, list(self.countries))
 
 
-def _qualifier(text: str, allow_iso2: bool) -> tuple[frozenset[str], frozenset[str]] | None:
-    """(admin-1 codes, countries) a text names, or None: "Chiriquí", "Costa Rica", "MX"."""
+@lru_cache(maxsize=1)
+def _admin1_code_suffixes() -> dict[str, frozenset[str]]:
+    """"QC" -> {"CA-QC"}, "CHP" -> {"MX-CHP"}: the part of ISO 3166-2 codes after the dash."""
+    suffixes: dict[str, set[str]] = {}
+    for unit in admin1_units():
+        suffixes.setdefault(unit.code.split("-", 1)[1].upper(), set()).add(unit.code)
+    return {k: frozenset(v) for k, v in suffixes.items()}
+
+
+def _qualifier(text: str, codes_too: bool) -> tuple[frozenset[str], frozenset[str]] | None:
+    """(admin-1 codes, countries) a text names, or None: "Chiriquí", "Costa Rica".
+
+    With `codes_too`, short codes count as well: "MX", "HN" (countries) and "QC",
+    "ON", "CHP" (states). They are taken after a comma or when typed in capitals
+    only, so that "Santa Ana" never reads as Santa + a code.
+    """
     key = normalize(text)
-    country = _COUNTRY_KEYS.get(key) or (ISO2.get(key.upper()) if allow_iso2 else None)
-    codes = _admin1_names().get(key, set())
+    country = _COUNTRY_KEYS.get(key) or (ISO2.get(key.upper()) if codes_too else None)
+    codes = set(_admin1_names().get(key, set()))
+    if codes_too:
+        codes |= _admin1_code_suffixes().get(key.upper().replace(" ", ""), frozenset())
     if not country and not codes:
         return None
     return frozenset(codes), frozenset([country] if country else [])
+
+
+def _within(inner: tuple[frozenset[str], frozenset[str]],
+            outer: tuple[frozenset[str], frozenset[str]]) -> tuple[frozenset[str], frozenset[str]]:
+    """A state qualified by a country ("Chiapas, México"): its codes in that country."""
+    prefixes = tuple(f"{code}-" for code, iso3 in ISO2.items() if iso3 in outer[1])
+    kept = frozenset(c for c in inner[0] if prefixes and c.startswith(prefixes))
+    return (kept, frozenset()) if kept else inner
+
+
+def _qualified(flat: str) -> list[tuple[str, frozenset[str], frozenset[str], str, int]]:
+    """(name, admin-1 codes, countries, qualifier as typed, specificity) for each way to
+    read up to two trailing qualifiers: "Tapachula, Chiapas, México", "Toronto ON"."""
+    out = []
+    parts = [p.strip() for p in re.split(r"[,;]", flat) if p.strip()]
+    if len(parts) >= 2:
+        if (q := _qualifier(parts[-1], True)) is not None:
+            out.append((" ".join(parts[:-1]), *q, parts[-1], 2))
+            if len(parts) >= 3 and (q2 := _qualifier(parts[-2], True)) is not None:
+                out.append((" ".join(parts[:-2]), *_within(q2, q), ", ".join(parts[-2:]), 3))
+        return out
+    words = flat.split()
+    for n in (1, 2, 3):
+        tail = " ".join(words[-n:])
+        if len(words) <= n or (q := _qualifier(tail, tail.isupper())) is None:
+            continue
+        out.append((" ".join(words[:-n]), *q, tail, 2))
+        rest = words[:-n]
+        for m in (1, 2, 3):
+            tail2 = " ".join(rest[-m:])
+            if len(rest) > m and (q2 := _qualifier(tail2, tail2.isupper())) is not None:
+                out.append((" ".join(rest[:-m]), *_within(q2, q), f"{tail2} {tail}", 3))
+    return out
 
 
 def readings(text: str) -> list[_Reading]:
@@ -156,17 +206,8 @@ def readings(text: str) -> list[_Reading]:
     """
     flat = text.replace("(", ",").replace(")", " ")
     out = [_Reading(normalize(flat))]
-    parts = [p for p in re.split(r"[,;]", flat) if p.strip()]
-    if len(parts) >= 2:
-        q = _qualifier(parts[-1], allow_iso2=True)
-        if q is not None:
-            out.append(_Reading(normalize(" ".join(parts[:-1])), *q, parts[-1].strip(), 2))
-    else:
-        words = flat.split()
-        for n in (1, 2, 3):
-            if len(words) > n and (q := _qualifier(" ".join(words[-n:]), False)) is not None:
-                out.append(_Reading(normalize(" ".join(words[:-n])), *q,
-                                    " ".join(words[-n:]), 2))
+    out += [_Reading(normalize(name), codes, countries, typed, specificity)
+            for name, codes, countries, typed, specificity in _qualified(flat)]
     for pattern in (_GENERIC, _CIUDAD):
         for reading in list(out):
             bare = pattern.sub("", reading.key)

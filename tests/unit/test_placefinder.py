@@ -51,9 +51,15 @@ def test_readings_of_the_forms() -> None:
     assert readings("San José Costa Rica")[-1].countries == {"CRI"}
     assert readings("Flores (Petén)")[-1].admin1 == {"GT-PE"}
     assert [r.key for r in readings("Ciudad Ixtepec")] == ["ciudad ixtepec", "ixtepec"]
-    # a two-letter code counts only after a comma: "Santa Ana SV" is a name
+    # short codes count after a comma or in capitals, never in a lower-case name
     assert readings("Tapachula, MX")[-1].countries == {"MEX"}
-    assert len(readings("Santa Ana SV")) == 1
+    assert readings("Santa Ana SV")[-1].countries == {"SLV"}
+    assert len(readings("santa ana sv")) == 1
+    assert readings("Toronto ON")[-1].admin1 == {"CA-ON"}
+    # a state and its country
+    both = readings("Tapachula, Chiapas, México")[-1]
+    assert (both.key, both.admin1, both.countries) == ("tapachula", {"MX-CHP"}, frozenset())
+    assert readings("Tapachula Chiapas México")[-1].admin1 == {"MX-CHP"}
     # words before a place that are not its name
     assert readings("frontera de El Espino")[-1].key == "el espino"
     assert readings("border crossing Paso Canoas")[-1].key == "paso canoas"
