@@ -130,7 +130,8 @@ def _query_from_args(args: argparse.Namespace) -> Query:
 
 def _resolve_place(name: str, country: str | None = None) -> tuple[float, float]:
     """Coordinates of the place taken for `name`; says on stderr which, and the runner-up."""
-    from rcm_map.search.placefinder import COUNTRY_NAMES, default_finder
+    from rcm_map.search.place_text import COUNTRY_NAMES
+    from rcm_map.search.placefinder import default_finder
 
     only = None
     if country:

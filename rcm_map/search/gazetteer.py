@@ -515,6 +515,11 @@ def _admin1_names() -> dict[str, set[str]]:
     return names
 
 
+def admin1_codes_by_name() -> Mapping[str, set[str]]:
+    """Normalised admin-1 names (English, Spanish, old names, codes) -> ISO 3166-2 codes."""
+    return _admin1_names()
+
+
 def resolve_admin1(name_or_code: str | None, country: str | None = None) -> str | None:
     """ISO 3166-2 code of an admin-1 name or code, or None when unknown or ambiguous.
 

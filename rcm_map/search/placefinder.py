@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,7 +34,6 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from rcm_map.core.boundaries import admin1_units
 from rcm_map.registry.model import default_registry_path
 from rcm_map.search.gazetteer import (
     EXACT,
@@ -45,10 +43,9 @@ from rcm_map.search.gazetteer import (
     WORDS,
     Gazetteer,
     Place,
-    _admin1_names,
     default_gazetteer,
-    normalize,
 )
+from rcm_map.search.place_text import Reading, readings
 
 FUZZY_THRESHOLD = 85.0  # rapidfuzz ratio, 0-100: "tapachla" ~ "tapachula" is 94
 BORDER_KM = 25.0
@@ -61,26 +58,9 @@ _RANK = {EXACT: 0, PREFIX: 1, WORD: 2, WORDS: 3, FUZZY: 4, SUBSTRING: 5}
 _MATCH_NAMES = {EXACT: "exact", PREFIX: "prefix", WORD: "word", WORDS: "words",
                 FUZZY: "fuzzy", SUBSTRING: "substring"}
 
-# Country names a caseworker may add after a place (English, Spanish, French).
-COUNTRY_NAMES = {
-    "CAN": ("Canada", "Canadá"), "CRI": ("Costa Rica",), "SLV": ("El Salvador", "Salvador"),
-    "GTM": ("Guatemala",), "HND": ("Honduras",), "MEX": ("Mexico", "México", "Mexique"),
-    "NIC": ("Nicaragua",), "PAN": ("Panama", "Panamá"),
-}
-ISO2 = {"CA": "CAN", "CR": "CRI", "SV": "SLV", "GT": "GTM", "HN": "HND", "MX": "MEX",
-        "NI": "NIC", "PA": "PAN"}
 # Countries whose places the interface language hints at (a tie-breaker only).
 LANGUAGE_COUNTRIES = {"fr": {"CAN"}, "en": {"CAN"},
                       "es": {"CRI", "SLV", "GTM", "HND", "MEX", "NIC", "PAN"}}
-
-_COUNTRY_KEYS = {normalize(n): iso for iso, names in COUNTRY_NAMES.items() for n in names}
-_COUNTRY_KEYS.update({normalize(iso): iso for iso in COUNTRY_NAMES})
-_CIUDAD = re.compile(r"^(ciudad|cd) (?!del?\b)")
-# Words caseworkers put before a place that are not part of its name:
-# "frontera El Espino", "aduana de Guasaule", "municipio de Tapachula".
-_GENERIC = re.compile(r"^(?:(?:(?:la )?frontera|aduana|garita|(?:puesto|paso) fronterizo|border"
-                      r"|crossing|poste frontiere|municipio|municipality|ciudad de|city of"
-                      r"|ville de)(?: de| of| del| la)? )+(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -119,102 +99,6 @@ class PlaceLookup:
     def runner_up(self) -> Candidate | None:
         """The next candidate, if any."""
         return self.candidates[1] if len(self.candidates) > 1 else None
-
-
-@dataclass(frozen=True)
-class _Reading:
-    key: str
-    admin1: frozenset[str] = frozenset()
-    countries: frozenset[str] = frozenset()
-    qualifier: str | None = None
-    specificity: int = 1  # 2: names a state or country, 3: both; 0: "Ciudad" dropped
-
-    def allows(self, country: np.ndarray, admin1: np.ndarray) -> np.ndarray:
-        if not self.admin1 and not self.countries:
-            return np.ones(len(country), dtype=bool)
-        return np.isin(admin1, list(self.admin1)) | np.isin(country, list(self.countries))
-
-
-@lru_cache(maxsize=1)
-def _admin1_code_suffixes() -> dict[str, frozenset[str]]:
-    """"QC" -> {"CA-QC"}, "CHP" -> {"MX-CHP"}: the part of ISO 3166-2 codes after the dash."""
-    suffixes: dict[str, set[str]] = {}
-    for unit in admin1_units():
-        suffixes.setdefault(unit.code.split("-", 1)[1].upper(), set()).add(unit.code)
-    return {k: frozenset(v) for k, v in suffixes.items()}
-
-
-def _qualifier(text: str, codes_too: bool) -> tuple[frozenset[str], frozenset[str]] | None:
-    """(admin-1 codes, countries) a text names, or None: "Chiriquí", "Costa Rica".
-
-    With `codes_too`, short codes count as well: "MX", "HN" (countries) and "QC",
-    "ON", "CHP" (states). They are taken after a comma or when typed in capitals
-    only, so that "Santa Ana" never reads as Santa + a code.
-    """
-    key = normalize(text)
-    country = _COUNTRY_KEYS.get(key) or (ISO2.get(key.upper()) if codes_too else None)
-    codes = set(_admin1_names().get(key, set()))
-    if codes_too:
-        codes |= _admin1_code_suffixes().get(key.upper().replace(" ", ""), frozenset())
-    if not country and not codes:
-        return None
-    return frozenset(codes), frozenset([country] if country else [])
-
-
-def _within(inner: tuple[frozenset[str], frozenset[str]],
-            outer: tuple[frozenset[str], frozenset[str]]) -> tuple[frozenset[str], frozenset[str]]:
-    """A state qualified by a country ("Chiapas, México"): its codes in that country."""
-    prefixes = tuple(f"{code}-" for code, iso3 in ISO2.items() if iso3 in outer[1])
-    kept = frozenset(c for c in inner[0] if prefixes and c.startswith(prefixes))
-    return (kept, frozenset()) if kept else inner
-
-
-def _qualified(flat: str) -> list[tuple[str, frozenset[str], frozenset[str], str, int]]:
-    """(name, admin-1 codes, countries, qualifier as typed, specificity) for each way to
-    read up to two trailing qualifiers: "Tapachula, Chiapas, México", "Toronto ON"."""
-    out = []
-    parts = [p.strip() for p in re.split(r"[,;]", flat) if p.strip()]
-    if len(parts) >= 2:
-        if (q := _qualifier(parts[-1], True)) is not None:
-            out.append((" ".join(parts[:-1]), *q, parts[-1], 2))
-            if len(parts) >= 3 and (q2 := _qualifier(parts[-2], True)) is not None:
-                out.append((" ".join(parts[:-2]), *_within(q2, q), ", ".join(parts[-2:]), 3))
-        return out
-    words = flat.split()
-    for n in (1, 2, 3):
-        tail = " ".join(words[-n:])
-        if len(words) <= n or (q := _qualifier(tail, tail.isupper())) is None:
-            continue
-        out.append((" ".join(words[:-n]), *q, tail, 2))
-        rest = words[:-n]
-        for m in (1, 2, 3):
-            tail2 = " ".join(rest[-m:])
-            if len(rest) > m and (q2 := _qualifier(tail2, tail2.isupper())) is not None:
-                out.append((" ".join(rest[:-m]), *_within(q2, q), f"{tail2} {tail}", 3))
-    return out
-
-
-def readings(text: str) -> list[_Reading]:
-    """The ways to read a typed text: as a name, and as a name plus a state or country.
-
-    Examples
-    --------
-    >>> [r.key for r in readings("David, Chiriquí")]
-    ['david chiriqui', 'david']
-    >>> sorted(readings("Flores Petén")[1].admin1)
-    ['GT-PE']
-    """
-    flat = text.replace("(", ",").replace(")", " ")
-    out = [_Reading(normalize(flat))]
-    out += [_Reading(normalize(name), codes, countries, typed, specificity)
-            for name, codes, countries, typed, specificity in _qualified(flat)]
-    for pattern in (_GENERIC, _CIUDAD):
-        for reading in list(out):
-            bare = pattern.sub("", reading.key)
-            if bare != reading.key:
-                out.append(_Reading(bare, reading.admin1, reading.countries, reading.qualifier,
-                                    reading.specificity - 1))
-    return [r for r in out if r.key]
 
 
 def service_points(path: str | Path) -> np.ndarray:
@@ -307,7 +191,7 @@ class PlaceFinder:
         suggestion = chosen.place.name if chosen.match == "fuzzy" else None
         return PlaceLookup(text, tuple(candidates), suggestion, reading.qualifier, total)
 
-    def _match(self, reading: _Reading, only: frozenset[str] | None, stage: str,
+    def _match(self, reading: Reading, only: frozenset[str] | None, stage: str,
                substrings: dict[str, tuple[np.ndarray, ...]]
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
         """(rows, tiers, matched a primary name, fuzzy score) of one search stage, or None.
@@ -356,7 +240,7 @@ class PlaceFinder:
                 break
         return np.array(sorted(common or ()), dtype=np.int64)
 
-    def _allowed(self, reading: _Reading, only: frozenset[str] | None,
+    def _allowed(self, reading: Reading, only: frozenset[str] | None,
                  rows: np.ndarray) -> np.ndarray:
         country, admin1 = self.gazetteer.regions(rows)
         keep = reading.allows(country, admin1)

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from rcm_map.search.gazetteer import EXACT, Gazetteer
+from rcm_map.search.place_text import readings
 from rcm_map.search.placefinder import (
     PlaceFinder,
     corridor_score,
     default_finder,
-    readings,
     service_points,
 )
 
