@@ -36,8 +36,7 @@ def database_url() -> str | None:
     downloads, `rcm-map search/export/validate`) goes through the store and no
     code path reads the registry GeoJSON file (issue 13).
     """
-    url = settings.get(DATABASE_URL_ENV)
-    return str(url) if url else None
+    return settings.text(DATABASE_URL_ENV)
 
 
 def open_store(url: str | None = None, *, registry: str | Path | None = None,
