@@ -8,13 +8,13 @@ a rerun with the new query string, which the search page reads as the browser's
 URL). The time of an action runs from sending the rerun to the server's
 ``script_finished``: the page's results, map and downloads all computed and sent.
 
-N grows (10, 25, 50, 100, 150) until the p95 of action times exceeds 1 s; the
+N grows (1, 2, 5, 10, 25, 50, 100, 150) until the p95 of action times exceeds 1 s; the
 largest N that kept p95 <= 1 s is reported, with the server's resident memory per
 connected session. Loopback only; every wait is bounded. The registry is the
 bundled one (data/actors.geojson), seeded into a throwaway PostGIS cluster for the
 PostGIS run. Results go to bench/results.json ("sessions") and bench/README.md.
 
-Usage: ``python bench/sessions.py [--sizes 10,25,50,100,150]``
+Usage: ``python bench/sessions.py [--sizes 1,2,5,10,25,50,100,150]``
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from rcm_map.registry.model import DEFAULT_REGISTRY, read_registry_features  # n
 RESULTS = ROOT / "bench" / "results.json"
 README = ROOT / "bench" / "README.md"
 SECTION = "## Hosted: concurrent caseworker sessions"
-SIZES = (10, 25, 50, 100, 150)
+SIZES = (1, 2, 5, 10, 25, 50, 100, 150)
 P95_GOAL_S = 1.0
 RECV_TIMEOUT_S = 60.0
 BASE = "lang=es&place=Tapachula&lat=14.90541&lon=-92.25891&radius=50"
