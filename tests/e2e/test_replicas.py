@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -67,11 +68,30 @@ def cluster() -> Iterator[Any]:
         made.stop()
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"streamlit not healthy after 90 s:\n{log.read_text()[-3000:]}")
+
+
 def _start(url: str, folder: Path, name: str) -> tuple[str, subprocess.Popen[bytes]]:
     """One replica: `streamlit run app.py` on its own port, on the database."""
-    from conftest import _wait_healthy, free_port
-
-    port = free_port()
+    port = _free_port()
     env = {**os.environ, "RCM_MAP_DATABASE_URL": url,
            "RCM_MAP_REGISTRY": str(folder / "decoy.geojson")}
     cmd = [str(Path(sys.executable).with_name("streamlit")), "run", str(ROOT / "app.py"),

@@ -3,7 +3,8 @@
 The cluster lives in a temporary folder, listens only on a unix socket there (no
 TCP), and runs with fsync off: it is for tests only. As root (CI containers),
 `initdb` refuses to run, so the commands run as the `postgres` user via `runuser`
-and the folder is handed to that user.
+and the folder is handed to that user. `wipe` and `seed` empty and fill a store's
+database; tests anywhere import them from here (a plain module, unlike conftest).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 TEST_DATABASE = "rcm_map_test"
+TABLES = ("services", "changes", "service_changes", "reports")
 
 
 class ClusterUnavailable(Exception):
@@ -143,3 +146,21 @@ def start_cluster() -> Cluster:
             raise RuntimeError(f"PostgreSQL did not start; server log:\n{tail}") from None
         raise
     return cluster
+
+
+def wipe(url: str) -> None:
+    """Empty every store table (keeps the schema and its migrations)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        exists = conn.execute("SELECT to_regclass('services') IS NOT NULL").fetchone()
+        if exists and exists[0]:
+            conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+
+
+def seed(store: Any, features: list[dict[str, Any]], user: str = "seed") -> None:
+    """Load features country by country through preview + apply."""
+    countries = sorted({f["properties"]["country"] for f in features})
+    for country in countries:
+        mine = [f for f in features if f["properties"]["country"] == country]
+        store.apply_update(store.preview_update(country, mine), user)

@@ -48,7 +48,7 @@ def cluster() -> Iterator[Any]:
 
 @pytest.fixture
 def seeded(cluster: Any, small_features: list[dict[str, Any]]) -> Iterator[PostGISStore]:
-    from conftest import seed, wipe
+    from pgcluster import seed, wipe
 
     cluster_url = cluster.url
     store = PostGISStore(cluster_url, pool=PoolSettings(min_size=1, max_size=4, timeout_s=1.0))

@@ -24,7 +24,7 @@ def _rows(store: Any) -> list[dict[str, Any]]:
 
 
 def test_copy_rows_equal_update_rows(pg_url: str, test_features: list[dict[str, Any]]) -> None:
-    from conftest import seed, wipe
+    from pgcluster import seed, wipe
 
     from rcm_map.store.postgis import PostGISStore
 
