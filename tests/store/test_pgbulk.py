@@ -43,3 +43,20 @@ def test_copy_rows_equal_update_rows(pg_url: str, test_features: list[dict[str, 
             bulk_seed(store, service_rows(test_features))
     finally:
         store.close()
+
+
+def test_db_seed_bulk_command(pg_url: str, small_path: Any, monkeypatch: Any,
+                              capsys: Any) -> None:
+    """`rcm-map db-seed FILE --bulk`: an empty database filled by COPY; refused after."""
+    from pgcluster import wipe
+
+    from rcm_map.cli import main as cli
+
+    wipe(pg_url)
+    monkeypatch.setenv("RCM_MAP_DATABASE_URL", pg_url)
+    assert cli.main(["db-seed", "--bulk", str(small_path)]) == 0
+    assert "seeded 6 services from small.geojson by COPY" in capsys.readouterr().out
+    assert cli.main(["db-seed", "--bulk", str(small_path)]) == 2
+    assert "already holds services" in capsys.readouterr().err
+    assert cli.main(["search", "--format", "csv"]) == 0
+    assert "Procuraduría de Protección (prueba)" in capsys.readouterr().out
