@@ -63,7 +63,10 @@ class RegistryReader(abc.ABC):
     """Public reads of the registry in use; views of the whole registry are cached."""
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()  # facets of a file are built from its registry view
+        # One lock per view: a slow rebuild of the whole registry (coverage page, a
+        # million rows) must not hold up the search page's facets. Re-entrant: a
+        # file's facets are built from its registry view.
+        self._locks = {name: threading.RLock() for name in ("registry", "facets", "count")}
         self._views: dict[str, tuple[Hashable, Any]] = {}
 
     @abc.abstractmethod
@@ -98,14 +101,20 @@ class RegistryReader(abc.ABC):
         """The codes in use, recomputed only when the registry changed."""
         return self._view("facets", self._build_facets)
 
+    def count(self) -> int:
+        """How many services the registry holds, recounted only when it changed."""
+        return self._view("count", self._build_count)
+
+    def _build_count(self) -> int:
+        return len(self.registry())
+
     def forget(self) -> None:
         """Drop the cached views (after this process changed the registry)."""
-        with self._lock:
-            self._views.clear()
+        self._views.clear()
 
     def _view(self, name: str, build: Callable[[], T]) -> T:
         stamp = self.stamp()
-        with self._lock:  # one build at a time: sessions wait instead of all building
+        with self._locks[name]:  # one build at a time: sessions wait instead of all building
             held = self._views.get(name)
             if held is not None and held[0] == stamp:
                 return held[1]  # type: ignore[no-any-return]
@@ -182,6 +191,9 @@ class PostGISReader(RegistryReader):
     def _build_facets(self) -> Facets:
         languages, admin1 = self.store.facets()
         return Facets(tuple(languages), tuple(admin1))
+
+    def _build_count(self) -> int:
+        return self.store.count()
 
     def validate(self) -> Validation:
         features = [s.feature for s in self.store.all_features()]

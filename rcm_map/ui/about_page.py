@@ -12,10 +12,10 @@ def render() -> None:
     """The about page (every sentence comes from the catalogue)."""
     tr = common.translator()
     source = common.read_source(tr)
-    reg = common.guarded(tr, source.registry)
+    count = common.guarded(tr, source.count)
     st.title(tr.t("about.title"))
     st.markdown(tr.t("about.what"))
-    st.metric(tr.t("about.services_count"), len(reg))
+    st.metric(tr.t("about.services_count"), count)
     st.caption(tr.t("about.file", name=source.describe()) if isinstance(source, FileReader)
                else tr.t("about.database"))
     st.error(tr.t("about.verify"), icon=":material/warning:")
