@@ -1,4 +1,4 @@
-"""Hostile and malformed files: a clear accept or reject, never a traceback (issue 5).
+"""Hostile and malformed files: a clear accept or reject, never a traceback.
 
 The committed corpus in tests/data/hostile/ (see its README) goes through
 `rcm-map validate` in-process for every file and as a real subprocess for a

@@ -1,4 +1,4 @@
-"""No search trail: the searched place and point are written nowhere (issue 5).
+"""No search trail: the searched place and point are written nowhere.
 
 A canary point and a made-up place name are searched through the CLI, the search
 page (AppTest) and a real `streamlit run` server driven by Chromium with

@@ -35,7 +35,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REGISTRY = REPO_ROOT / "data" / "actors.geojson"
 MAX_FILE_BYTES = 200 * 1024 * 1024  # files people validate, import or upload
 # The server's own registry (written by the app or an administrator, not uploaded)
-# may be larger: 1,000,000 services take about 0.9 GB of GeoJSON (issue 6).
+# may be larger: 1,000,000 services take about 0.9 GB of GeoJSON.
 MAX_REGISTRY_BYTES = 2 * 1024 * 1024 * 1024
 MAX_FEATURES = 2_000_000
 
@@ -277,7 +277,7 @@ class Registry:
 
     List fields (``service_types``, ``populations``, ``phones``, ``languages``) are
     Arrow list columns in `frame`: a cached registry of 1,000,000 services starts in
-    about a second that way, where Python lists would take several (issue 6). A cell
+    about a second that way, where Python lists would take several. A cell
     still reads as a Python list; `rcm_map.search.query.search` results hold Python lists.
 
     Build with `Registry.from_frame` (or `load_registry`); the frame is never mutated.

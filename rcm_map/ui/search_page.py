@@ -381,10 +381,8 @@ def _downloads(tr: Translator, result: SearchResult, chosen: list[str]) -> None:
 
 
 def _referral_html(tr: Translator, rows: Any) -> bytes | None:
-    try:
-        from rcm_map.render.referral import referral_sheet_html
-    except ImportError:
-        return None
+    from rcm_map.render.referral import referral_sheet_html
+
     text = referral_sheet_html(rows, lang=tr.lang, labels=None, generated_on=dt.date.today())
     return text.encode("utf-8") if isinstance(text, str) else text
 

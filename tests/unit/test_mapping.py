@@ -1,4 +1,4 @@
-"""The map builder: offline assets, one escaped payload, no Jinja evaluation (issue 9)."""
+"""The map builder: offline assets, one escaped payload, no Jinja evaluation."""
 
 from __future__ import annotations
 
@@ -207,7 +207,7 @@ def test_far_boundaries_are_not_sent() -> None:
     assert [f["properties"]["code"] for f in fc["features"]] == ["near"]
 
 
-# ------------------------------------------------------------------ Jinja (issue 9)
+# ------------------------------------------------------------------ Jinja
 
 
 def _outputs(m: folium.Map, tmp_path: Path) -> dict[str, str]:
