@@ -517,34 +517,6 @@ def _import_rows(reader: Any, header: list[str], result: ImportResult, gazetteer
         result.placements[ctx.placement] += 1
 
 
-def import_to_geojson(src: str | Path, out: str | Path,
-                      gazetteer: Gazetteer | None = None) -> ImportResult:
-    """Import `src` and write the registry file `out` (RFC 7946, sorted by id, atomic).
-
-    Parameters
-    ----------
-    src : str or Path
-        CSV in the source-list or export format.
-    out : str or Path
-        Registry file to (re)write.
-    gazetteer : Gazetteer, optional
-        Defaults to the bundled one.
-
-    Returns
-    -------
-    ImportResult
-        `out` is written only when the file was readable and no row was rejected;
-        otherwise it is left exactly as it was.
-    """
-    from rcm_map.core.files import replace_with_backup
-    from rcm_map.formats.export import geojson_bytes
-
-    result = import_sources_csv(src, gazetteer)
-    if result.format and not result.rejected and not result.errors:
-        replace_with_backup(out, geojson_bytes(result.features, sort=True))
-    return result
-
-
 def counts_markdown(features: list[dict[str, Any]]) -> str:
     """Markdown tables of services per country and per service type (for data/README.md).
 
