@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture

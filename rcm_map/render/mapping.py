@@ -45,6 +45,7 @@ import shapely
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
+from rcm_map.core.geo import validate_lat_lon
 from rcm_map.core.i18n import catalogue
 from rcm_map.core.safety import (
     DISTANCE_BANDS,
@@ -523,16 +524,12 @@ def build_map(
 def _validate_center(center: Sequence[float]) -> tuple[float, float]:
     """Check a (lat, lon) pair, quoting the bad value like folium does."""
     try:
-        lat, lon = (float(v) for v in center)
+        lat, lon = center
     except (TypeError, ValueError) as err:
         raise ValueError(
             f"Expected two (lat, lon) values for center, instead got: {center!r}."
         ) from err
-    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90
-            and -180 <= lon <= 180):
-        raise ValueError(f"Expected lat in [-90, 90] and lon in [-180, 180] for center, "
-                         f"instead got: {center!r}.")
-    return lat, lon
+    return validate_lat_lon(lat, lon)
 
 
 def _middle(bounds: list[list[float]]) -> list[float]:
