@@ -58,15 +58,17 @@ def lat_lon_problem(lat: Any, lon: Any, *, numbers_only: bool = False
     for name, value in (("latitude", lat), ("longitude", lon)):
         if isinstance(value, bool) or (numbers_only and not isinstance(value, (int, float))):
             return CoordinateProblem(name, value,
-                                     f"Expected a number for {name}, instead got: {value!r}.")
+                                     f"Expected a number for {name}, instead got: {_shown(value)}.")
         try:
             number = float(value)
+        except OverflowError:  # an integer too large for a float: out of range below
+            number = math.inf if value > 0 else -math.inf
         except (TypeError, ValueError):
             return CoordinateProblem(name, value,
-                                     f"Expected a number for {name}, instead got: {value!r}.")
-        if not math.isfinite(number):
+                                     f"Expected a number for {name}, instead got: {_shown(value)}.")
+        if math.isnan(number) or (math.isinf(number) and not isinstance(value, int)):
             return CoordinateProblem(
-                name, value, f"Expected a finite number for {name}, instead got: {value!r}.")
+                name, value, f"Expected a finite number for {name}, instead got: {_shown(value)}.")
         values[name] = number
     for name, limit in (("latitude", 90), ("longitude", 180)):
         if not -limit <= values[name] <= limit:
@@ -74,8 +76,17 @@ def lat_lon_problem(lat: Any, lon: Any, *, numbers_only: bool = False
             swapped = abs(values["latitude"]) <= 180 and abs(values["longitude"]) <= 90
             hint = " (are latitude and longitude swapped?)" if swapped else ""
             return CoordinateProblem(name, value, f"{name.capitalize()} must be between "
-                                     f"-{limit} and {limit}, instead got: {value!r}{hint}.")
+                                     f"-{limit} and {limit}, instead got: {_shown(value)}{hint}.")
     return None
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """The repr of a bad value, cut to `limit` characters (a coordinate may have 4,000 digits)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer over Python's 4,300-digit str() limit
+        return "a very large integer"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def validate_lat_lon(lat: Any, lon: Any, *, numbers_only: bool = False) -> tuple[float, float]:

@@ -179,7 +179,7 @@ def package_rows(features: list[dict[str, Any]]) -> dict[str, list[dict[str, Any
     return {t: list(rows.values()) for t, rows in out.items()}
 
 
-def datapackage(table_names: tuple[str, ...] = tables.TABLES) -> dict[str, Any]:
+def datapackage() -> dict[str, Any]:
     """The `datapackage.json` descriptor of our tabular HSDS 3.0 package.
 
     Its table schemas are the official ones (`hsds_tables.table_resource`), so
@@ -200,7 +200,7 @@ def datapackage(table_names: tuple[str, ...] = tables.TABLES) -> dict[str, Any]:
                      f"({official['license']['type']})",
             "path": official["homepage"],
         }],
-        "resources": [tables.table_resource(name, table_names) for name in table_names],
+        "resources": [tables.table_resource(name) for name in tables.TABLES],
     }
 
 
@@ -211,7 +211,8 @@ class HsdsPackage:
     Attributes
     ----------
     files
-        File name -> bytes: one CSV per table and `datapackage.json`.
+        File name -> bytes: one CSV per table, `datapackage.json` and `README.md`
+        (which lists the values in `unfilled`).
     unfilled
         One warning per required HSDS cell left empty because the registry does
         not know the value (an address without a postal code, ...), naming the
@@ -240,7 +241,31 @@ def hsds_package(frame_or_features: pd.DataFrame | Iterable[dict[str, Any]]) -> 
                                  + "\n").encode("utf-8")
     unfilled = [issue for name in tables.TABLES
                 for issue in tables.missing_required(name, rows[name])]
+    files["README.md"] = readme(unfilled)
     return HsdsPackage(files, unfilled)
+
+
+def readme(unfilled: list[Issue]) -> bytes:
+    """The package's README.md: what it is, the schema's licence, and every required
+    value left empty (so a downloaded ZIP explains what a validator will flag)."""
+    official = tables.official_descriptor()
+    lines = [
+        "# rcm_map services as an Open Referral HSDS 3.0 tabular data package", "",
+        "One CSV per HSDS table and `datapackage.json` (validate it with "
+        "`frictionless validate datapackage.json`). Taxonomies `rcm_map:*` are rcm_map's "
+        "own vocabularies.", "",
+        f"Table schemas: {official['title']} {official['version']}, Open Referral, "
+        f"{official['license']['name']} ({official['license']['url']}).", "",
+        "## Required values the registry does not know", "",
+    ]
+    if unfilled:
+        lines += ["HSDS requires these values; the registry does not hold them, so they are "
+                  "left empty rather than made up, and a validator reports these rows:", ""]
+        lines += [f"- {issue.file} row {issue.index} (service `{issue.feature_id}`): "
+                  f"`{issue.field}`" for issue in unfilled]
+    else:
+        lines.append("None: every required value is filled.")
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def export_hsds(frame_or_features: pd.DataFrame | Iterable[dict[str, Any]],

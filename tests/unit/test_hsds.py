@@ -140,6 +140,9 @@ def test_export_passes_the_reference_validator_but_for_the_rows_it_reports(packa
     (gap,) = exported.unfilled
     assert gap.feature_id == "mex-tap-dif" and gap.severity == "warning"
     assert read_csv(package / "addresses.csv")[0]["postal_code"] == ""
+    readme = (package / "README.md").read_text("utf-8")  # the ZIP download says it too
+    assert "- addresses.csv row 2 (service `mex-tap-dif`): `postal_code`" in readme
+    assert "CC-BY-SA" in readme or "ShareAlike" in readme
 
 
 def test_a_complete_export_is_valid(tmp_path, small_features):
@@ -150,6 +153,7 @@ def test_a_complete_export_is_valid(tmp_path, small_features):
                           tmp_path)
     assert package.unfilled == []
     assert reference_errors(tmp_path) == ([], set())
+    assert "None: every required value is filled." in (tmp_path / "README.md").read_text()
     assert read_csv(tmp_path / "addresses.csv")[0]["postal_code"] == "30700"
 
 
