@@ -2,7 +2,7 @@
 
 Two CSV formats are recognised by their header:
 
-* the source list format of ``../shared/data/actors_sources.csv`` (19 columns:
+* the source list format of the registry (``tests/data/actors_sources.csv``; 19 columns:
   name, organization, country_iso3, admin1 name, city, phone, age_groups,
   source_url, source_note, ...), used by focal points for country updates;
 * the project's own CSV export (schema field names plus lon/lat, lists joined
