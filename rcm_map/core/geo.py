@@ -1,5 +1,4 @@
-"""Great-circle distances, the one latitude/longitude validator, and the public point of
-confidential locations."""
+"""Great-circle distances and the public point of confidential locations."""
 
 from __future__ import annotations
 
