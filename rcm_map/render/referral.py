@@ -3,7 +3,7 @@
 Standalone (inline print CSS, no scripts, no external resources), in the user's
 language, with a "verify before referral" notice and no data about the child.
 Built with plain string joins, never a template engine, and every value goes
-through `rcm_map.core.safety.escape_html`: registry text such as
+through `rcm_map.core.safety.escape_html` (issues 5 and 9): registry text such as
 ``{{ 7*191 }}`` or ``<script>`` is printed literally.
 
 Expected columns of ``results``: those listed in `rcm_map.render.mapping` (``id``,

@@ -152,7 +152,7 @@ def admin1_frame() -> Any | None:
         from rcm_map.core.boundaries import load_admin1
 
         return load_admin1()
-    except (ImportError, OSError, ValueError):
+    except (OSError, ValueError):  # the data file is missing or unreadable
         return None
 
 
