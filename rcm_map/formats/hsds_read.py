@@ -42,7 +42,7 @@ def _package_texts(path: Path) -> dict[str, tuple[str, str]]:
             with zipfile.ZipFile(path) as archive:
                 for info in archive.infolist():
                     table = Path(info.filename).stem
-                    if table in tables.TABLES and info.filename.endswith(".csv"):
+                    if table in tables.COLUMNS and info.filename.endswith(".csv"):
                         if info.file_size > MAX_FILE_BYTES:
                             raise RegistryError([Issue("table too large", str(path),
                                                        field=info.filename)])
@@ -58,7 +58,7 @@ def _package_texts(path: Path) -> dict[str, tuple[str, str]]:
             if file.stat().st_size > MAX_FILE_BYTES:
                 raise RegistryError([Issue("table too large", str(file))])
             texts[table] = (_decode(file.read_bytes(), str(file)), str(file))
-    ignored = sorted(f.name for f in folder.glob("*.csv") if f.stem not in tables.TABLES)
+    ignored = sorted(f.name for f in folder.glob("*.csv") if f.stem not in tables.COLUMNS)
     if ignored and texts:
         texts["_ignored"] = (" ".join(ignored), str(folder))
     if not texts:

@@ -66,6 +66,10 @@ def column_names(table: str) -> list[str]:
     return [f["name"] for f in _fields(table)]
 
 
+# Table -> its official columns, for the tables rcm_map reads and writes.
+COLUMNS: dict[str, tuple[str, ...]] = {t: tuple(column_names(t)) for t in TABLES}
+
+
 def numeric_columns(table: str) -> set[str]:
     """The columns of a table that hold numbers (written and read unquoted)."""
     return {f["name"] for f in _fields(table) if f.get("type") in NUMERIC_TYPES}
