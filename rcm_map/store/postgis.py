@@ -58,6 +58,7 @@ from rcm_map.store.base import (
     validate_update,
     version_conflicts,
 )
+from rcm_map.store.pgcount import MatchCounts, filter_key
 from rcm_map.store.pgpool import PoolSettings, connect_once, open_pool, transaction
 
 WGS84_A = 6378137.0
@@ -173,6 +174,7 @@ class PostGISStore(Store):
             with connect_once(url, self.pool_settings) as conn:
                 run_migrations(conn)
         self._pool = open_pool(url, self.pool_settings)
+        self.match_counts = MatchCounts()
 
     def __repr__(self) -> str:
         return "PostGISStore(<url hidden>)"  # the URL may hold a password
@@ -238,8 +240,14 @@ class PostGISStore(Store):
             raise ValueError("; ".join(problems))
         where, params = where_clause(query)
         with self._tx() as conn:
-            total = conn.execute(f"SELECT count(*) AS n FROM services WHERE {where} "  # noqa: S608
-                                 "AND public_geog IS NOT NULL", params).fetchone()["n"]
+            # The version is read before counting: a write in between only stores a
+            # newer count under a key no later search asks for.
+            state = conn.execute("SELECT version, xmin::text AS row_tx "
+                                 "FROM registry_state").fetchone()
+            total = self.match_counts.get_or_count(
+                filter_key((int(state["version"]), state["row_tx"]), where, params),
+                lambda: conn.execute(f"SELECT count(*) AS n FROM services WHERE {where} "  # noqa: S608
+                                     "AND public_geog IS NOT NULL", params).fetchone()["n"])
             if query.near is not None:
                 rows = self._nearest(conn, query, where, params)
             else:
