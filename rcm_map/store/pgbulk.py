@@ -31,6 +31,7 @@ COLUMNS = ("id", "country", "admin1", "name", "props", "geog", "public_geog", "p
            "public_lat", "service_bits", "population_bits", "age_min", "age_max", "languages",
            "last_verified", "search_text", "version", "updated_by")
 NULL = r"\N"
+INDEX_MEMORY = "512MB"  # per index build, once, while seeding
 SEARCH_COLUMNS = ("name", "organization", "city", "description", "address", "referral")
 
 
@@ -111,6 +112,8 @@ def bulk_seed(store: Any, rows: pd.DataFrame, user: str = "seed",
                                 f"WITH (FORMAT csv, NULL '{NULL}')") as copy:
             for data in _csv_chunks(rows, chunk):
                 copy.write(data)
+        # Index builds sort in memory when they may (this transaction only).
+        conn.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
         for index in indexes:
             conn.execute(index["indexdef"])
         change = conn.execute(
