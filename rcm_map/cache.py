@@ -68,15 +68,17 @@ def engine_fingerprint() -> str:
     Only that code (validation, normalisation, public points, the arrays), so an
     unrelated edit elsewhere does not cost a rebuild of a million services.
     """
-    from rcm_map import geo, registry, schema
+    from rcm_map import boundaries, registry, schema, standin
 
     digest = hashlib.sha256(FORMAT.encode())
-    for part in _fingerprinted(geo, registry, schema):
+    for part in _fingerprinted(standin, registry, schema):
         digest.update(part.encode())
+    for path in (boundaries.ADMIN0_PATH, boundaries.ADMIN1_PATH):  # stand-ins keep to them
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def _fingerprinted(geo: Any, registry: Any, schema: Any) -> list[str]:
+def _fingerprinted(standin: Any, registry: Any, schema: Any) -> list[str]:
     import inspect
 
     code = [schema.validate_properties, schema._check_value, schema.normalize_properties,
@@ -84,12 +86,11 @@ def _fingerprinted(geo: Any, registry: Any, schema: Any) -> list[str]:
             registry._coordinate_problem, registry._country_issues,
             registry.frame_from_features, registry._normalized_column, registry._points,
             registry.public_view, registry.arrow_lists, registry.list_bits,
-            registry.list_masks, registry.Registry.from_frame, geo.public_point,
+            registry.list_masks, registry.Registry.from_frame, standin,
             registry_to_table]
     return [FORMAT, repr(schema.FIELD_NAMES), repr(list(schema.SERVICE_TYPES)),
             repr(list(schema.POPULATIONS)), repr(registry.WITHHELD_FOR_CONFIDENTIAL),
-            repr((geo.PUBLIC_GRID_DEG, geo.PUBLIC_MIN_KM)),
-            *(inspect.getsource(obj) for obj in code)]
+                        *(inspect.getsource(obj) for obj in code)]
 
 
 def cache_dir(source: Path) -> Path:

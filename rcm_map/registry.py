@@ -26,9 +26,9 @@ import shapely
 from shapely.geometry import Point
 
 from rcm_map import schema
-from rcm_map.geo import public_point
 from rcm_map.schema import Issue
 from rcm_map.spatial import GridIndex
+from rcm_map.standin import public_point
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REGISTRY = REPO_ROOT / "data" / "actors.geojson"
@@ -267,8 +267,10 @@ def public_view(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         return frame
     out = frame.copy()
     moved = []
-    for geom in out.geometry[conf]:
-        moved.append(None if geom is None or geom.is_empty else Point(public_point(geom.x, geom.y)))
+    rows = zip(out.geometry[conf], out.loc[conf, "country"], out.loc[conf, "admin1"], strict=True)
+    for geom, country, admin1 in rows:
+        moved.append(None if geom is None or geom.is_empty else
+                     Point(public_point(geom.x, geom.y, str(country), str(admin1 or ""))))
     out.loc[conf, "geometry"] = gpd.GeoSeries(moved, index=out.index[conf], crs=frame.crs)
     for name in WITHHELD_FOR_CONFIDENTIAL:
         out.loc[conf, name] = ""

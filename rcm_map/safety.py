@@ -319,9 +319,9 @@ def distance_band_label(code: str, lang: str = "es") -> str:
 
 # --------------------------------------------------------------------------- location
 
-# The public point of confidential sites lives with the other geometry (geo.py);
-# re-exported here because it is part of the safety contract.
-from rcm_map.geo import PUBLIC_GRID_DEG, PUBLIC_MIN_KM, public_point  # noqa: E402, F401
+# The public point of confidential sites lives with the boundaries it keeps to
+# (standin.py); re-exported here because it is part of the safety contract.
+from rcm_map.standin import PUBLIC_GRID_DEG, PUBLIC_MIN_KM, public_point  # noqa: E402, F401
 
 # The C encoder behind json.dumps, given our string encoder: ~3x faster than dumping
 # and then escaping inside every string token with a regular expression (issue 6).

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rcm_map import schema
-from rcm_map.geo import public_point
 from rcm_map.query import Query, SearchResult
 from rcm_map.registry import WITHHELD_FOR_CONFIDENTIAL, errors, validate_collection
 from rcm_map.schema import Issue
+from rcm_map.standin import public_point
 
 Feature = dict[str, Any]
 
@@ -233,7 +233,7 @@ def public_feature(feature: Feature) -> Feature:
         for name in WITHHELD_FOR_CONFIDENTIAL:
             props[name] = ""
         if geometry:
-            lon, lat = public_point(*geometry["coordinates"][:2])
+            lon, lat = _stand_in(geometry, props)
             geometry = {"type": "Point", "coordinates": [lon, lat]}
     return {"type": "Feature", "geometry": geometry, "properties": props}
 
@@ -253,12 +253,19 @@ def keep_withheld(stored: Feature, incoming: Feature) -> Feature:
         return incoming
     out = {**incoming, "properties": dict(props)}
     true_point, shown = _coords(stored), _coords(incoming)
-    if true_point and shown and _same_point(shown, public_point(*true_point)):
+    if (true_point and shown
+            and _same_point(shown, _stand_in(stored["geometry"], stored["properties"]))):
         out["geometry"] = stored["geometry"]
     for name in WITHHELD_FOR_CONFIDENTIAL:
         if not props.get(name):
             out["properties"][name] = stored["properties"].get(name, "")
     return canonical_feature(out)
+
+
+def _stand_in(geometry: Mapping[str, Any], props: Mapping[str, Any]) -> tuple[float, float]:
+    """The public stand-in of a confidential feature's point (same country and admin-1)."""
+    lon, lat = geometry["coordinates"][:2]
+    return public_point(lon, lat, props.get("country"), props.get("admin1") or None)
 
 
 def _same_point(a: list[float], b: tuple[float, float]) -> bool:
