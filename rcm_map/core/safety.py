@@ -20,6 +20,8 @@ neutralize_csv_cell, restore_csv_cell
     OWASP CSV-injection defence that still round-trips phone numbers exactly.
 distance_band, distance_band_label, public_point
     What a confidential service may reveal: a distance band and a public point.
+public_properties, source_links, WITHHELD_FOR_CONFIDENTIAL
+    The one gate for the free text of confidential services in public outputs.
 """
 
 from __future__ import annotations
@@ -318,6 +320,50 @@ def distance_band_label(code: str, lang: str = "es") -> str:
 
 
 # --------------------------------------------------------------------------- location
+
+WITHHELD_FOR_CONFIDENTIAL = ("address", "description")
+"""Fields blanked for confidential services in everything the public sees."""
+
+SOURCE_WITHHELD = "(source note withheld: confidential location)"
+"""Public ``source`` of a confidential service whose source has no link to keep."""
+
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+
+
+def source_links(source: Any) -> str:
+    """Only the web addresses of a source text, space-separated, in order.
+
+    A source reads ``URL — note``; the note may say where a site is ("near Dundas &
+    Ossington", "Barrio Medina", issue 12). For a confidential service the public
+    keeps the page to check and loses the note.
+
+    Examples
+    --------
+    >>> source_links("https://a.example/x — located in zona 3; see https://b.example")
+    'https://a.example/x https://b.example'
+    """
+    found = (m.group(0).rstrip(".,;:)]") for m in _URL_IN_TEXT.finditer(_as_text(source)))
+    return " ".join(dict.fromkeys(found))
+
+
+def public_properties(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties of one service as any public output may carry them.
+
+    The one gate for free text: the public frame (`rcm_map.registry.model.public_view`),
+    the stores' public reads (`rcm_map.store.base.public_feature`) and through them
+    every page, popup, list, referral sheet and export (CSV, GeoJSON, HSDS, HXL,
+    xlsx). For a confidential service the fields in `WITHHELD_FOR_CONFIDENTIAL` are
+    blanked and ``source`` keeps its links only (`source_links`, or
+    `SOURCE_WITHHELD` when it has none); other services are returned unchanged
+    (as a new dict).
+    """
+    out = dict(props)
+    if out.get("location_precision") == "confidential":
+        for name in WITHHELD_FOR_CONFIDENTIAL:
+            out[name] = ""
+        out["source"] = source_links(out.get("source")) or SOURCE_WITHHELD
+    return out
+
 
 # The public point of confidential sites lives with the boundaries it keeps to
 # (core/standin.py); re-exported here because it is part of the safety contract.

@@ -124,7 +124,14 @@ LOCATION_PRECISIONS: dict[str, Labels] = {
         "en": "Confidential location",
         "fr": "Emplacement confidentiel",
     },
+    "country_wide": {
+        "es": "Todo el país (sin ubicación en el mapa)",
+        "en": "Country-wide (not on the map)",
+        "fr": "Tout le pays (pas sur la carte)",
+    },
 }
+POINT_PRECISIONS = ("address", "city", "confidential")
+"""Precisions that need a point; ``country_wide`` is the one for services without one."""
 
 NOTIFIES_AUTHORITIES: dict[str, Labels] = {
     "yes": {"es": "Sí", "en": "Yes", "fr": "Oui"},

@@ -394,10 +394,12 @@ def _import_source_row(row: dict[str, str], ctx: _RowContext,
     props = _source_row_properties(row, ctx)
     geometry = _place_source_row(row, props, ctx, gazetteer)
     if is_confidential(row):
-        props["location_precision"] = "confidential"
-        if props["address"]:
-            # section 7: partial addresses of residences are suppressed, not published
-            props["address"] = ""
+        # section 7: partial addresses of residences are suppressed, not published
+        props["address"] = ""
+        if geometry is not None:
+            props["location_precision"] = "confidential"
+    if geometry is None:
+        props["location_precision"] = "country_wide"
     _check_geography(props, geometry, ctx)
     return _finish(props, geometry, ctx)
 

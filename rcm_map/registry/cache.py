@@ -68,19 +68,19 @@ def engine_fingerprint() -> str:
     Only that code (validation, normalisation, public points, the arrays), so an
     unrelated edit elsewhere does not cost a rebuild of a million services.
     """
-    from rcm_map.core import schema, standin
+    from rcm_map.core import safety, schema, standin
     from rcm_map.registry import model as registry
     from rcm_map.search import boundaries
 
     digest = hashlib.sha256(FORMAT.encode())
-    for part in _fingerprinted(standin, registry, schema):
+    for part in _fingerprinted(standin, registry, schema, safety):
         digest.update(part.encode())
     for path in (boundaries.ADMIN0_PATH, boundaries.ADMIN1_PATH):  # stand-ins keep to them
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def _fingerprinted(standin: Any, registry: Any, schema: Any) -> list[str]:
+def _fingerprinted(standin: Any, registry: Any, schema: Any, safety: Any) -> list[str]:
     import inspect
 
     code = [schema.validate_properties, schema._check_value, schema.normalize_properties,
@@ -89,10 +89,11 @@ def _fingerprinted(standin: Any, registry: Any, schema: Any) -> list[str]:
             registry.frame_from_features, registry._normalized_column, registry._points,
             registry.public_view, registry.arrow_lists, registry.list_bits,
             registry.list_masks, registry.Registry.from_frame, standin,
+            safety.public_properties, safety.source_links,
             registry_to_table]
     return [FORMAT, repr(schema.FIELD_NAMES), repr(list(schema.SERVICE_TYPES)),
-            repr(list(schema.POPULATIONS)), repr(registry.WITHHELD_FOR_CONFIDENTIAL),
-                        *(inspect.getsource(obj) for obj in code)]
+            repr(list(schema.POPULATIONS)), repr(safety.WITHHELD_FOR_CONFIDENTIAL),
+            safety._URL_IN_TEXT.pattern, *(inspect.getsource(obj) for obj in code)]
 
 
 def cache_dir(source: Path) -> Path:

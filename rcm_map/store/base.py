@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rcm_map.core import schema
+from rcm_map.core.safety import WITHHELD_FOR_CONFIDENTIAL, public_properties
 from rcm_map.core.schema import Issue
 from rcm_map.core.standin import public_point
-from rcm_map.registry.model import WITHHELD_FOR_CONFIDENTIAL, errors, validate_collection
+from rcm_map.registry.model import errors, validate_collection
 from rcm_map.search.query import Query, SearchResult
 
 Feature = dict[str, Any]
@@ -227,11 +228,9 @@ def _coords(feature: Feature | None) -> list[float] | None:
 
 def public_feature(feature: Feature) -> Feature:
     """The feature as it may be shown to anyone: confidential ones moved and withheld."""
-    props = dict(feature["properties"])
+    props = public_properties(feature["properties"])
     geometry = feature.get("geometry")
     if props.get("location_precision") == "confidential":
-        for name in WITHHELD_FOR_CONFIDENTIAL:
-            props[name] = ""
         if geometry:
             lon, lat = _stand_in(geometry, props)
             geometry = {"type": "Point", "coordinates": [lon, lat]}
@@ -244,8 +243,9 @@ def keep_withheld(stored: Feature, incoming: Feature) -> Feature:
     Focal points often edit an export of the public registry and upload it again.
     There, a confidential service sits at its public point with no address; taking
     that at face value would overwrite the true site that only the server knows.
-    So an incoming point equal to the stored site's public point, and an empty
-    withheld field, mean "unchanged", not "moved" or "erased".
+    So an incoming point equal to the stored site's public point, an empty
+    withheld field and a source reduced to its links mean "unchanged", not
+    "moved" or "erased".
     """
     props = incoming["properties"]
     if (props.get("location_precision") != "confidential"
@@ -259,6 +259,9 @@ def keep_withheld(stored: Feature, incoming: Feature) -> Feature:
     for name in WITHHELD_FOR_CONFIDENTIAL:
         if not props.get(name):
             out["properties"][name] = stored["properties"].get(name, "")
+    kept_source = stored["properties"].get("source", "")
+    if props.get("source", "") in ("", public_properties(stored["properties"])["source"]):
+        out["properties"]["source"] = kept_source
     return canonical_feature(out)
 
 

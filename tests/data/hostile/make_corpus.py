@@ -267,10 +267,24 @@ def add_geometry_cases(c: Corpus) -> None:
         "type": "Point", "coordinates": [-92.2667, 14.9, 120.0]}}), "accept", "altitude")
     f = feature()
     del f["geometry"]
+    f["properties"]["location_precision"] = "country_wide"
     c.reg("geometry-member-missing", collection(f), "accept",
           "no geometry member: read as an unlocated (country-wide) service")
-    c.reg("geometry-null", collection(feature() | {"geometry": None}), "accept",
+    c.reg("geometry-null", collection(country_wide(feature() | {"geometry": None})), "accept",
           "null geometry: a country-wide service")
+
+
+def country_wide(f: dict[str, Any]) -> dict[str, Any]:
+    """`f` with location_precision 'country_wide'."""
+    return f | {"properties": f["properties"] | {"location_precision": "country_wide"}}
+
+
+def add_precision_cases(c: Corpus) -> None:
+    """Precision and geometry that disagree (issue 12); last, so numbers above stay put."""
+    c.reg("geometry-null-city-precision", collection(feature() | {"geometry": None}), "reject",
+          "no point but location_precision 'city': a missing point read as a city")
+    c.reg("country-wide-with-point", collection(country_wide(feature())), "reject",
+          "location_precision 'country_wide' with a point")
 
 
 WRONG_VALUES: dict[str, Any] = {
@@ -457,7 +471,7 @@ def write_oversized(folder: Path, limit_bytes: int) -> list[Path]:
 
 BUILDERS: tuple[Callable[[Corpus], None], ...] = (
     add_encoding_cases, add_json_syntax_cases, add_top_level_cases, add_geometry_cases,
-    add_wrong_type_cases, add_payload_cases, add_csv_cases,
+    add_wrong_type_cases, add_payload_cases, add_csv_cases, add_precision_cases,
 )
 
 
