@@ -24,6 +24,7 @@ from rcm_map.search import boundaries
 
 REPO = Path(__file__).resolve().parent.parent
 ACTORS = REPO / "data" / "actors.geojson"
+FRAGMENTS = REPO / "tests" / "data" / "confidential_fragments.csv"
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +34,21 @@ def stored() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def public() -> registry.Registry:
-    """The registry as every public page and export gets it."""
-    return registry.load_registry_uncached(ACTORS)
+def public(tmp_path_factory: pytest.TempPathFactory) -> registry.Registry:
+    """The registry as every public page and export gets it, from a server-side copy
+    whose confidential rows also carry their street addresses (as a hosted registry
+    would: the bundled file has none)."""
+    features = json.loads(ACTORS.read_text(encoding="utf-8"))["features"]
+    by_id = {f["properties"]["id"]: f["properties"] for f in features}
+    with FRAGMENTS.open(encoding="utf-8", newline="") as fh:
+        for frag in csv.DictReader(fh):
+            if frag["kind"] == "address":
+                props = by_id[frag["id"]]
+                props["address"] = "; ".join(filter(None, [props["address"], frag["fragment"]]))
+    path = tmp_path_factory.mktemp("private") / "actors.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features},
+                               ensure_ascii=False), encoding="utf-8")
+    return registry.load_registry_uncached(path)
 
 
 def test_every_confidential_service_is_drawn_at_home_on_land(
@@ -62,9 +75,6 @@ def test_every_confidential_service_is_drawn_at_home_on_land(
 
 
 # --------------------------------------------------------------------------- free text
-
-FRAGMENTS = REPO / "tests" / "data" / "confidential_fragments.csv"
-
 
 @pytest.fixture(scope="module")
 def fragments() -> list[dict[str, str]]:
