@@ -12,7 +12,7 @@ Pure module: no Streamlit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rcm_map.core.files import backup_dir, clean_temp_files, list_backups
@@ -62,6 +62,20 @@ class Health:
                          if self.last_good_backup else "  no good backup found")
         if self.cleaned:
             lines.append(f"  removed {len(self.cleaned)} temporary file(s) of interrupted writes")
+        return "\n".join(lines)
+
+
+    def redacted_summary(self) -> str:
+        """`summary` for a web page: the file's name only, no bad values.
+
+        A bad value may be the true point or address of a confidential service
+        (``got [14.876543, -92.345678]``), and a server path helps an attacker; both
+        stay in the server log and the CLI (issue 12).
+        """
+        found = errors(list(self.issues))
+        lines = [f"{self.path.name}: registry unusable ({len(found)} errors)"]
+        lines += [f"  {replace(issue, file=Path(issue.file).name, value=None)}"
+                  for issue in found[:10]]
         return "\n".join(lines)
 
 
