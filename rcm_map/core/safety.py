@@ -237,16 +237,23 @@ def _needs_quote_prefix(text: str) -> bool:
     return text.lstrip("'")[:1] in CSV_TRIGGERS and text.lstrip("'") != ""
 
 
+CSV_SPLIT = ";"
+"""Where a cell may be split again: our list separator, and the CSV separator of
+spreadsheets in Spanish and French locales. Every piece is neutralised on its own."""
+
+
 def neutralize_csv_cell(value: Any) -> Any:
-    """Make one CSV cell inert in spreadsheets, reversibly.
+    """Make one CSV cell inert in spreadsheets, reversibly, piece by piece.
 
     Text that starts with ``=``, ``+``, ``-``, ``@``, TAB or CR gets one leading
     apostrophe (OWASP "CSV injection"), so ``+52 962 ...`` is written as
-    ``'+52 962 ...``. Text that *already* starts with apostrophes followed by one of
-    those characters also gets one more, which is what makes the mapping
-    reversible: `restore_csv_cell` strips exactly one apostrophe from such text and
-    ``restore_csv_cell(neutralize_csv_cell(s)) == s`` for every string ``s``.
-    Numbers, booleans and None are returned unchanged (numbers stay numbers).
+    ``'+52 962 ...``. The rule applies to every piece between ``;`` too (list
+    items, and text that a spreadsheet splits on ``;``): ``a;=1+1`` becomes
+    ``a;'=1+1`` (issue 12: checking only the first character left ``=1+1`` as a
+    cell of its own). Text that *already* starts with apostrophes followed by one
+    of those characters also gets one more, which is what makes the mapping
+    reversible: ``restore_csv_cell(neutralize_csv_cell(s)) == s`` for every string
+    ``s``. Numbers, booleans and None are returned unchanged.
 
     Parameters
     ----------
@@ -260,19 +267,22 @@ def neutralize_csv_cell(value: Any) -> Any:
     """
     if not isinstance(value, str):
         return value
-    return "'" + value if _needs_quote_prefix(value) else value
+    return CSV_SPLIT.join("'" + piece if _needs_quote_prefix(piece) else piece
+                          for piece in value.split(CSV_SPLIT))
 
 
 def restore_csv_cell(value: Any) -> Any:
     """Undo `neutralize_csv_cell` when importing a CSV the app exported.
 
-    Strips exactly one leading apostrophe when the rest, after any further
-    apostrophes, starts with ``=``, ``+``, ``-``, ``@``, TAB or CR; anything else is
-    returned unchanged.
+    In every piece between ``;``, strips exactly one leading apostrophe when the
+    rest, after any further apostrophes, starts with ``=``, ``+``, ``-``, ``@``,
+    TAB or CR; anything else is returned unchanged (files written by earlier
+    versions, which marked only the first piece, read back the same).
     """
-    if isinstance(value, str) and value.startswith("'") and _needs_quote_prefix(value):
-        return value[1:]
-    return value
+    if not isinstance(value, str):
+        return value
+    return CSV_SPLIT.join(piece[1:] if piece.startswith("'") and _needs_quote_prefix(piece)
+                          else piece for piece in value.split(CSV_SPLIT))
 
 
 # --------------------------------------------------------------------------- distance
