@@ -205,3 +205,16 @@ def require_country(user: FocalPoint | None, country: str) -> FocalPoint:
         raise PermissionDenied(f"{user.username} is the focal point for {user.country} and "
                                f"cannot change services of {country}")
     return user
+
+
+def require_countries(user: FocalPoint | None, countries: tuple[str, ...] | list[str]
+                      ) -> FocalPoint:
+    """Return the user if they may change every one of `countries` (a change that
+    touches several belongs to all of them); else raise PermissionDenied."""
+    if user is None or not countries:
+        return require_country(user, countries[0] if countries else "")
+    others = [c for c in countries if c != user.country]
+    if others:
+        raise PermissionDenied(f"this change also touches {', '.join(others)}; only a focal "
+                               f"point of {', '.join(countries)} may undo it")
+    return user

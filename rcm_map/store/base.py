@@ -161,6 +161,18 @@ class ChangeRecord:
     restored_from: int | None = None
     services: list[ServiceChange] = field(default_factory=list)
 
+    @property
+    def countries(self) -> tuple[str, ...]:
+        """Every country the change touches, old and new state (issue 12).
+
+        A hand edit that moves a service from GTM to MEX belongs to both: it shows
+        in both histories, and only someone who is a focal point of both may undo it.
+        """
+        found = {self.country}
+        for s in self.services:
+            found |= {feature_country(f) for f in (s.before, s.after) if f}
+        return tuple(sorted(found))
+
 
 @dataclass(frozen=True)
 class Report:

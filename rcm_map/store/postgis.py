@@ -440,8 +440,10 @@ class PostGISStore(Store):
                 limit: int = 50) -> list[ChangeRecord]:
         conds = ["TRUE"]
         params: dict[str, Any] = {"limit": int(limit)}
-        if country:
-            conds.append("country = %(country)s")
+        if country:  # the change's own country, or that of any state it touched
+            conds.append("(country = %(country)s OR change_id IN (SELECT change_id FROM "
+                         "service_changes WHERE before->'properties'->>'country' = %(country)s"
+                         " OR after->'properties'->>'country' = %(country)s))")
             params["country"] = country
         if service_id:
             conds.append("change_id IN (SELECT change_id FROM service_changes "

@@ -190,7 +190,7 @@ def _history_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
                                 key="rcm_admin_undo_id")
     if change_id and st.button(tr.t("admin.undo"), key="rcm_admin_undo"):
         try:
-            auth.require_country(user, store.change(int(change_id)).country)
+            auth.require_countries(user, store.change(int(change_id)).countries)
             new_id = store.restore(int(change_id), user.label)
         except auth.PermissionDenied as exc:
             st.error(tr.t("admin.other_country"))
