@@ -19,6 +19,7 @@ from rcm_map.core import schema
 from rcm_map.core.files import replace_with_backup
 from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.safety import distance_band_label
+from rcm_map.core.schema import issue_lines
 from rcm_map.formats import export
 from rcm_map.registry.model import (
     MAX_FILE_BYTES,
@@ -165,13 +166,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         obj = read_json_file(args.path)
     except RegistryError as exc:
-        for issue in exc.issues:
-            print(issue)
+        print("\n".join(issue_lines(exc.issues)))
         print(f"{args.path}: cannot be read")
         return EXIT_UNREADABLE
     issues = validate_collection(obj, str(args.path))
-    for issue in issues:
-        print(issue)
+    if issues:
+        print("\n".join(issue_lines(issues)))
     n_errors = len(errors(issues))
     features = obj.get("features") if isinstance(obj, dict) else None
     count = len(features) if isinstance(features, list) else 0
@@ -240,8 +240,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     invalid = errors(validate_collection(
         {"type": "FeatureCollection", "features": result.features}, str(args.source)))
-    for issue in invalid:  # the importer's own checks should make this empty
-        print(f"  {issue}")
+    if invalid:  # the importer's own checks should make this empty
+        print("\n".join(issue_lines(invalid, "  ")))
     if result.errors or result.rejected or invalid or not result.features:
         print(f"{args.out}: unchanged; fix the rows above and import again"
               if result.features else f"{args.out}: unchanged (no service to import)")
@@ -258,8 +258,8 @@ def _import_exchange_format(args: argparse.Namespace) -> int:
     features, issues = cli_import(args.format, args.source)
     issues = issues + errors(validate_collection(
         {"type": "FeatureCollection", "features": features}, str(args.source)))
-    for issue in issues:
-        print(f"  {issue}")
+    if issues:
+        print("\n".join(issue_lines(issues, "  ")))
     print(summary(features, issues))
     if errors(issues) or not features:
         print(f"{args.out}: unchanged; fix the records above and import again")
@@ -282,8 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rcm-map {args.command}: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
     except RegistryError as exc:
-        for issue in exc.issues:
-            print(issue, file=sys.stderr)
+        print("\n".join(issue_lines(exc.issues)), file=sys.stderr)
         return EXIT_UNREADABLE
     except OSError as exc:
         print(f"rcm-map {args.command}: {exc.filename or ''}: {exc.strerror or exc}",

@@ -251,6 +251,21 @@ class Issue:
         return f"{head}: {text}" if head else text
 
 
+MAX_ISSUES_SHOWN = 200
+"""Issue lines printed or shown at most; the rest are counted (issue 12: a hostile
+archive once printed 10.1 million lines)."""
+
+
+def issue_lines(issues: list[Issue], indent: str = "", limit: int = MAX_ISSUES_SHOWN
+                ) -> list[str]:
+    """One line per issue, at most `limit`, then one line counting the rest."""
+    lines = [f"{indent}{issue}" for issue in issues[:limit]]
+    if len(issues) > limit:
+        lines.append(f"{indent}... and {len(issues) - limit:,} more issues "
+                     f"(the first {limit} are shown)")
+    return lines
+
+
 def _short_repr(value: Any, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

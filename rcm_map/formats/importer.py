@@ -133,7 +133,7 @@ class ImportResult:
             + (f" ({', '.join(map(str, self.rejected))})" if self.rejected else ""),
             f"  errors: {len(self.errors)}, warnings: {len(self.warnings)}",
         ]
-        lines += [f"  {issue}" for issue in self.errors + self.warnings]
+        lines += schema.issue_lines(self.errors + self.warnings, "  ")
         return "\n".join(lines)
 
 

@@ -154,16 +154,15 @@ def import_country(store: Store, path: Path, country: str, user: str, *, apply: 
         return EXIT_UNREADABLE
     features, issues = read_update(path.name, data)
     blocking = [i for i in issues if i.severity == "error"]
-    for issue in blocking:
-        print(issue, file=out)
+    if blocking:
+        print("\n".join(schema.issue_lines(blocking)), file=out)
     if blocking or not features and issues:
         print(f"{path}: not applied ({len(blocking)} errors)", file=out)
         return EXIT_PROBLEMS
     try:
         diff = store.preview_update(country, features, file=path.name)
     except UpdateRejected as exc:
-        for issue in exc.issues:
-            print(issue, file=out)
+        print("\n".join(schema.issue_lines(exc.issues)), file=out)
         print(f"{path}: not applied ({len(exc.issues)} errors)", file=out)
         return EXIT_PROBLEMS
     for line in diff_lines(diff):
