@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from rcm_map.core import schema
-from rcm_map.core.files import replace_with_backup
+from rcm_map.core.files import read_regular_file, replace_with_backup
 from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.safety import distance_band_label
 from rcm_map.core.schema import issue_lines
@@ -224,10 +224,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         return _import_exchange_format(args)
     from rcm_map.formats.importer import import_sources_csv
 
-    size = args.source.stat().st_size
-    if size > MAX_FILE_BYTES:
-        print(f"{args.source}: file is {size:,} bytes, more than the limit of "
-              f"{MAX_FILE_BYTES:,}; nothing written")
+    try:
+        read_regular_file(args.source, MAX_FILE_BYTES)  # devices and pipes refused too
+    except ValueError as exc:
+        print(f"{args.source}: {exc}; nothing written")
         return EXIT_UNREADABLE
     try:
         result = import_sources_csv(args.source)

@@ -222,6 +222,7 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _ADMIN1 = re.compile(r"^([A-Z]{2})-[A-Z0-9]{1,3}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # TAB, LF and CR are text
 
 
 @dataclass(frozen=True)
@@ -294,6 +295,10 @@ def _check_value(kind: str, value: Any, props: dict[str, Any]) -> str | None:
         # JSON "\ud800" escapes decode to lone surrogates that no UTF-8 output can
         # encode: accepted, they made every later search and export fail.
         return "text holds an invalid character (a lone UTF-16 surrogate); re-save as UTF-8"
+    if isinstance(value, str) and (bad := _CONTROL.search(value)):
+        # NUL passed the preview, then PostgreSQL refused it on apply (issue 12).
+        return (f"text holds a control character (U+{ord(bad.group()):04X}) at position "
+                f"{bad.start() + 1}; remove it")
     if kind == "str":
         if not isinstance(value, str):
             return "expected text"

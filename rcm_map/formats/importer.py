@@ -31,7 +31,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rcm_map.core import schema
+from rcm_map.core.files import NotARegularFile, read_regular_file
 from rcm_map.core.schema import Issue
+from rcm_map.registry.model import MAX_FILE_BYTES as MAX_IMPORT_BYTES
 from rcm_map.search.boundaries import admin1_at, point_in_admin1, point_in_country
 from rcm_map.search.gazetteer import Gazetteer, default_gazetteer, normalize, resolve_admin1
 
@@ -464,13 +466,19 @@ def import_sources_csv(path: str | Path, gazetteer: Gazetteer | None = None) -> 
     """
     result = ImportResult(source=str(path))
     try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
+        text = read_regular_file(path, MAX_IMPORT_BYTES).decode("utf-8-sig")
+    except NotARegularFile as exc:
+        result.issues.append(Issue(str(exc), str(path)))
+        return result
     except OSError as exc:
         result.issues.append(Issue(f"cannot read file: {exc.strerror}", str(path)))
         return result
     except UnicodeDecodeError as exc:
         result.issues.append(Issue(f"not UTF-8 text (byte {exc.start}); save the file as "
                                    "UTF-8 CSV", str(path)))
+        return result
+    except ValueError as exc:  # larger than the limit
+        result.issues.append(Issue(str(exc), str(path)))
         return result
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip() for h in next(reader, [])]

@@ -26,6 +26,7 @@ import shapely
 from shapely.geometry import Point
 
 from rcm_map.core import schema
+from rcm_map.core.files import NotARegularFile, read_regular_file
 from rcm_map.core.safety import WITHHELD_FOR_CONFIDENTIAL, public_properties
 from rcm_map.core.schema import Issue
 from rcm_map.core.standin import public_point
@@ -89,12 +90,11 @@ def read_json_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
     """Read a JSON file with size and encoding checks; raise RegistryError on failure."""
     file = str(path)
     try:
-        size = os.path.getsize(path)
-        if size > max_bytes:
-            raise RegistryError([Issue(
-                f"file is {size:,} bytes, more than the limit of {max_bytes:,}", file)])
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular_file(path, max_bytes)
+    except NotARegularFile as exc:
+        raise RegistryError([Issue(str(exc).replace(f"{file} is", "this is"), file)]) from None
+    except ValueError as exc:
+        raise RegistryError([Issue(str(exc), file)]) from None
     except OSError as exc:
         raise RegistryError([Issue(f"cannot read file: {exc.strerror or exc}", file)]) from None
     return parse_json_bytes(data, file)

@@ -407,6 +407,8 @@ def validate_report(kind: str, comment: str) -> None:
                          + ", ".join(REPORT_KINDS))
     if not isinstance(comment, str):
         raise StoreError(f"report comment: expected text, instead got: {type(comment).__name__}")
+    if schema._CONTROL.search(comment):
+        raise StoreError("report comment: holds a control character; remove it")
     if len(comment) > MAX_REPORT_COMMENT:
         raise StoreError(f"report comment: {len(comment)} characters, more than the limit "
                          f"of {MAX_REPORT_COMMENT}")

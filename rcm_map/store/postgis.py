@@ -185,6 +185,11 @@ class PostGISStore(Store):
         try:
             with conn.transaction():
                 yield conn
+        except self._psycopg.DataError as exc:  # a value PostgreSQL refuses: say which
+            conn.close()
+            raise StoreError("the database refused a value: "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                             "; nothing was saved") from None
         except BaseException:
             conn.close()  # never hand a connection in an unknown state to the next caller
             raise

@@ -200,7 +200,8 @@ def add_json_syntax_cases(c: Corpus) -> None:
     c.reg("lone-surrogate", json.dumps(collection(feature(name="X"))).replace(
           '"X"', '"a\\ud800b"').encode(), "reject", "a lone UTF-16 surrogate in a name")
     c.reg("escaped-nul", json.dumps(collection(feature(name="X"))).replace(
-          '"X"', '"a\\u0000b"').encode(), "accept", "an escaped NUL character is text")
+          '"X"', '"a\\u0000b"').encode(), "reject",
+          "an escaped NUL character is refused like a raw one (issue 12)")
 
 
 def add_top_level_cases(c: Corpus) -> None:
@@ -347,6 +348,10 @@ def add_payload_cases(c: Corpus) -> None:
     for slug, payload in PAYLOADS.items():
         changes: dict[str, Any] = {name: payload for name in TEXT_FIELDS}
         changes["phones"] = [payload, "+52 962 000 0000"]
+        if slug == "nul_and_controls":
+            c.reg(f"payload-{slug}", collection(feature(**changes)), "reject",
+                  "control characters are refused: NUL broke PostgreSQL on apply (issue 12)")
+            continue
         c.reg(f"payload-{slug}", collection(feature(**changes)), "accept",
               f"{slug} payload in every text field: accepted as text, escaped downstream")
     conf = feature(location_precision="confidential",
