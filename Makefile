@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 ASSETS := static/vendor/.installed
 PORT ?= 8501
 
-.PHONY: setup run test lint bench data clean
+.PHONY: setup run test lint bench bench-places data clean
 
 setup: $(STAMP) $(ASSETS)
 
@@ -27,12 +27,17 @@ run: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 test: setup lint
 	$(PY) -m pytest
 
 bench: setup
 	$(PY) bench/run.py
+
+# Place search only: share of tests/data/place_queries.csv answered right, lookup p95.
+bench-places: setup
+	$(PY) bench/places.py
 
 # Rebuild the bundled data from ../shared/data (see data/README.md).
 data: setup

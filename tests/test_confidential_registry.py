@@ -17,10 +17,9 @@ from typing import Any
 import pytest
 from shapely.geometry import Point
 
-from rcm_map.core import standin
+from rcm_map.core import boundaries, standin
 from rcm_map.core.geo import haversine_km
 from rcm_map.registry import model as registry
-from rcm_map.search import boundaries
 
 REPO = Path(__file__).resolve().parent.parent
 ACTORS = REPO / "data" / "actors.geojson"

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from rcm_map.core import schema
+from rcm_map.core.boundaries import points_in_admin1, points_in_country
 from rcm_map.formats.importer import counts_markdown, import_to_geojson, make_id
 from rcm_map.registry import model as registry
-from rcm_map.search.boundaries import points_in_admin1, points_in_country
 from rcm_map.search.gazetteer import default_gazetteer
 
 REPO = Path(__file__).resolve().parent.parent

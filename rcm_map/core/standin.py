@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from rcm_map.core import boundaries
 from rcm_map.core.geo import EARTH_RADIUS_KM
-from rcm_map.search import boundaries  # moving to rcm_map.core (issue 17)
 
 PUBLIC_GRID_DEG = 0.1
 """Stand-ins are centres of cells of this size (degrees)."""

@@ -31,10 +31,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rcm_map.core import schema
+from rcm_map.core.boundaries import admin1_at, point_in_admin1, point_in_country
 from rcm_map.core.files import NotARegularFile, read_regular_file
 from rcm_map.core.schema import Issue
 from rcm_map.registry.model import MAX_FILE_BYTES as MAX_IMPORT_BYTES
-from rcm_map.search.boundaries import admin1_at, point_in_admin1, point_in_country
 from rcm_map.search.gazetteer import Gazetteer, default_gazetteer, normalize, resolve_admin1
 
 SOURCE_COLUMNS = (

@@ -3,11 +3,12 @@
 Reading, validating and indexing a GeoJSON registry of 1,000,000 services takes
 minutes; loading this cache takes a couple of seconds (bench/README.md). The cache
 is an Arrow IPC (Feather v2) file, uncompressed and memory-mapped, in a ``.cache``
-folder beside the registry (gitignored), named after the registry's SHA-256 and a
-fingerprint of the code that built it, so it is rebuilt, and the file validated
-again, whenever either changes. (Parquet was measured first: decoding 1M rows of
-zstd Parquet took 1.3-3 s on the benchmark machine, the memory map next to
-nothing; the file is larger, about 0.7 KB per service.)
+folder beside the registry (gitignored), named after the registry's SHA-256, the
+schema version (`rcm_map.core.schema.SCHEMA_VERSION`) and the package version, so it
+is rebuilt, and the file validated again, whenever one of them changes. (Parquet
+was measured first: decoding 1M rows of zstd Parquet took 1.3-3 s on the benchmark
+machine, the memory map next to nothing; the file is larger, about 0.7 KB per
+service.)
 
 It holds the *public* registry only (confidential services already at their
 public point, without street address) plus the arrays the query engine filters
@@ -36,7 +37,8 @@ import pandas as pd
 import pyarrow as pa
 import shapely
 
-from rcm_map.core import schema
+import rcm_map
+from rcm_map.core import boundaries, schema
 from rcm_map.core.files import atomic_write_bytes
 from rcm_map.core.schema import Issue
 from rcm_map.registry.model import (
@@ -54,7 +56,7 @@ log = logging.getLogger(__name__)
 
 CACHE_DIR_NAME = ".cache"
 SUFFIX = ".arrow"
-FORMAT = "rcm_map.registry.model-cache/2"
+FORMAT = "rcm_map-registry-cache/3"
 META_KEY = b"rcm_map"
 # Columns of the cache that are engine arrays, not frame columns.
 ARRAY_COLUMNS = ("lon", "lat", "_service_bits", "_population_bits", "_verified")
@@ -63,37 +65,18 @@ _HASH_CHUNK = 1 << 20
 
 @lru_cache(maxsize=1)
 def engine_fingerprint() -> str:
-    """SHA-256 of the cache format and of the code that decides what a cache holds.
+    """SHA-256 of what decides a cache's content: cache format, schema and package versions.
 
-    Only that code (validation, normalisation, public points, the arrays), so an
-    unrelated edit elsewhere does not cost a rebuild of a million services.
+    Explicit versions, not a hash of source code: an unrelated edit costs no rebuild of
+    a million services, and a change to validation must bump `schema.SCHEMA_VERSION`
+    (tests/unit/test_schema_version.py holds that rule). The boundary files count too:
+    confidential stand-ins are chosen inside them (`rcm_map.core.standin`).
     """
-    from rcm_map.core import safety, schema, standin
-    from rcm_map.registry import model as registry
-    from rcm_map.search import boundaries
-
-    digest = hashlib.sha256(FORMAT.encode())
-    for part in _fingerprinted(standin, registry, schema, safety):
-        digest.update(part.encode())
+    key = f"{FORMAT}|schema-{schema.SCHEMA_VERSION}|rcm_map-{rcm_map.__version__}"
+    digest = hashlib.sha256(key.encode())
     for path in (boundaries.ADMIN0_PATH, boundaries.ADMIN1_PATH):  # stand-ins keep to them
         digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-def _fingerprinted(standin: Any, registry: Any, schema: Any, safety: Any) -> list[str]:
-    import inspect
-
-    code = [schema.validate_properties, schema._check_value, schema.normalize_properties,
-            schema.empty_value, registry.validate_collection, registry._feature_issues,
-            registry._coordinate_problem, registry._country_issues,
-            registry.frame_from_features, registry._normalized_column, registry._points,
-            registry.public_view, registry.arrow_lists, registry.list_bits,
-            registry.list_masks, registry.Registry.from_frame, standin,
-            safety.public_properties, safety.source_links,
-            registry_to_table]
-    return [FORMAT, repr(schema.FIELD_NAMES), repr(list(schema.SERVICE_TYPES)),
-            repr(list(schema.POPULATIONS)), repr(safety.WITHHELD_FOR_CONFIDENTIAL),
-            safety._URL_IN_TEXT.pattern, *(inspect.getsource(obj) for obj in code)]
 
 
 def cache_dir(source: Path) -> Path:

@@ -173,7 +173,7 @@ def search(registry: Registry, query: Query) -> SearchResult:
 
 def countries_at(lat: float, lon: float) -> list[str]:
     """Countries within 25 km of a point (lat, lon): where country-wide services apply."""
-    from rcm_map.search.boundaries import country_at
+    from rcm_map.core.boundaries import country_at
 
     return country_at(lon, lat, tolerance_km=25.0)
 

@@ -20,9 +20,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
-from rcm_map.core import standin
+from rcm_map.core import boundaries, standin
 from rcm_map.core.geo import haversine_km
-from rcm_map.search import boundaries
 
 COUNTRIES = ("CAN", "CRI", "GTM", "HND", "MEX", "NIC", "PAN", "SLV")
 
