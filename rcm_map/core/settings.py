@@ -51,6 +51,7 @@ class Setting:
 DATABASE_URL_ENV = "RCM_MAP_DATABASE_URL"
 REGISTRY_ENV = "RCM_MAP_REGISTRY"
 USER_ENV = "RCM_MAP_USER"
+SEARCH_IN_URL_ENV = "RCM_MAP_SEARCH_IN_URL"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(DATABASE_URL_ENV, str, None,
@@ -61,6 +62,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(USER_ENV, str, None,
             "Name recorded in the history for changes made from the command line "
             "(default `cli:<login name>`)."),
+    Setting(SEARCH_IN_URL_ENV, bool, True,
+            "Write the search into the page address, so a link can be shared and a reload "
+            "keeps it (a point not chosen from the place list is rounded to about 1 km). "
+            "`false`: the address never holds a searched place or point."),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
