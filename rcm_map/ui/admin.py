@@ -19,7 +19,7 @@ from rcm_map.store.base import REPORT_KINDS, Diff
 from rcm_map.store.cli_support import diff_lines, history_lines, read_update
 from rcm_map.store.throttle import Throttle, login_keys
 from rcm_map.ui import common, session
-from rcm_map.ui.session import SESSION_USER, current_user, shared_store
+from rcm_map.ui.session import SESSION_USER, client_address, current_user, shared_store
 
 DEFAULT_MAX_UPLOAD_MB = 20  # server.maxUploadSize in .streamlit/config.toml
 MAX_UPDATE_FEATURES = 50_000  # one country's services; the largest has a few hundred
@@ -83,11 +83,6 @@ def login_throttles() -> tuple[Throttle, Throttle]:
     """Failed sign-ins per user name and per client address, shared by all sessions."""
     return (Throttle(MAX_LOGIN_FAILURES, LOGIN_WINDOW_S),
             Throttle(MAX_LOGIN_FAILURES_PER_CLIENT, LOGIN_WINDOW_S))
-
-
-def client_address() -> str | None:
-    """The client's address as Streamlit sees it (the proxy's, behind one), or None."""
-    return getattr(st.context, "ip_address", None) or None
 
 
 def _sign_out() -> None:
