@@ -173,6 +173,7 @@ class PostGISStore(Store):
 
             with self._psycopg.connect(url, autocommit=True) as conn:
                 run_migrations(conn)
+            self.refresh_public_rows()
 
     def __repr__(self) -> str:
         return "PostGISStore(<url hidden>)"  # the URL may hold a password
@@ -433,6 +434,34 @@ class PostGISStore(Store):
                f"ON CONFLICT (id) DO UPDATE SET {updates}, updated_at = now()")
         with conn.cursor() as cur:
             cur.executemany(sql, [{**r, "props": Jsonb(r["props"])} for r in rows])
+
+    def refresh_public_rows(self) -> int:
+        """Recompute the public columns of confidential services; return how many changed.
+
+        The public point and text are derived when a row is written, so rows written
+        by an earlier version keep its stand-ins (issue 12: some across a border) until
+        refreshed here, on opening. Only confidential rows can differ.
+        """
+        with self._tx() as conn:
+            rows = conn.execute(f"{_SELECT_STORED} WHERE props->>'location_precision' = "
+                                "'confidential' FOR UPDATE").fetchall()
+            current = {r["id"]: r for r in conn.execute(
+                "SELECT id, public_lon, public_lat, search_text FROM services "
+                "WHERE props->>'location_precision' = 'confidential'").fetchall()}
+            stale = []
+            for stored in map(_stored, rows):
+                fresh = row_of(stored.feature, stored.version, stored.updated_by)
+                now = current[fresh["id"]]
+                if (now["public_lon"], now["public_lat"], now["search_text"]) != (
+                        fresh["public_lon"], fresh["public_lat"], fresh["search_text"]):
+                    stale.append(fresh)
+            if stale:
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        "UPDATE services SET public_geog = %(public_geog)s, public_lon = "
+                        "%(public_lon)s, public_lat = %(public_lat)s, search_text = "
+                        "%(search_text)s WHERE id = %(id)s", stale)
+        return len(stale)
 
     def _stored_many(self, conn: Any, ids: list[str]) -> list[StoredService]:
         rows = conn.execute(f"{_SELECT_STORED} WHERE id = ANY(%s)", (ids,)).fetchall()
