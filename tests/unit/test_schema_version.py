@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from rcm_map.core import safety, schema, standin
+from rcm_map.core import geo, safety, schema, standin
 from rcm_map.registry import cache, model
 
 RECORD = Path(__file__).resolve().parents[1] / "data" / "schema_fingerprint.json"
@@ -28,7 +28,8 @@ def validation_fingerprint() -> str:
     code = [schema.validate_properties, schema.normalize_properties, schema.empty_value,
             model.validate_collection, model.frame_from_features, model.public_view,
             model.arrow_lists, model.list_bits, model.list_masks, model.Registry.from_frame,
-            standin, safety.public_properties, safety.source_links, cache.registry_to_table]
+            standin, safety.public_properties, safety.source_links, geo.lat_lon_problem,
+            cache.registry_to_table]
     private = [name for module in (schema, model) for name in dir(module)
                if name.startswith("_") and not name.startswith("__")
                and inspect.isfunction(getattr(module, name))]
