@@ -12,6 +12,7 @@ Pure module: no Streamlit.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -74,9 +75,21 @@ class Health:
         """
         found = errors(list(self.issues))
         lines = [f"{self.path.name}: registry unusable ({len(found)} errors)"]
-        lines += [f"  {replace(issue, file=Path(issue.file).name, value=None)}"
-                  for issue in found[:10]]
+        lines += [f"  {replace(i, file=Path(i.file).name, value=None, message=_redact(i.message))}"
+                  for i in found[:10]]
         return "\n".join(lines)
+
+
+# Values that messages quote: "instead got: -92.345678", "item '...': ", coordinates.
+_QUOTED_VALUE = re.compile(r",? instead got: .*?(?=\s\(|\.?$)")
+_QUOTED_ITEM = re.compile(r"item '.*?': ")
+_LONG_DECIMAL = re.compile(r"-?\d+\.\d{3,}")
+
+
+def _redact(message: str) -> str:
+    """`message` without the values it quotes (they may locate a confidential site)."""
+    message = _QUOTED_ITEM.sub("item: ", _QUOTED_VALUE.sub("", message))
+    return _LONG_DECIMAL.sub("…", message)
 
 
 def registry_issues(path: str | Path) -> list[Issue]:
