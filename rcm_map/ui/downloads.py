@@ -1,0 +1,103 @@
+"""The search page's download area: referral sheet (view, print, HTML, PDF) and exports.
+
+Widgets only. The sheet comes from `rcm_map.referral` / `rcm_map.referral_pdf`, the
+workbook from `rcm_map.workbook`, the machine formats from `rcm_map.export` and
+`rcm_map.interop`. The PDF and the workbook are made only when their button is
+clicked (Streamlit's deferred downloads), so reruns stay fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from rcm_map import export, interop, listing
+from rcm_map.i18n import Translator
+from rcm_map.query import SearchResult
+from rcm_map.referral import Searched, build_sheet, sheet_html
+from rcm_map.referral_pdf import pdf_available, sheet_pdf
+from rcm_map.workbook import XLSX_MIME, to_xlsx_bytes
+
+SHEET_HEIGHT = 560
+
+
+def _later(make: Callable[..., bytes], *args: Any) -> Callable[[], bytes]:
+    """A no-argument callable for a deferred download."""
+    return lambda: make(*args)
+
+
+def _referral(tr: Translator, rows: pd.DataFrame, searched: Searched, today: dt.date) -> None:
+    """HTML and PDF downloads of the sheet, and the sheet itself with its print button."""
+    sheet = build_sheet(rows, tr.lang, searched, today)
+    page = sheet_html(sheet)
+    left, right = st.columns(2)
+    left.download_button(tr.t("download.referral", n=len(rows)), page.encode("utf-8"),
+                         file_name="rcm-referral.html", mime="text/html", key="dl_referral",
+                         on_click="ignore")
+    if pdf_available():
+        right.download_button(tr.t("download.referral_pdf", n=len(rows)),
+                              _later(sheet_pdf, sheet), file_name="rcm-referral.pdf",
+                              mime="application/pdf", key="dl_referral_pdf",
+                              on_click="ignore")
+    else:
+        right.caption(tr.t("download.pdf_unavailable"))
+    st.caption(tr.t("download.referral_help"))
+    with st.expander(tr.t("download.print", n=len(rows))):
+        # The sheet in a frame: every value escaped, no external resource, and a
+        # Content-Security-Policy that runs only its own print button's script.
+        st.iframe(page, height=SHEET_HEIGHT)
+
+
+def _exports(tr: Translator, rows: pd.DataFrame, searched: Searched, today: dt.date) -> None:
+    """Excel for people, CSV and GeoJSON for machines, partner formats folded."""
+    cols = st.columns(3)
+    cols[0].download_button(tr.t("download.xlsx"),
+                            _later(to_xlsx_bytes, rows, tr.lang, searched, today),
+                            file_name="rcm-services.xlsx", mime=XLSX_MIME, key="dl_xlsx",
+                            on_click="ignore")
+    cols[1].download_button(tr.t("download.csv"), export.to_csv_bytes(rows),
+                            file_name="rcm-services.csv", mime="text/csv", key="dl_csv")
+    cols[2].download_button(tr.t("download.geojson"), export.to_geojson_bytes(rows),
+                            file_name="rcm-services.geojson", mime="application/geo+json",
+                            key="dl_geojson")
+    st.caption(tr.t("download.which"))
+    with st.expander(tr.t("download.formats")):
+        left, right = st.columns(2)
+        left.download_button(tr.t("download.hsds"), interop.hsds_zip_bytes(rows),
+                             file_name="rcm-services-hsds.zip", mime="application/zip",
+                             key="dl_hsds")
+        right.download_button(tr.t("download.hxl"), interop.export_hxl(rows),
+                              file_name="rcm-services-hxl.csv", mime="text/csv", key="dl_hxl")
+
+
+def render_downloads(tr: Translator, result: SearchResult, chosen: list[str],
+                     state: Any, place: str | None = None) -> None:
+    """The download area under the results.
+
+    Parameters
+    ----------
+    tr
+        The session's translator.
+    result
+        The search result shown on the page.
+    chosen
+        Ids of the services the user selected; the sheet lists these (all when none).
+    state
+        The `rcm_map.urlstate.SearchState` shown, for "what was searched".
+    place
+        Display name of the chosen place (else the typed text or rounded coordinates).
+    """
+    rows = listing.results_for_export(result.located, result.countrywide)
+    st.subheader(tr.t("download.title"))
+    if rows.empty:
+        st.caption(tr.t("download.nothing"))
+        return
+    today = dt.date.today()
+    searched = Searched.from_state(state, place)
+    sheet_rows = rows[rows["id"].isin(chosen)] if chosen else rows
+    _referral(tr, sheet_rows, searched, today)
+    _exports(tr, rows, searched, today)
