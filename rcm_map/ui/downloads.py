@@ -1,8 +1,8 @@
 """The search page's download area: referral sheet (view, print, HTML, PDF) and exports.
 
-Widgets only. The sheet comes from `rcm_map.referral` / `rcm_map.referral_pdf`, the
-workbook from `rcm_map.workbook`, the machine formats from `rcm_map.export` and
-`rcm_map.interop`. The PDF and the workbook are made only when their button is
+Widgets only. The sheet comes from `rcm_map.render.referral` / `rcm_map.render.referral_pdf`, the
+workbook from `rcm_map.formats.workbook`, the machine formats from `rcm_map.formats.export` and
+`rcm_map.formats.interop`. The PDF and the workbook are made only when their button is
 clicked (Streamlit's deferred downloads), so reruns stay fast.
 """
 
@@ -15,12 +15,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rcm_map import export, interop, listing
-from rcm_map.i18n import Translator
-from rcm_map.query import SearchResult
-from rcm_map.referral import Searched, build_sheet, sheet_html
-from rcm_map.referral_pdf import pdf_available, sheet_pdf
-from rcm_map.workbook import XLSX_MIME, to_xlsx_bytes
+from rcm_map.core.i18n import Translator
+from rcm_map.formats import export, interop
+from rcm_map.formats.workbook import XLSX_MIME, to_xlsx_bytes
+from rcm_map.render import listing
+from rcm_map.render.referral import Searched, build_sheet, sheet_html
+from rcm_map.render.referral_pdf import pdf_available, sheet_pdf
+from rcm_map.search.query import SearchResult
 
 SHEET_HEIGHT = 560
 
@@ -87,7 +88,7 @@ def render_downloads(tr: Translator, result: SearchResult, chosen: list[str],
     chosen
         Ids of the services the user selected; the sheet lists these (all when none).
     state
-        The `rcm_map.urlstate.SearchState` shown, for "what was searched".
+        The `rcm_map.search.urlstate.SearchState` shown, for "what was searched".
     place
         Display name of the chosen place (else the typed text or rounded coordinates).
     """

@@ -89,11 +89,11 @@ def test_buttons_produce_the_files(app: Any, media: list[MediaFileManager]) -> N
 
 
 DOWNLOADS_SCRIPT = """
-from rcm_map.i18n import Translator
-from rcm_map.query import search
+from rcm_map.core.i18n import Translator
+from rcm_map.search.query import search
 from rcm_map.registry import load_registry
 from rcm_map.ui.downloads import render_downloads
-from rcm_map.urlstate import SearchState
+from rcm_map.search.urlstate import SearchState
 
 state = SearchState(place="Tapachula", lat=14.90541, lon=-92.25891, radius_km=50)
 result = search(load_registry(), state.to_query())

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from rcm_map.referral import (
+from rcm_map.render.referral import (
     PRINT_SCRIPT,
     SHEET_LABELS,
     Searched,
@@ -22,7 +22,7 @@ from rcm_map.referral import (
     referral_sheet_html,
     verification_text,
 )
-from rcm_map.urlstate import SearchState
+from rcm_map.search.urlstate import SearchState
 
 PAYLOADS = (
     "<img src=x onerror=alert(1)>", "${alert(1)}", "`x`", "</script><script>alert(1)</script>",

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from rcm_map.referral import Searched, build_sheet
-from rcm_map.referral_pdf import FONT_DIR_ENV, FontMissingError, font_dir, sheet_pdf
-from rcm_map.urlstate import SearchState
+from rcm_map.render.referral import Searched, build_sheet
+from rcm_map.render.referral_pdf import FONT_DIR_ENV, FontMissingError, font_dir, sheet_pdf
+from rcm_map.search.urlstate import SearchState
 from tests.unit.test_referral import PAYLOADS, service
 
 TAPACHULA = Searched.from_state(

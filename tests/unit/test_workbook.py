@@ -12,9 +12,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from rcm_map.referral import Searched
-from rcm_map.urlstate import SearchState
-from rcm_map.workbook import to_xlsx_bytes
+from rcm_map.formats.workbook import to_xlsx_bytes
+from rcm_map.render.referral import Searched
+from rcm_map.search.urlstate import SearchState
 from tests.unit.test_referral import service
 
 ADMIN1 = {"MX-CHP": "Chiapas"}
