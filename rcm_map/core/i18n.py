@@ -74,7 +74,7 @@ class Translator:
         """Labels of several codes, in the given order."""
         return [self.label(vocabulary, c) for c in codes]
 
-    def language_name(self, code: str) -> str:
+    def language(self, code: str) -> str:
         """Name of a spoken language (``mam`` -> ``Mam``), or its code when unknown."""
         name = self._messages.get(f"language.{code}")
         return name if name is not None else code

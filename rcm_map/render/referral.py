@@ -211,7 +211,7 @@ def service_block(row: Mapping[str, Any], tr: Translator, texts: Mapping[str, st
     after = [
         (texts["hours"], cell_text(row.get("hours"))),
         (texts["referral"], cell_text(row.get("referral"))),
-        (texts["languages"], ", ".join(tr.language_name(c) for c in cell_list(
+        (texts["languages"], ", ".join(tr.language(c) for c in cell_list(
             row.get("languages")))),
         (texts["cost"], cell_text(row.get("cost"))),
         (texts["notifies"], _vocab(NOTIFIES_AUTHORITIES, notifies, lang) if notifies else ""),
@@ -244,7 +244,7 @@ def searched_entries(searched: Searched, tr: Translator,
     entries = [Entry(texts["place"], (Item(place),)), Entry(texts["age"], (Item(age),)),
                Entry(texts["needs"], (Item(needs or texts["needs_any"]),))]
     if searched.languages:
-        names = ", ".join(tr.language_name(c) for c in searched.languages)
+        names = ", ".join(tr.language(c) for c in searched.languages)
         entries.append(Entry(texts["languages"], (Item(names),)))
     return tuple(entries)
 
