@@ -51,6 +51,7 @@ class Setting:
 DATABASE_URL_ENV = "RCM_MAP_DATABASE_URL"
 REGISTRY_ENV = "RCM_MAP_REGISTRY"
 USER_ENV = "RCM_MAP_USER"
+PDF_FONT_DIR_ENV = "RCM_MAP_PDF_FONT_DIR"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(DATABASE_URL_ENV, str, None,
@@ -61,6 +62,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(USER_ENV, str, None,
             "Name recorded in the history for changes made from the command line "
             "(default `cli:<login name>`)."),
+    Setting(PDF_FONT_DIR_ENV, str, None,
+            "Folder holding `DejaVuSans.ttf` and `DejaVuSans-Bold.ttf` for the PDF referral "
+            "sheet (default: the system's, e.g. Debian's fonts-dejavu-core). Without the "
+            "font the page offers the HTML sheet only."),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -12,7 +12,6 @@ characters are shown as U+FFFD, as in the HTML sheet.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,9 +19,10 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from rcm_map.core import settings
 from rcm_map.render.referral import Entry, ServiceBlock, Sheet
 
-FONT_DIR_ENV = "RCM_MAP_PDF_FONT_DIR"
+FONT_DIR_ENV = settings.PDF_FONT_DIR_ENV
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 FONT_DIRS: tuple[str, ...] = (
     "/usr/share/fonts/truetype/dejavu",  # Debian, Ubuntu: fonts-dejavu-core
@@ -49,8 +49,8 @@ def font_dir(explicit: str | Path | None = None) -> Path:
     FontMissingError
         When no candidate folder holds both files.
     """
-    chosen = explicit or os.environ.get(FONT_DIR_ENV)
-    candidates = [Path(chosen)] if chosen else [Path(d) for d in FONT_DIRS]
+    chosen = explicit or settings.get(FONT_DIR_ENV)  # a str setting: text or None
+    candidates = [Path(str(chosen))] if chosen else [Path(d) for d in FONT_DIRS]
     for folder in candidates:
         if all((folder / name).is_file() for name in FONT_FILES.values()):
             return folder
