@@ -70,11 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(p)
     p.add_argument("--format", choices=["table", "csv", "geojson"], default="table")
 
-    p = sub.add_parser("export", help="export (filtered) services: CSV, GeoJSON, HSDS, HXL")
+    p = sub.add_parser("export",
+                       help="export (filtered) services: CSV, GeoJSON, HSDS, HXL, Excel")
     _add_filters(p)
-    p.add_argument("--format", choices=["csv", "geojson", "hsds", "hxl"], required=True)
+    p.add_argument("--format", choices=["csv", "geojson", "hsds", "hxl", "xlsx"], required=True)
     p.add_argument("--out", type=Path, required=True,
                    help="file; for hsds a folder, or a .zip file")
+    p.add_argument("--lang", choices=list(schema.LANGUAGES_UI), default="es",
+                   help="language of the xlsx workbook's headers and values (default es)")
 
     p = sub.add_parser("import", help="import a file into a registry GeoJSON, with a report")
     p.add_argument("source", type=Path, help="CSV (source list or our export), HSDS "
@@ -203,8 +206,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         print(cli_export(args.format, frame, args.out), file=sys.stderr)
         return EXIT_OK
-    data = (export.to_csv_bytes(frame) if args.format == "csv"
-            else export.to_geojson_bytes(frame))
+    if args.format == "xlsx":
+        from rcm_map.formats.workbook import to_xlsx_bytes
+
+        data = to_xlsx_bytes(frame, args.lang)
+    else:
+        data = (export.to_csv_bytes(frame) if args.format == "csv"
+                else export.to_geojson_bytes(frame))
     export.atomic_write_bytes(args.out, data)
     print(f"wrote {len(frame)} services to {args.out}", file=sys.stderr)
     return EXIT_OK
