@@ -7,12 +7,12 @@ STAMP := $(VENV)/.installed
 ASSETS := static/vendor/.installed
 PORT ?= 8501
 
-.PHONY: setup fonts run test lint bench data clean
+.PHONY: setup fonts run test lint bench bench-places data clean
 
 setup: $(STAMP) $(ASSETS) fonts
 
 # The PDF referral sheet's font: Debian's fonts-dejavu-core (never committed; see
-# rcm_map/referral_pdf.py). Installed when missing and apt-get can run as root.
+# rcm_map/render/referral_pdf.py). Installed when missing and apt-get can run as root.
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
 fonts:
 	@[ -f $(FONT) ] || [ -n "$$RCM_MAP_PDF_FONT_DIR" ] || { \
@@ -44,6 +44,10 @@ test: setup lint
 
 bench: setup
 	$(PY) bench/run.py
+
+# Place search only: share of tests/data/place_queries.csv answered right, lookup p95.
+bench-places: setup
+	$(PY) bench/places.py
 
 # Rebuild the bundled data from ../shared/data (see data/README.md).
 data: setup

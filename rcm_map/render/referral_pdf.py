@@ -49,8 +49,8 @@ def font_dir(explicit: str | Path | None = None) -> Path:
     FontMissingError
         When no candidate folder holds both files.
     """
-    chosen = explicit or settings.get(FONT_DIR_ENV)  # a str setting: text or None
-    candidates = [Path(str(chosen))] if chosen else [Path(d) for d in FONT_DIRS]
+    chosen = explicit or settings.text(FONT_DIR_ENV)
+    candidates = [Path(chosen)] if chosen else [Path(d) for d in FONT_DIRS]
     for folder in candidates:
         if all((folder / name).is_file() for name in FONT_FILES.values()):
             return folder
