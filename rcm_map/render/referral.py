@@ -148,7 +148,7 @@ def _vocab(vocab: Mapping[str, Mapping[str, str]], code: str, lang: str) -> str:
 
 def _is_countrywide(row: Mapping[str, Any]) -> bool:
     """A row with lon/lat columns but no point: serves a whole country."""
-    if cell_text(row.get("location_precision")) == "country":
+    if cell_text(row.get("location_precision")) == "country_wide":
         return True
     return "lon" in row and not cell_text(row.get("lon"))
 

@@ -186,8 +186,9 @@ def test_address_that_names_its_city_is_not_repeated() -> None:
     assert "6839 Drolet, Tapachula, Mexico" in page
 
 
-def test_countrywide_service_says_so() -> None:
-    row = service(location_precision="city", address="", city="", lon=float("nan"),
+@pytest.mark.parametrize("precision", ["country_wide", "city"])  # the latter: older files
+def test_countrywide_service_says_so(precision: str) -> None:
+    row = service(location_precision=precision, address="", city="", lon=float("nan"),
                   lat=float("nan"), distance_km=float("nan"))
     page = referral_sheet_html(pd.DataFrame([row]), "es")
     assert "México" in page and "Atiende en todo el país" in page
