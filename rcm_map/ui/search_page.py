@@ -285,7 +285,7 @@ def _admin1_names_cached(codes: tuple[str, ...]) -> dict[str, tuple[str, str]]:
         from rcm_map.core.boundaries import admin1_units
 
         out = {u.code: (u.country, u.name) for u in admin1_units()}
-    except (ImportError, OSError, ValueError):
+    except (OSError, ValueError):  # the data file is missing or unreadable
         out = {}
     by_iso2 = {v: k for k, v in schema.ISO2_BY_ISO3.items()}
     for code in codes:
