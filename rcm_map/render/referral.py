@@ -11,8 +11,8 @@ network verified the entry, and the "verify before referral" notice.
 
 Safety: rows go through `public_rows` first, so a confidential service's
 address never reaches a sheet even if a caller passes a private frame. Every
-value is escaped with `rcm_map.core.safety.escape_html` (issues 5 and 9): registry
-text such as ``{{ 7*191 }}`` or ``<script>`` is printed literally. The page's
+value is escaped with `rcm_map.core.safety.escape_html`, so registry text such as
+``{{ 7*191 }}`` or ``<script>`` is printed literally, never run or evaluated. The page's
 only script is the print button's, pinned by hash in its Content-Security-Policy.
 """
 
