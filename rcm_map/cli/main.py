@@ -19,7 +19,7 @@ import pandas as pd
 from rcm_map.core import schema
 from rcm_map.core.files import replace_with_backup
 from rcm_map.core.geo import parse_lat_lon
-from rcm_map.core.safety import distance_band_label
+from rcm_map.core.i18n import Translator
 from rcm_map.formats import export
 from rcm_map.registry import load_registry
 from rcm_map.registry.model import (
@@ -31,6 +31,7 @@ from rcm_map.registry.model import (
     read_json_file,
     validate_collection,
 )
+from rcm_map.render import formatting
 from rcm_map.search.query import Query, SearchResult, search
 from rcm_map.store import cli_support
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from rcm_map.search.gazetteer import Place
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
+ENGLISH = Translator("en")  # the table is for operators; exports carry --lang
 
 
 class UsageError(Exception):
@@ -168,15 +170,11 @@ def _load(args: argparse.Namespace) -> Registry:
 def _table(result: SearchResult) -> str:
     lines = []
     for _, row in result.located.iterrows():
-        if "distance_km" in row:
-            band = row["distance_band"]
-            dist = distance_band_label(band, "en") if band else f"{row['distance_km']:.1f} km"
-        else:
-            dist = ""
-        ages = f"{_age(row['age_min'])}-{_age(row['age_max'])}"
+        dist = formatting.distance_text(row, ENGLISH)
+        ages = formatting.age_text(row["age_min"], row["age_max"], ENGLISH)
         phone = "; ".join(row["phones"])
         lines.append(f"{dist:>10}  {row['name']}  [{', '.join(row['service_types'])}]  "
-                     f"ages {ages}  {row['city']}, {row['country']}  {phone}".rstrip())
+                     f"{ages}  {row['city']}, {row['country']}  {phone}".rstrip())
     if len(result.countrywide):
         lines.append("country-wide:")
         for _, row in result.countrywide.iterrows():
@@ -186,10 +184,6 @@ def _table(result: SearchResult) -> str:
                  + (f" (+{len(result.countrywide)} country-wide)" if len(result.countrywide)
                     else ""))
     return "\n".join(lines)
-
-
-def _age(value: object) -> str:
-    return "" if value is None or str(value) in ("<NA>", "nan") else str(value)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

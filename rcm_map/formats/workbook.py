@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import math
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -31,8 +30,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from rcm_map.core.boundaries import admin1_units
 from rcm_map.core.i18n import Translator
-from rcm_map.core.safety import distance_band_label, mailto_href, safe_url, tel_href
-from rcm_map.render.mapping import cell_list, cell_text
+from rcm_map.core.safety import mailto_href, safe_url, tel_href
+from rcm_map.render.formatting import age_text, band_text, cell_list, cell_text, is_missing
 from rcm_map.render.referral import (
     Searched,
     public_rows,
@@ -65,18 +64,12 @@ def _admin1_names() -> Mapping[str, str]:
         return {}
 
 
-def _distance(row: Mapping[str, Any], lang: str) -> float | str:
+def _distance(row: Mapping[str, Any], tr: Translator) -> float | str:
     """Kilometres as a number; a confidential service's band as text."""
     if cell_text(row.get("location_precision")) == "confidential":
-        band = cell_text(row.get("distance_band"))
-        try:
-            return distance_band_label(band, lang) if band else ""
-        except ValueError:
-            return band
-    km = row.get("distance_km")
-    if km is None or (isinstance(km, float) and math.isnan(km)):
-        return ""
-    return round(float(km), 1)
+        return band_text(row.get("distance_band"), tr)
+    km: Any = row.get("distance_km")
+    return "" if is_missing(km) else round(float(km), 1)
 
 
 def _values(row: Mapping[str, Any], tr: Translator, admin1: Mapping[str, str],
@@ -92,14 +85,14 @@ def _values(row: Mapping[str, Any], tr: Translator, admin1: Mapping[str, str],
         "organization": cell_text(row.get("organization")),
         "organization_type": _label(tr, "organization_type", row.get("organization_type")),
         "services": ", ".join(tr.labels("service_types", cell_list(row.get("service_types")))),
-        "ages": _ages(row.get("age_min"), row.get("age_max"), tr),
+        "ages": age_text(row.get("age_min"), row.get("age_max"), tr),
         "populations": ", ".join(tr.labels("populations", cell_list(row.get("populations")))),
         "country": _label(tr, "country", row.get("country")),
         "admin1": admin1.get(code, code),
         "city": cell_text(row.get("city")),
         "address": cell_text(row.get("address")),
         "location": _label(tr, "location_precision", precision),
-        "distance": _distance(row, tr.lang),
+        "distance": _distance(row, tr),
         "phones": [(p, tel_href(p)) for p in cell_list(row.get("phones"))],
         "email": (email, mailto_href(email)),
         "website": (website, website),
@@ -112,15 +105,6 @@ def _values(row: Mapping[str, Any], tr: Translator, admin1: Mapping[str, str],
         "source": (source, source),
         "id": cell_text(row.get("id")),
     }
-
-
-def _ages(age_min: Any, age_max: Any, tr: Translator) -> str:
-    """'12-17 years', '12 years and over', 'All ages' (the list's own words)."""
-    lo = cell_text(age_min)
-    hi = cell_text(age_max)
-    if not hi:
-        return tr.t("list.age_from", lo=int(float(lo))) if lo else tr.t("list.all_ages")
-    return tr.t("list.age_range", lo=int(float(lo or 0)), hi=int(float(hi)))
 
 
 def _label(tr: Translator, vocabulary: str, code: Any) -> str:

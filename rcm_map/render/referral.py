@@ -31,7 +31,8 @@ from rcm_map.core.i18n import Translator
 from rcm_map.core.safety import escape_html, mailto_href, safe_url, tel_href
 from rcm_map.core.schema import COUNTRIES, NOTIFIES_AUTHORITIES, SERVICE_TYPES
 from rcm_map.registry.model import WITHHELD_FOR_CONFIDENTIAL
-from rcm_map.render.mapping import age_text, catalogue_section, cell_list, cell_text, distance_text
+from rcm_map.render.formatting import age_text, cell_list, cell_text, distance_text
+from rcm_map.render.mapping import catalogue_section
 
 SHEET_LABELS: dict[str, dict[str, str]] = catalogue_section("sheet.")
 STALE_AFTER_DAYS = 365  # a verification older than this is marked as such
@@ -197,16 +198,13 @@ def service_block(row: Mapping[str, Any], tr: Translator, texts: Mapping[str, st
                   today: dt.date) -> ServiceBlock:
     """One service's entries, empty values left out."""
     lang = tr.lang
-    confidential = cell_text(row.get("location_precision")) == "confidential"
     notifies = cell_text(row.get("notifies_authorities"))
     types = ", ".join(_vocab(SERVICE_TYPES, c, lang) for c in cell_list(row.get("service_types")))
-    distance = distance_text(row, confidential, lang)
-    if distance and cell_text(row.get("location_precision")) == "city":
-        distance = f"≈ {distance}"  # measured to the city centre
     before = [
         (texts["services"], types),
-        (texts["distance"], distance),
-        (texts["ages"], age_text(row.get("age_min"), row.get("age_max"), texts["years"])),
+        (texts["distance"], distance_text(row, tr)),
+        # No limits in the registry means none is known, so the sheet says nothing.
+        (texts["ages"], age_text(row.get("age_min"), row.get("age_max"), tr, open_range="")),
     ]
     after = [
         (texts["hours"], cell_text(row.get("hours"))),
