@@ -14,8 +14,8 @@ from pypdf import PdfReader
 from rcm_map.core.safety import escape_html, mailto_href, safe_url, tel_href
 from rcm_map.registry import load_registry
 from rcm_map.registry.model import DEFAULT_REGISTRY
+from rcm_map.render.formatting import cell_list, cell_text
 from rcm_map.render.listing import results_for_export
-from rcm_map.render.mapping import cell_list, cell_text
 from rcm_map.render.referral import Searched, build_sheet, sheet_html
 from rcm_map.render.referral_pdf import sheet_pdf
 from rcm_map.search.query import search
