@@ -2,8 +2,8 @@
 
 Widgets only. The sheet comes from `rcm_map.render.referral` / `rcm_map.render.referral_pdf`, the
 workbook from `rcm_map.formats.workbook`, the machine formats from `rcm_map.formats.export` and
-`rcm_map.formats.interop`. The PDF and the workbook are made only when their button is
-clicked (Streamlit's deferred downloads), so reruns stay fast.
+`rcm_map.formats.interop`. The sheet's files and the workbook are made only when their
+button is clicked (Streamlit's deferred downloads), so reruns stay fast.
 """
 
 from __future__ import annotations
@@ -31,25 +31,36 @@ def _later(make: Callable[..., bytes], *args: Any) -> Callable[[], bytes]:
     return lambda: make(*args)
 
 
+def _sheet_bytes(rows: pd.DataFrame, lang: str, searched: Searched, today: dt.date,
+                 as_pdf: bool) -> bytes:
+    """The sheet as HTML (UTF-8) or PDF bytes."""
+    sheet = build_sheet(rows, lang, searched, today)
+    return sheet_pdf(sheet) if as_pdf else sheet_html(sheet).encode("utf-8")
+
+
 def _referral(tr: Translator, rows: pd.DataFrame, searched: Searched, today: dt.date) -> None:
-    """HTML and PDF downloads of the sheet, and the sheet itself with its print button."""
-    sheet = build_sheet(rows, tr.lang, searched, today)
-    page = sheet_html(sheet)
+    """HTML and PDF downloads of the sheet, and the sheet itself with its print button.
+
+    Nothing is built on a rerun unless asked for: the files when their button is
+    clicked, the page when the "view and print" switch is on.
+    """
     left, right = st.columns(2)
-    left.download_button(tr.t("download.referral", n=len(rows)), page.encode("utf-8"),
+    left.download_button(tr.t("download.referral", n=len(rows)),
+                         _later(_sheet_bytes, rows, tr.lang, searched, today, False),
                          file_name="rcm-referral.html", mime="text/html", key="dl_referral",
                          on_click="ignore")
     if pdf_available():
         right.download_button(tr.t("download.referral_pdf", n=len(rows)),
-                              _later(sheet_pdf, sheet), file_name="rcm-referral.pdf",
-                              mime="application/pdf", key="dl_referral_pdf",
-                              on_click="ignore")
+                              _later(_sheet_bytes, rows, tr.lang, searched, today, True),
+                              file_name="rcm-referral.pdf", mime="application/pdf",
+                              key="dl_referral_pdf", on_click="ignore")
     else:
         right.caption(tr.t("download.pdf_unavailable"))
     st.caption(tr.t("download.referral_help"))
-    with st.expander(tr.t("download.print", n=len(rows))):
+    if st.toggle(tr.t("download.print", n=len(rows)), key="show_sheet"):
         # The sheet in a frame: every value escaped, no external resource, and a
         # Content-Security-Policy that runs only its own print button's script.
+        page = _sheet_bytes(rows, tr.lang, searched, today, False).decode("utf-8")
         st.iframe(page, height=SHEET_HEIGHT)
 
 

@@ -57,10 +57,11 @@ def test_every_download_is_offered_in_order(app: Any) -> None:
     assert any("**Excel** es para leer" in c.value for c in at.caption)
 
 
-def test_pdf_and_workbook_are_made_only_when_clicked(app: Any) -> None:
+def test_sheet_and_workbook_are_made_only_when_clicked(app: Any) -> None:
     found = buttons(app(**TAPACHULA))
-    assert found["Hoja de referencia, PDF (4)"].proto.deferred_file_id
-    assert found["Descargar Excel (.xlsx)"].proto.deferred_file_id
+    for label in ("Hoja de referencia, HTML (4)", "Hoja de referencia, PDF (4)",
+                  "Descargar Excel (.xlsx)"):
+        assert found[label].proto.deferred_file_id, label
     assert not found["Descargar CSV"].proto.deferred_file_id
 
 
@@ -116,11 +117,13 @@ def test_sheet_lists_only_the_services_chosen_in_the_list(media: list[MediaFileM
 
 def test_the_sheet_is_shown_with_its_print_button(app: Any) -> None:
     at = app(place="Tapachula", lang="en")
-    frames = [e for e in at.get("iframe")]
-    sheets = [f for f in frames if 'id="print"' in f.proto.srcdoc]
+    assert not [f for f in at.get("iframe") if 'id="print"' in f.proto.srcdoc]
+    switch = at.toggle(key="show_sheet")
+    assert switch.label.startswith("View and print the referral sheet")
+    switch.set_value(True).run()
+    sheets = [f for f in at.get("iframe") if 'id="print"' in f.proto.srcdoc]
     assert len(sheets) == 1
     assert ">Print</button>" in sheets[0].proto.srcdoc
-    assert any("View and print the referral sheet" in e.label for e in at.expander)
 
 
 def test_no_results_no_downloads(app: Any) -> None:

@@ -68,6 +68,7 @@ def test_sheet_is_shown_and_its_print_button_prints(page: Any, base_url: str,
                                                     blocked_requests: list[str]) -> None:
     open_search(page, base_url, len(expected_names))
     page.get_by_text(f"View and print the referral sheet ({len(expected_names)})").click()
+    # (a switch: the sheet is built only when someone asks to see it)
     frame = page.frame_locator(SHEET_FRAME)
     button = frame.locator("#print")
     button.wait_for(state="visible", timeout=TIMEOUT_MS)
