@@ -28,9 +28,15 @@ from typing import Any
 import pandas as pd
 
 from rcm_map.core.i18n import Translator
-from rcm_map.core.safety import escape_html, mailto_href, safe_url, tel_href
+from rcm_map.core.safety import (
+    escape_html,
+    mailto_href,
+    public_properties,
+    safe_url,
+    source_links,
+    tel_href,
+)
 from rcm_map.core.schema import COUNTRIES, NOTIFIES_AUTHORITIES, SERVICE_TYPES
-from rcm_map.registry.model import WITHHELD_FOR_CONFIDENTIAL
 from rcm_map.render.formatting import age_text, cell_list, cell_text, distance_text
 from rcm_map.render.mapping import catalogue_section
 
@@ -114,12 +120,9 @@ def sheet_labels(lang: str, labels: Mapping[str, str] | None = None) -> dict[str
 
 
 def public_rows(results: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows as dicts, with what a confidential service withholds blanked."""
-    rows = results.to_dict("records")
-    for row in rows:
-        if cell_text(row.get("location_precision")) == "confidential":
-            row.update(dict.fromkeys(WITHHELD_FOR_CONFIDENTIAL, ""))
-    return rows
+    """The rows as dicts, each through `rcm_map.core.safety.public_properties`: what a
+    confidential service withholds (address, description, source note) is gone."""
+    return [public_properties(row) for row in results.to_dict("records")]
 
 
 def verification_text(row: Mapping[str, Any], texts: Mapping[str, str],
@@ -189,9 +192,9 @@ def _contacts(row: Mapping[str, Any], texts: Mapping[str, str]) -> list[Entry]:
 
 
 def source_url(value: Any) -> str:
-    """The URL that opens a ``source`` value ("https://... — note"), never its note."""
-    words = cell_text(value).split()
-    return safe_url(words[0]) if words else ""
+    """The first web address of a ``source`` value ("https://... — note"), never its note."""
+    links = source_links(value).split()
+    return safe_url(links[0]) if links else ""
 
 
 def service_block(row: Mapping[str, Any], tr: Translator, texts: Mapping[str, str],
