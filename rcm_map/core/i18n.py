@@ -74,6 +74,11 @@ class Translator:
         """Labels of several codes, in the given order."""
         return [self.label(vocabulary, c) for c in codes]
 
+    def language(self, code: str) -> str:
+        """Name of a spoken language (``mam`` -> ``Mam``), or its code when unknown."""
+        name = self._messages.get(f"language.{code}")
+        return name if name is not None else code
+
     def number(self, value: float, decimals: int = 1) -> str:
         """A decimal number with the language's separator (``3,2`` in es/fr)."""
         text = f"{value:.{decimals}f}"

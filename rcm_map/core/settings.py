@@ -55,6 +55,7 @@ DB_POOL_MIN_ENV = "RCM_MAP_DB_POOL_MIN"
 DB_POOL_MAX_ENV = "RCM_MAP_DB_POOL_MAX"
 DB_TIMEOUT_ENV = "RCM_MAP_DB_TIMEOUT_S"
 SEARCH_IN_URL_ENV = "RCM_MAP_SEARCH_IN_URL"
+PDF_FONT_DIR_ENV = "RCM_MAP_PDF_FONT_DIR"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(DATABASE_URL_ENV, str, None,
@@ -78,6 +79,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Write the search into the page address, so a link can be shared and a reload "
             "keeps it (a point not chosen from the place list is rounded to about 1 km). "
             "`false`: the address never holds a searched place or point."),
+    Setting(PDF_FONT_DIR_ENV, str, None,
+            "Folder holding `DejaVuSans.ttf` and `DejaVuSans-Bold.ttf` for the PDF referral "
+            "sheet (default: the system's, e.g. Debian's fonts-dejavu-core). Without the "
+            "font the page offers the HTML sheet only."),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -34,7 +34,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,8 @@ from rcm_map.core.safety import (
 )
 from rcm_map.core.schema import LANGUAGES_UI, SERVICE_TYPES
 from rcm_map.render import assets
+from rcm_map.render.formatting import cell_list, cell_text
+from rcm_map.render.formatting import is_missing as _missing
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 
@@ -206,36 +208,6 @@ def read_asset(name: str) -> str:
 
 
 # --------------------------------------------------------------------------- values
-
-
-def _missing(value: Any) -> bool:
-    """True for None, NaN, pd.NA/NaT and empty or blank strings."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return False
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def cell_text(value: Any) -> str:
-    """Cell as display text ('' when missing); JSON escaping happens later."""
-    return "" if _missing(value) else str(value).strip()
-
-
-def cell_list(value: Any) -> list[str]:
-    """List cell as a list of non-empty strings (accepts lists, arrays or 'a;b')."""
-    if isinstance(value, str):
-        items: Iterable[Any] = value.split(";")
-    elif isinstance(value, (list, tuple, np.ndarray, pd.Series)):
-        items = list(value)
-    else:
-        items = []
-    return [str(v).strip() for v in items if not _missing(v)]
 
 
 def age_text(lo: Any, hi: Any, years: str) -> str:

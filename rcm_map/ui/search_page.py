@@ -2,13 +2,12 @@
 
 Widgets only; the logic lives in `rcm_map.search.urlstate` (state <-> URL, map clicks),
 `rcm_map.search.query` (search), `rcm_map.render.listing` (rows shown), `rcm_map.render.mapping`
-(the map) and `rcm_map.formats.export` / `rcm_map.render.referral` (downloads). The searched
+(the map); the download area is `rcm_map.ui.downloads`. The searched
 place is never logged or written anywhere but the user's own URL.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from typing import Any
 
@@ -18,7 +17,6 @@ from streamlit_folium import st_folium
 from rcm_map.core import schema, settings
 from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.i18n import Translator
-from rcm_map.formats import export, interop
 from rcm_map.render import listing
 from rcm_map.search.query import SearchResult
 from rcm_map.search.urlstate import (
@@ -32,6 +30,7 @@ from rcm_map.search.urlstate import (
 )
 from rcm_map.store.reading import Facets
 from rcm_map.ui import common
+from rcm_map.ui.downloads import render_downloads
 
 MAP_KEY = "map"
 MAP_HEIGHT = 520
@@ -381,39 +380,14 @@ def _countrywide_table(tr: Translator, result: SearchResult) -> None:
                  column_config={c: st.column_config.TextColumn(h) for c, h in headers.items()})
 
 
-def _downloads(tr: Translator, result: SearchResult, chosen: list[str]) -> None:
-    rows = listing.results_for_export(result.located, result.countrywide)
-    st.subheader(tr.t("download.title"))
-    if rows.empty:
-        st.caption(tr.t("download.nothing"))
-        return
-    cols = st.columns(3)
-    cols[0].download_button(tr.t("download.csv"), export.to_csv_bytes(rows),
-                            file_name="rcm-services.csv", mime="text/csv", key="dl_csv")
-    cols[1].download_button(tr.t("download.geojson"), export.to_geojson_bytes(rows),
-                            file_name="rcm-services.geojson", mime="application/geo+json",
-                            key="dl_geojson")
-    sheet = rows[rows["id"].isin(chosen)] if chosen else rows
-    html = _referral_html(tr, sheet)
-    if html is not None:
-        cols[2].download_button(tr.t("download.referral", n=len(sheet)), html,
-                                file_name="rcm-referral.html", mime="text/html",
-                                key="dl_referral")
-        st.caption(tr.t("download.referral_help"))
-    with st.expander(tr.t("download.formats")):
-        left, right = st.columns(2)
-        left.download_button(tr.t("download.hsds"), interop.hsds_zip_bytes(rows),
-                             file_name="rcm-services-hsds.zip", mime="application/zip",
-                             key="dl_hsds")
-        right.download_button(tr.t("download.hxl"), interop.export_hxl(rows),
-                              file_name="rcm-services-hxl.csv", mime="text/csv", key="dl_hxl")
-
-
-def _referral_html(tr: Translator, rows: Any) -> bytes | None:
-    from rcm_map.render.referral import referral_sheet_html
-
-    text = referral_sheet_html(rows, lang=tr.lang, labels=None, generated_on=dt.date.today())
-    return text.encode("utf-8") if isinstance(text, str) else text
+def _place_name(tr: Translator) -> str | None:
+    """The chosen gazetteer place in words, for the referral sheet (None for coordinates)."""
+    matches = _place_matches(str(st.session_state.get("place_text", "")))
+    index = st.session_state.get("place_choice", 0)
+    if not matches or not isinstance(index, int) or not 0 <= index < len(matches):
+        return None
+    match = matches[index]
+    return listing.place_label(match.name, match.admin1, match.country, tr)
 
 
 def _summary(tr: Translator, state: SearchState, result: SearchResult) -> None:
@@ -463,4 +437,4 @@ def render() -> None:
     with map_col:
         _show_map(tr, state, result, chosen[-1] if chosen else None)
     _countrywide_table(tr, result)
-    _downloads(tr, result, chosen)
+    render_downloads(tr, result, chosen, state, _place_name(tr))

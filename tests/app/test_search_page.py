@@ -156,9 +156,10 @@ def test_countrywide_section(app):
 def test_downloads_present(app):
     at = app(**TAPACHULA)
     labels = [b.label for b in at.get("download_button")]
-    assert labels[:2] == ["Descargar CSV", "Descargar GeoJSON"]
-    assert labels[2].startswith("Hoja de referencia")
-    assert labels[3:] == ["Descargar HSDS 3.0 (ZIP)", "Descargar CSV con etiquetas HXL"]
+    assert labels[0].startswith("Hoja de referencia, HTML")
+    assert labels[1].startswith("Hoja de referencia, PDF")
+    assert labels[2:] == ["Descargar Excel (.xlsx)", "Descargar CSV", "Descargar GeoJSON",
+                          "Descargar HSDS 3.0 (ZIP)", "Descargar CSV con etiquetas HXL"]
 
 
 def test_state_survives_a_trip_to_another_page(app):
