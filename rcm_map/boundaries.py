@@ -363,6 +363,12 @@ def country_at(lon: float, lat: float, tolerance_km: float = 3.0) -> list[str]:
     return _lookup(_country_index(), lon, lat, tolerance_km)
 
 
+def admin1_near(lon: float, lat: float, tolerance_km: float = 25.0) -> list[str]:
+    """Admin-1 units (ISO 3166-2 codes) containing the point or within
+    `tolerance_km` of it: where a province-wide service applies."""
+    return _lookup(_admin1_index(), lon, lat, tolerance_km)
+
+
 def admin1_at(
     lon: float, lat: float, tolerance_km: float = 0.0, country: str | None = None
 ) -> str | None:

@@ -9,9 +9,9 @@ place is never logged or written anywhere but the user's own URL.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -20,7 +20,7 @@ from rcm_map.geo import parse_lat_lon
 from rcm_map.i18n import Translator
 from rcm_map.query import SearchResult, search
 from rcm_map.registry import Registry
-from rcm_map.ui import common
+from rcm_map.ui import common, results_view
 from rcm_map.urlstate import (
     LIMIT_CHOICES,
     PARAMS,
@@ -37,6 +37,9 @@ MAX_PLACE_MATCHES = 8
 STATE_KEY = "search_state"
 POINT_KEY = "search_point"
 CLICK_KEY = "last_click"
+OBJECT_KEY = "last_object_click"
+GEO_PENDING = "geo_pending"  # "use my location" clicked; waiting for the browser
+GEO_POINT = "geo_point"  # the browser's answer, applied before the widgets next run
 AGE_MODES = ("any", "age", "band")
 DEFAULT_AGE = 12
 
@@ -162,10 +165,19 @@ def _on_place_choice() -> None:
 
 
 def _on_map_change() -> None:
-    """A click on the map sets the search point (and writes it in the place box)."""
+    """A click on the map sets the search point (and writes it in the place box);
+    a click on a marker selects its service in the list."""
     value = st.session_state.get(MAP_KEY) or {}
     point = click_point(value.get("last_clicked"), st.session_state.get(CLICK_KEY))
     if point is None:
+        clicked = value.get("last_object_clicked")
+        if clicked and clicked != st.session_state.get(OBJECT_KEY):
+            st.session_state[OBJECT_KEY] = clicked
+            service_id = results_view.service_at_click(
+                clicked, value.get("last_object_clicked_tooltip"),
+                st.session_state.get(results_view.SHOWN_KEY, ()))
+            if service_id is not None:
+                st.session_state[results_view.SELECTED_KEY] = service_id
         return
     st.session_state[CLICK_KEY] = point
     st.session_state[POINT_KEY] = point
@@ -175,7 +187,44 @@ def _on_map_change() -> None:
 # --------------------------------------------------------------------------- widgets
 
 
+def _apply_geolocation() -> None:
+    """Put the browser's position (from the last run) into the place box. It is held
+    in the session only, like a map click, and never logged."""
+    point = st.session_state.pop(GEO_POINT, None)
+    if point is not None:
+        st.session_state[POINT_KEY] = point
+        st.session_state["place_text"] = _coords_text(point)
+
+
+def _use_my_location(tr: Translator) -> None:
+    """The "use my location" button: asks the browser only after this click."""
+    if st.button(tr.t("start.use_location"), key="geo_button", icon=":material/my_location:"):
+        # A new component key per click: the browser is asked again, never answered
+        # from an earlier click's value.
+        st.session_state[GEO_PENDING] = st.session_state.get("geo_asks", 0) + 1
+        st.session_state["geo_asks"] = st.session_state[GEO_PENDING]
+    asked = st.session_state.get(GEO_PENDING)
+    if not asked:
+        return
+    from streamlit_js_eval import get_geolocation
+
+    answer = get_geolocation(component_key=f"geo_fix_{asked}")
+    if not isinstance(answer, dict):
+        st.caption(tr.t("start.locating"))
+        return
+    st.session_state.pop(GEO_PENDING, None)
+    coords = answer.get("coords") or {}
+    try:
+        point = parse_lat_lon(f"{coords.get('latitude')}, {coords.get('longitude')}")
+    except ValueError:
+        st.warning(tr.t("start.location_failed"))
+        return
+    st.session_state[GEO_POINT] = (round(point[0], 5), round(point[1], 5))
+    st.rerun()
+
+
 def _where(tr: Translator) -> None:
+    _apply_geolocation()
     st.text_input(tr.t("search.place"), key="place_text", on_change=_on_place_text,
                   placeholder=tr.t("search.place_placeholder"), help=tr.t("search.place_help"))
     text = str(st.session_state.get("place_text", ""))
@@ -190,7 +239,8 @@ def _where(tr: Translator) -> None:
             on_change=_on_place_choice,
         )
     elif text.strip() and _as_coordinates(text) is None:
-        st.caption(tr.t("search.place_not_found"))
+        st.warning(tr.t("search.place_not_found"))
+    _use_my_location(tr)
 
 
 def _who(tr: Translator) -> None:
@@ -274,13 +324,14 @@ def admin1_names(reg: Registry) -> dict[str, tuple[str, str]]:
 # --------------------------------------------------------------------------- results
 
 
-def _show_map(tr: Translator, state: SearchState, result: SearchResult,
+def _show_map(tr: Translator, state: SearchState, result: SearchResult | None,
               selected: str | None) -> None:
     from rcm_map.mapping import build_map
 
-    countries = tuple(sorted(set(result.located["country"]))) if len(result.located) else ()
+    located = result.located if result is not None else _NO_SERVICES
+    countries = tuple(sorted(set(located["country"]))) if len(located) else ()
     fmap = build_map(
-        result.located, center=state.point,
+        located, center=state.point,
         radius_km=state.radius_km if state.point else None,
         boundaries=_boundaries(tr.lang, countries), lang=tr.lang, selected_id=selected,
         # Services placed at a city centre share one point: clustering any two lets
@@ -288,8 +339,13 @@ def _show_map(tr: Translator, state: SearchState, result: SearchResult,
         cluster_min=2, legend_collapsed=True,
     )
     st_folium(fmap, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
-              returned_objects=["last_clicked"], on_change=_on_map_change)
+              returned_objects=["last_clicked", "last_object_clicked",
+                                "last_object_clicked_tooltip"],
+              on_change=_on_map_change)
     st.caption(tr.t("map.click_hint"))
+
+
+_NO_SERVICES = pd.DataFrame({"id": [], "name": [], "country": [], "lon": [], "lat": []})
 
 
 @st.cache_resource(show_spinner=False)
@@ -305,29 +361,6 @@ def _boundaries(lang: str, countries: tuple[str, ...]) -> dict[str, Any] | None:
     return boundaries_payload(frame, lang)
 
 
-def _table_key(ids: list[str]) -> str:
-    digest = hashlib.sha1("\n".join(ids).encode(), usedforsecurity=False).hexdigest()[:12]
-    return f"results_{digest}"
-
-
-def _results_table(tr: Translator, result: SearchResult) -> list[str]:
-    """The located results; returns the ids of the rows the user selected."""
-    rows = listing.result_rows(result.located, tr)
-    ids = list(rows.index)
-    if not ids:
-        st.info(tr.t("list.none"))
-        return []
-    headers = {c: tr.t(f"list.col.{c}") for c in (*listing.DISPLAY_COLUMNS, "organization",
-                                                   "city")}
-    event = st.dataframe(
-        rows.reset_index(drop=True), hide_index=True, width="stretch",
-        column_config={c: st.column_config.TextColumn(h) for c, h in headers.items()},
-        on_select="rerun", selection_mode="multi-row", key=_table_key(ids),
-    )
-    chosen = list(getattr(getattr(event, "selection", None), "rows", []) or [])
-    return listing.selected_ids(chosen, ids)
-
-
 def _report_selected(tr: Translator, result: SearchResult, service_id: str) -> None:
     """The report-a-problem form for the service last selected in the list."""
     from rcm_map.ui.report import report_problem_widget
@@ -337,17 +370,6 @@ def _report_selected(tr: Translator, result: SearchResult, service_id: str) -> N
         return
     st.text(tr.t("report.for_service", name=names.iloc[0]))  # st.text: the name stays literal
     report_problem_widget(service_id)
-
-
-def _countrywide_table(tr: Translator, result: SearchResult) -> None:
-    st.subheader(tr.t("list.countrywide"))
-    rows = listing.countrywide_rows(result.countrywide, tr)
-    if rows.empty:
-        st.caption(tr.t("list.countrywide_none"))
-        return
-    headers = {c: tr.t(f"list.col.{c}") for c in listing.COUNTRYWIDE_COLUMNS}
-    st.dataframe(rows.reset_index(drop=True), hide_index=True, width="stretch",
-                 column_config={c: st.column_config.TextColumn(h) for c, h in headers.items()})
 
 
 def _downloads(tr: Translator, result: SearchResult, chosen: list[str]) -> None:
@@ -387,12 +409,11 @@ def _referral_html(tr: Translator, rows: Any) -> bytes | None:
     return text.encode("utf-8") if isinstance(text, str) else text
 
 
-def _summary(tr: Translator, state: SearchState, result: SearchResult) -> None:
-    shown = len(result.located)
-    if state.point is None:
-        st.info(tr.t("list.no_point"))
-    st.markdown(tr.t("list.summary", shown=shown, total=result.total_matching,
-                     countrywide=len(result.countrywide)))
+def _summary(tr: Translator, result: SearchResult) -> None:
+    st.markdown(" ".join((
+        tr.plural("list.summary_shown", len(result.located)),
+        tr.plural("list.summary_total", result.total_matching),
+        tr.plural("list.summary_countrywide", len(result.countrywide)))))
 
 
 # --------------------------------------------------------------------------- page
@@ -419,18 +440,26 @@ def render() -> None:
     _network_filters(tr, reg)
     state = current_state(tr.lang)
     save_state(state)
+    if state.point is None:
+        # An honest first screen: nothing is a result before there is a place.
+        results_view.first_screen(tr)
+        _show_map(tr, state, None, None)
+        return
+    query = state.to_query()
     try:
-        result = search(reg, state.to_query())
+        result = search(reg, query)
     except ValueError:
         st.error(tr.t("error.query"))
         return
-    _summary(tr, state, result)
+    _summary(tr, result)
     map_col, list_col = st.columns([3, 2])
     with list_col:
-        chosen = _results_table(tr, result)
-        if chosen:
-            _report_selected(tr, result, chosen[-1])
+        results_view.ways_out(tr, reg, query, len(result.located))
+        chosen = results_view.show_cards(tr, result.located, state.services)
+        selected = results_view.selected_id()
+        if selected:
+            _report_selected(tr, result, selected)
     with map_col:
-        _show_map(tr, state, result, chosen[-1] if chosen else None)
-    _countrywide_table(tr, result)
+        _show_map(tr, state, result, selected)
+    results_view.countrywide_cards(tr, result)
     _downloads(tr, result, chosen)
