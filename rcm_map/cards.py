@@ -202,6 +202,14 @@ def _line(label: str, value_html: str) -> str:
             f'{value_html}</div>')
 
 
+def _address(row: Mapping[str, Any]) -> str:
+    """Street address, then the city unless the address already names it."""
+    street, city = _text(row.get("address")), _text(row.get("city"))
+    if city and city.casefold() not in street.casefold():
+        return ", ".join(filter(None, (street, city)))
+    return street
+
+
 def card_html(row: Mapping[str, Any], tr: Translator, today: dt.date, kind: str = "result") -> str:
     """One service as an HTML fragment (every value escaped). `kind` names the list
     it belongs to (``result``, ``beyond``, ``countrywide``) for styling and tests."""
@@ -213,8 +221,7 @@ def card_html(row: Mapping[str, Any], tr: Translator, today: dt.date, kind: str 
     contact = " · ".join(filter(None, (
         phones, _link(email, mailto_href(email)) if email else "",
         _link(website, website, external=True) if website else "")))
-    address = "" if row.get("location_precision") == "confidential" else ", ".join(
-        filter(None, (_text(row.get("address")), _text(row.get("city")))))
+    address = "" if row.get("location_precision") == "confidential" else _address(row)
     org = _text(row.get("organization"))
     name = _text(row.get("name"))
     lines = "".join((

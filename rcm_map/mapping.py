@@ -47,6 +47,7 @@ from jinja2 import Template
 
 from rcm_map import assets
 from rcm_map.i18n import catalogue
+from rcm_map.placelabels import place_labels
 from rcm_map.safety import (
     DISTANCE_BANDS,
     distance_band,
@@ -58,6 +59,7 @@ from rcm_map.safety import (
     tel_href,
 )
 from rcm_map.schema import LANGUAGES_UI, SERVICE_TYPES
+from rcm_map.tiles import validate_template
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 
@@ -455,8 +457,10 @@ def build_map(
     labels: Mapping[str, str] | None = None,
     selected_id: str | None = None,
     tiles: str | None = None,
+    tile_attribution: str | None = None,
     cluster_min: int = CLUSTER_MIN,
     legend_collapsed: bool = False,
+    gazetteer: Any = None,
 ) -> folium.Map:
     """Build the results map.
 
@@ -478,11 +482,17 @@ def build_map(
     selected_id
         Id of a service whose marker is highlighted, zoomed to and opened.
     tiles
-        None (default, offline: no tiles) or ``"OpenStreetMap"`` for online tiles.
+        None (default, offline: no tiles), ``"OpenStreetMap"``, or a deployment's
+        tile URL template (`rcm_map.tiles`) with `tile_attribution`.
+    tile_attribution
+        Credit line of the tile provider; required with a URL template.
     cluster_min
         Cluster markers when there are at least this many.
     legend_collapsed
         Start with the legend folded (small screens).
+    gazetteer
+        A `rcm_map.gazetteer.Gazetteer`: its place names are drawn as labels by
+        zoom level (`rcm_map.placelabels`), so an offline map says where it is.
 
     Returns
     -------
@@ -491,7 +501,14 @@ def build_map(
         ``/app/static/vendor/...`` files (see `assert_offline`).
     """
     if tiles not in (None, "OpenStreetMap"):
-        raise ValueError(f"Expected tiles None or 'OpenStreetMap', instead got: {tiles!r}.")
+        try:
+            tiles = validate_template(str(tiles))
+        except ValueError as err:
+            raise ValueError(f"Expected tiles None, 'OpenStreetMap' or a tile URL template, "
+                             f"instead got: {tiles!r}.") from err
+        if not tile_attribution:
+            raise ValueError(f"Expected an attribution with tiles {tiles!r}, "
+                             f"instead got: {tile_attribution!r}.")
     if center is not None:
         center = _validate_center(center)
     texts = map_labels(lang, labels)
@@ -499,7 +516,8 @@ def build_map(
     bounds = _bounds(records, center, radius_km)
     m = folium.Map(
         location=_middle(bounds) if bounds else [15.0, -90.0],
-        zoom_start=5, tiles=tiles, control_scale=True, prefer_canvas=False,
+        zoom_start=5, tiles=tiles, attr=tile_attribution, control_scale=True,
+        prefer_canvas=False,
     )
     m.default_js = assets.js_urls()
     m.default_css = assets.css_urls()
@@ -513,6 +531,7 @@ def build_map(
         "search": _search_config(center, radius_km),
         "selected": selected_id, "bounds": bounds, "cluster_min": cluster_min,
         "max_fit_zoom": MAX_FIT_ZOOM, "max_zoom": MAX_ZOOM, "tiles": tiles is not None,
+        "places": place_labels(gazetteer, bounds) if gazetteer is not None else [],
     }
     ServiceLayer({"config": config, "services": records}, boundaries).add_to(m)
     return m

@@ -20,6 +20,7 @@ from rcm_map.geo import parse_lat_lon
 from rcm_map.i18n import Translator
 from rcm_map.query import SearchResult, search
 from rcm_map.registry import Registry
+from rcm_map.tiles import tile_server
 from rcm_map.ui import common, results_view
 from rcm_map.urlstate import (
     LIMIT_CHOICES,
@@ -267,7 +268,7 @@ def _more_filters(tr: Translator, reg: Registry) -> None:
                    placeholder=tr.t("search.any"))
     spoken = sorted(set(reg.languages) | set(st.session_state.get("languages", [])))
     st.multiselect(tr.t("search.languages"), spoken, key="languages",
-                   format_func=lambda c: language_name(c, tr), placeholder=tr.t("search.any"))
+                   format_func=tr.language, placeholder=tr.t("search.any"))
     left, right = st.columns(2)
     with left:
         options = sorted({*RADIUS_CHOICES_KM, float(st.session_state.get("radius", 50))})
@@ -276,12 +277,6 @@ def _more_filters(tr: Translator, reg: Registry) -> None:
     with right:
         options = sorted({*LIMIT_CHOICES, int(st.session_state.get("limit", 25))})
         st.select_slider(tr.t("search.limit"), options=options, key="limit")
-
-
-def language_name(code: str, tr: Translator) -> str:
-    """Name of a spoken language, or its code when the catalogue has none."""
-    name = tr.t(f"language.{code}")
-    return code if name == f"language.{code}" else name
 
 
 def _network_filters(tr: Translator, reg: Registry) -> None:
@@ -328,6 +323,7 @@ def _show_map(tr: Translator, state: SearchState, result: SearchResult | None,
               selected: str | None) -> None:
     from rcm_map.mapping import build_map
 
+    server = _street_tiles(tr)
     located = result.located if result is not None else _NO_SERVICES
     countries = tuple(sorted(set(located["country"]))) if len(located) else ()
     fmap = build_map(
@@ -336,7 +332,9 @@ def _show_map(tr: Translator, state: SearchState, result: SearchResult | None,
         boundaries=_boundaries(tr.lang, countries), lang=tr.lang, selected_id=selected,
         # Services placed at a city centre share one point: clustering any two lets
         # markercluster spread them out on click instead of stacking them unreachably.
-        cluster_min=2, legend_collapsed=True,
+        cluster_min=2, legend_collapsed=True, gazetteer=common.gazetteer(),
+        tiles=server.url if server else None,
+        tile_attribution=server.attribution if server else None,
     )
     st_folium(fmap, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
               returned_objects=["last_clicked", "last_object_clicked",
@@ -346,6 +344,24 @@ def _show_map(tr: Translator, state: SearchState, result: SearchResult | None,
 
 
 _NO_SERVICES = pd.DataFrame({"id": [], "name": [], "country": [], "lon": [], "lat": []})
+
+
+def _street_tiles(tr: Translator) -> Any:
+    """The deployment's tile server when this user turned street tiles on, else None.
+
+    Offered only when the deployment names a server (`rcm_map.tiles`); off by
+    default; the line under the toggle says what the server learns.
+    """
+    try:
+        server = tile_server()
+    except ValueError as err:
+        st.error(str(err))  # a deployment mistake: name the variable, stay offline
+        return None
+    if server is None:
+        return None
+    on = st.toggle(tr.t("map.tiles_toggle"), key="street_tiles", value=False)
+    st.caption(tr.t("map.tiles_privacy", host=server.host))
+    return server if on else None
 
 
 @st.cache_resource(show_spinner=False)
