@@ -1,7 +1,7 @@
 """The result list as cards, the ways out of an empty list, and the first screen.
 
-Widgets only: the cards' HTML comes from `rcm_map.cards`, the ways out from
-`rcm_map.deadends`. A card's "Show on map" button and a click on a marker both
+Widgets only: the cards' HTML comes from `rcm_map.render.cards`, the ways out from
+`rcm_map.search.deadends`. A card's "Show on map" button and a click on a marker both
 set the one selected service (`SELECTED_KEY`), which the map highlights and the
 list outlines. The tick boxes choose services for the referral sheet.
 """
@@ -16,11 +16,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rcm_map import cards, deadends
-from rcm_map.i18n import Translator
-from rcm_map.query import Query, SearchResult
-from rcm_map.registry import Registry
-from rcm_map.urlstate import RADIUS_CHOICES_KM
+from rcm_map.core.i18n import Translator
+from rcm_map.registry.model import Registry
+from rcm_map.render import cards
+from rcm_map.search import deadends
+from rcm_map.search.query import Query, SearchResult
+from rcm_map.search.urlstate import RADIUS_CHOICES_KM
 
 SELECTED_KEY = "selected_service"
 SHOWN_KEY = "shown_services"  # (id, lat, lon, name) of the cards on screen

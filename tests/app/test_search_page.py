@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from cardlist import cards_of
 
-from rcm_map.cards import order_results
-from rcm_map.query import search
-from rcm_map.registry import load_registry
-from rcm_map.urlstate import decode
+from rcm_map.registry.model import load_registry
+from rcm_map.render.cards import order_results
+from rcm_map.search.query import search
+from rcm_map.search.urlstate import decode
 
 TAPACHULA = {"place": "Tapachula", "lang": "es"}
 

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from rcm_map import cards
-from rcm_map.i18n import Translator
-from rcm_map.query import Query, search
-from rcm_map.registry import load_registry
+from rcm_map.core.i18n import Translator
+from rcm_map.registry.model import load_registry
+from rcm_map.render import cards
+from rcm_map.search.query import Query, search
 
 TAPACHULA = (14.90541, -92.25891)
 TODAY = dt.date(2026, 12, 1)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rcm_map import deadends
-from rcm_map.query import Query, search
-from rcm_map.registry import load_registry
+from rcm_map.registry.model import load_registry
+from rcm_map.search import deadends
+from rcm_map.search.query import Query, search
 
 TAPACHULA = (14.90541, -92.25891)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rcm_map.gazetteer import default_gazetteer
-from rcm_map.placelabels import MAX_LABELS, min_zoom, place_labels
+from rcm_map.render.placelabels import MAX_LABELS, min_zoom, place_labels
+from rcm_map.search.gazetteer import default_gazetteer
 
 TAPACHULA_VIEW = [[14.6, -92.6], [15.2, -91.9]]
 

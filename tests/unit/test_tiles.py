@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rcm_map.mapping import build_map, render_html
-from rcm_map.tiles import TILE_ATTRIBUTION_ENV, TILE_URL_ENV, tile_server
+from rcm_map.core.tiles import TILE_ATTRIBUTION_ENV, TILE_URL_ENV, tile_server
+from rcm_map.render.mapping import build_map, render_html
 
 URL = "https://tiles.example.org/{z}/{x}/{y}.png"
 
