@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
-import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from rcm_map.core import schema
 from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.i18n import Translator
-from rcm_map.core.tiles import tile_server
 from rcm_map.formats import export, interop
 from rcm_map.registry.model import Registry
 from rcm_map.render import listing
@@ -32,17 +30,12 @@ from rcm_map.search.urlstate import (
     decode,
     encode,
 )
-from rcm_map.ui import common, results_view
+from rcm_map.ui import common, results_view, search_map
 
-MAP_KEY = "map"
-MAP_HEIGHT = 520
 MAX_PLACE_MATCHES = 8
 STATE_KEY = "search_state"
 POINT_KEY = "search_point"
 CLICK_KEY = "last_click"
-OBJECT_KEY = "last_object_click"
-GEO_PENDING = "geo_pending"  # "use my location" clicked; waiting for the browser
-GEO_POINT = "geo_point"  # the browser's answer, applied before the widgets next run
 AGE_MODES = ("any", "age", "band")
 DEFAULT_AGE = 12
 
@@ -170,17 +163,10 @@ def _on_place_choice() -> None:
 def _on_map_change() -> None:
     """A click on the map sets the search point (and writes it in the place box);
     a click on a marker selects its service in the list."""
-    value = st.session_state.get(MAP_KEY) or {}
+    value = st.session_state.get(search_map.MAP_KEY) or {}
     point = click_point(value.get("last_clicked"), st.session_state.get(CLICK_KEY))
     if point is None:
-        clicked = value.get("last_object_clicked")
-        if clicked and clicked != st.session_state.get(OBJECT_KEY):
-            st.session_state[OBJECT_KEY] = clicked
-            service_id = results_view.service_at_click(
-                clicked, value.get("last_object_clicked_tooltip"),
-                st.session_state.get(results_view.SHOWN_KEY, ()))
-            if service_id is not None:
-                st.session_state[results_view.SELECTED_KEY] = service_id
+        search_map.select_clicked_marker(value)
         return
     st.session_state[CLICK_KEY] = point
     st.session_state[POINT_KEY] = point
@@ -190,44 +176,11 @@ def _on_map_change() -> None:
 # --------------------------------------------------------------------------- widgets
 
 
-def _apply_geolocation() -> None:
-    """Put the browser's position (from the last run) into the place box. It is held
-    in the session only, like a map click, and never logged."""
-    point = st.session_state.pop(GEO_POINT, None)
+def _where(tr: Translator) -> None:
+    point = search_map.take_geolocation()
     if point is not None:
         st.session_state[POINT_KEY] = point
         st.session_state["place_text"] = _coords_text(point)
-
-
-def _use_my_location(tr: Translator) -> None:
-    """The "use my location" button: asks the browser only after this click."""
-    if st.button(tr.t("start.use_location"), key="geo_button", icon=":material/my_location:"):
-        # A new component key per click: the browser is asked again, never answered
-        # from an earlier click's value.
-        st.session_state[GEO_PENDING] = st.session_state.get("geo_asks", 0) + 1
-        st.session_state["geo_asks"] = st.session_state[GEO_PENDING]
-    asked = st.session_state.get(GEO_PENDING)
-    if not asked:
-        return
-    from streamlit_js_eval import get_geolocation
-
-    answer = get_geolocation(component_key=f"geo_fix_{asked}")
-    if not isinstance(answer, dict):
-        st.caption(tr.t("start.locating"))
-        return
-    st.session_state.pop(GEO_PENDING, None)
-    coords = answer.get("coords") or {}
-    try:
-        point = parse_lat_lon(f"{coords.get('latitude')}, {coords.get('longitude')}")
-    except ValueError:
-        st.warning(tr.t("start.location_failed"))
-        return
-    st.session_state[GEO_POINT] = (round(point[0], 5), round(point[1], 5))
-    st.rerun()
-
-
-def _where(tr: Translator) -> None:
-    _apply_geolocation()
     st.text_input(tr.t("search.place"), key="place_text", on_change=_on_place_text,
                   placeholder=tr.t("search.place_placeholder"), help=tr.t("search.place_help"))
     text = str(st.session_state.get("place_text", ""))
@@ -243,7 +196,7 @@ def _where(tr: Translator) -> None:
         )
     elif text.strip() and _as_coordinates(text) is None:
         st.warning(tr.t("search.place_not_found"))
-    _use_my_location(tr)
+    search_map.use_my_location(tr)
 
 
 def _who(tr: Translator) -> None:
@@ -321,64 +274,6 @@ def admin1_names(reg: Registry) -> dict[str, tuple[str, str]]:
 # --------------------------------------------------------------------------- results
 
 
-def _show_map(tr: Translator, state: SearchState, result: SearchResult | None,
-              selected: str | None) -> None:
-    from rcm_map.render.mapping import build_map
-
-    server = _street_tiles(tr)
-    located = result.located if result is not None else _NO_SERVICES
-    countries = tuple(sorted(set(located["country"]))) if len(located) else ()
-    fmap = build_map(
-        located, center=state.point,
-        radius_km=state.radius_km if state.point else None,
-        boundaries=_boundaries(tr.lang, countries), lang=tr.lang, selected_id=selected,
-        # Services placed at a city centre share one point: clustering any two lets
-        # markercluster spread them out on click instead of stacking them unreachably.
-        cluster_min=2, legend_collapsed=True, gazetteer=common.gazetteer(),
-        tiles=server.url if server else None,
-        tile_attribution=server.attribution if server else None,
-    )
-    st_folium(fmap, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
-              returned_objects=["last_clicked", "last_object_clicked",
-                                "last_object_clicked_tooltip"],
-              on_change=_on_map_change)
-    st.caption(tr.t("map.click_hint"))
-
-
-_NO_SERVICES = pd.DataFrame({"id": [], "name": [], "country": [], "lon": [], "lat": []})
-
-
-def _street_tiles(tr: Translator) -> Any:
-    """The deployment's tile server when this user turned street tiles on, else None.
-
-    Offered only when the deployment names a server (`rcm_map.core.tiles`); off by
-    default; the line under the toggle says what the server learns.
-    """
-    try:
-        server = tile_server()
-    except ValueError as err:
-        st.error(str(err))  # a deployment mistake: name the variable, stay offline
-        return None
-    if server is None:
-        return None
-    on = st.toggle(tr.t("map.tiles_toggle"), key="street_tiles", value=False)
-    st.caption(tr.t("map.tiles_privacy", host=server.host))
-    return server if on else None
-
-
-@st.cache_resource(show_spinner=False)
-def _boundaries(lang: str, countries: tuple[str, ...]) -> dict[str, Any] | None:
-    """Admin-1 outlines of the countries shown (all when none): smaller pages to send."""
-    frame = common.admin1_frame()
-    if frame is None:
-        return None
-    from rcm_map.render.mapping import boundaries_payload
-
-    if countries:
-        frame = frame[frame["country_iso3"].isin(countries)]
-    return boundaries_payload(frame, lang)
-
-
 def _report_selected(tr: Translator, result: SearchResult, service_id: str) -> None:
     """The report-a-problem form for the service last selected in the list."""
     from rcm_map.ui.report import report_problem_widget
@@ -427,6 +322,14 @@ def _referral_html(tr: Translator, rows: Any) -> bytes | None:
     return text.encode("utf-8") if isinstance(text, str) else text
 
 
+def _share(tr: Translator, state: SearchState) -> None:
+    """The link to this search, with a copy button, and what the link holds."""
+    base = st.context.url or ""
+    link = f"{base}?{urlencode(encode(state))}"
+    st.code(link, language=None, wrap_lines=True)
+    st.caption(tr.t("share.caption"))
+
+
 def _summary(tr: Translator, result: SearchResult) -> None:
     st.markdown(" ".join((
         tr.plural("list.summary_shown", len(result.located)),
@@ -461,7 +364,7 @@ def render() -> None:
     if state.point is None:
         # An honest first screen: nothing is a result before there is a place.
         results_view.first_screen(tr)
-        _show_map(tr, state, None, None)
+        search_map.show_map(tr, state, None, None, _on_map_change)
         return
     query = state.to_query()
     try:
@@ -470,6 +373,7 @@ def render() -> None:
         st.error(tr.t("error.query"))
         return
     _summary(tr, result)
+    _share(tr, state)
     map_col, list_col = st.columns([3, 2])
     with list_col:
         results_view.ways_out(tr, reg, query, len(result.located))
@@ -478,6 +382,6 @@ def render() -> None:
         if selected:
             _report_selected(tr, result, selected)
     with map_col:
-        _show_map(tr, state, result, selected)
+        search_map.show_map(tr, state, result, selected, _on_map_change)
     results_view.countrywide_cards(tr, result)
     _downloads(tr, result, chosen)

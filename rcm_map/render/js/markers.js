@@ -263,6 +263,10 @@
     var data = payload.services;
     map.getContainer().classList.add("rcm-map");
     if (!cfg.tiles) map.getContainer().classList.add("rcm-offline");
+    if (map.attributionControl && cfg.labels.map_credit) {
+      // addAttribution writes HTML: the credit goes in escaped.
+      map.attributionControl.addAttribution(escapeHtml(cfg.labels.map_credit));
+    }
     // Without tiles nothing sets a max zoom, and markercluster refuses to work.
     if (!isFinite(map.getMaxZoom())) map.setMaxZoom(cfg.max_zoom);
     if (!isFinite(map.getMinZoom()) || map.getMinZoom() < 2) map.setMinZoom(2);
