@@ -85,11 +85,10 @@ def show_cards(tr: Translator, located: pd.DataFrame, wanted_types: Sequence[str
         slug = _slug(service_id)
         with st.container(border=True, key=f"card_{slug}"):
             st.html(cards.card_html(row, tr, today))
-            left, right = st.columns(2)
-            left.button(tr.t("card.show_on_map"), key=f"show_{slug}", on_click=_select,
-                        args=(service_id,),
-                        type="primary" if service_id == chosen_id else "secondary")
-            if right.checkbox(tr.t("card.pick"), key=f"{PICK_PREFIX}{slug}"):
+            st.button(tr.t("card.show_on_map"), key=f"show_{slug}", on_click=_select,
+                      args=(service_id,), icon=":material/location_on:",
+                      type="primary" if service_id == chosen_id else "secondary")
+            if st.checkbox(tr.t("card.pick"), key=f"{PICK_PREFIX}{slug}"):
                 picked.append(service_id)
     return picked
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
@@ -325,6 +325,8 @@ def _referral_html(tr: Translator, rows: Any) -> bytes | None:
 def _share(tr: Translator, state: SearchState) -> None:
     """The link to this search, with a copy button, and what the link holds."""
     base = st.context.url or ""
+    if base and not urlsplit(base).path:
+        base += "/"
     link = f"{base}?{urlencode(encode(state))}"
     st.code(link, language=None, wrap_lines=True)
     st.caption(tr.t("share.caption"))
