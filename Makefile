@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 ASSETS := static/vendor/.installed
 PORT ?= 8501
 
-.PHONY: setup run test lint bench data clean
+.PHONY: setup run test lint bench bench-app data clean
 
 setup: $(STAMP) $(ASSETS)
 
@@ -33,6 +33,11 @@ test: setup lint
 
 bench: setup
 	$(PY) bench/run.py
+
+# Chromium against the running app (bundled registry); add
+# ARGS="--registry bench/work/<1M file>.geojson" for the slow 1M run.
+bench-app: setup
+	$(PY) bench/app_browser.py $(ARGS)
 
 # Rebuild the bundled data from ../shared/data (see data/README.md).
 data: setup

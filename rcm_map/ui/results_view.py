@@ -37,11 +37,10 @@ def _select(service_id: str) -> None:
     st.session_state[SELECTED_KEY] = service_id
 
 
-def selected_id() -> str | None:
-    """The service selected in the list or on the map, if it is still on screen."""
+def selected_id(located: pd.DataFrame) -> str | None:
+    """The service selected in the list or on the map, if it is among `located`."""
     chosen = st.session_state.get(SELECTED_KEY)
-    shown = {row[0] for row in st.session_state.get(SHOWN_KEY, ())}
-    return chosen if chosen in shown else None
+    return chosen if chosen is not None and chosen in set(located["id"]) else None
 
 
 def service_at_click(
@@ -74,7 +73,7 @@ def show_cards(tr: Translator, located: pd.DataFrame, wanted_types: Sequence[str
     records = ordered.to_dict("records")
     st.session_state[SHOWN_KEY] = [
         (str(r["id"]), float(r["lat"]), float(r["lon"]), str(r["name"])) for r in records]
-    chosen_id = selected_id()
+    chosen_id = selected_id(located)
     outline = (f".st-key-card_{_slug(chosen_id)}{{outline:3px solid #d00000;"
                "outline-offset:2px}" if chosen_id else "")
     st.html(cards.style_tag(outline))

@@ -377,13 +377,13 @@ def render() -> None:
     _summary(tr, result)
     _share(tr, state)
     map_col, list_col = st.columns([3, 2])
+    selected = results_view.selected_id(result.located)
+    with map_col:  # first: the map is what a person waits for
+        search_map.show_map(tr, state, result, selected, _on_map_change)
     with list_col:
         results_view.ways_out(tr, reg, query, len(result.located))
         chosen = results_view.show_cards(tr, result.located, state.services)
-        selected = results_view.selected_id()
         if selected:
             _report_selected(tr, result, selected)
-    with map_col:
-        search_map.show_map(tr, state, result, selected, _on_map_change)
     results_view.countrywide_cards(tr, result)
     _downloads(tr, result, chosen)
