@@ -42,6 +42,7 @@ bench-app: setup
 # Rebuild the bundled data from ../shared/data (see data/README.md).
 data: setup
 	$(PY) scripts/build_boundaries.py
+	$(PY) scripts/build_neighbours.py
 	$(PY) scripts/build_gazetteer.py
 	$(VENV)/bin/rcm-map import ../shared/data/actors_sources.csv --out data/actors.geojson
 	$(PY) -c "from rcm_map.formats.importer import refresh_readme_counts; refresh_readme_counts()"

@@ -123,7 +123,8 @@ class ServiceLayer(MacroElement):
     default_js: list[tuple[str, str]] = []
     default_css: list[tuple[str, str]] = []
 
-    def __init__(self, payload: Mapping[str, Any], boundaries: Mapping[str, Any] | None = None):
+    def __init__(self, payload: Mapping[str, Any], boundaries: Mapping[str, Any] | None = None,
+                 land: Mapping[str, Any] | None = None):
         super().__init__()
         self._name = "RcmServiceLayer"
         config = dict(payload["config"])
@@ -132,7 +133,9 @@ class ServiceLayer(MacroElement):
         # The outlines are the bulk of the payload and the same on every rerun:
         # their escaped JSON is cached per feature (see `_feature_json`).
         outlines = "null" if boundaries is None else _boundaries_json(boundaries)
-        self.payload = (f'{{"config":{config_json[:-1]},"boundaries":{outlines}}},'
+        around = "null" if land is None else _boundaries_json(land)
+        self.payload = (f'{{"config":{config_json[:-1]},"boundaries":{outlines},'
+                        f'"land":{around}}},'
                         f'"services":{json_for_script(payload["services"])}}}')
         self.js = read_asset("markers.js")
         self.css = read_asset("markers.css")
@@ -461,6 +464,7 @@ def build_map(
     cluster_min: int = CLUSTER_MIN,
     legend_collapsed: bool = False,
     gazetteer: Any = None,
+    land: Mapping[str, Any] | None = None,
 ) -> folium.Map:
     """Build the results map.
 
@@ -493,6 +497,9 @@ def build_map(
     gazetteer
         A `rcm_map.gazetteer.Gazetteer`: its place names are drawn as labels by
         zoom level (`rcm_map.render.placelabels`), so an offline map says where it is.
+    land
+        Land around the eight countries (`rcm_map.search.boundaries.neighbour_land`),
+        drawn under the outlines so neighbours do not read as sea.
 
     Returns
     -------
@@ -533,7 +540,9 @@ def build_map(
         "max_fit_zoom": MAX_FIT_ZOOM, "max_zoom": MAX_ZOOM, "tiles": tiles is not None,
         "places": place_labels(gazetteer, bounds) if gazetteer is not None else [],
     }
-    ServiceLayer({"config": config, "services": records}, boundaries).add_to(m)
+    if land is not None:
+        land = boundaries_near(land, bounds)
+    ServiceLayer({"config": config, "services": records}, boundaries, land).add_to(m)
     return m
 
 

@@ -58,6 +58,7 @@ def show_map(tr: Translator, state: SearchState, result: SearchResult | None,
         # Services placed at a city centre share one point: clustering any two lets
         # markercluster spread them out on click instead of stacking them unreachably.
         cluster_min=2, legend_collapsed=True, gazetteer=common.gazetteer(),
+        land=_land(),
         tiles=server.url if server else None,
         tile_attribution=server.attribution if server else None,
     )
@@ -87,6 +88,17 @@ def _street_tiles(tr: Translator) -> Any:
     on = st.toggle(tr.t("map.tiles_toggle"), key="street_tiles", value=False)
     st.caption(tr.t("map.tiles_privacy", host=server.host))
     return server if on else None
+
+
+@st.cache_resource(show_spinner=False)
+def _land() -> dict[str, Any] | None:
+    """Land around the eight countries (read once per process), or None if absent."""
+    from rcm_map.search.boundaries import neighbour_land
+
+    try:
+        return neighbour_land()
+    except (OSError, ValueError):
+        return None
 
 
 @st.cache_resource(show_spinner=False)

@@ -116,6 +116,20 @@
     });
   }
 
+  // Neighbouring countries' land, under everything: with no tiles the background
+  // is water, so without this Belize or Cuba would look like sea.
+  function addLand(map, cfg) {
+    if (!cfg.land || cfg.tiles) return null;
+    var layer = L.geoJSON(cfg.land, {
+      style: function () {
+        return { color: "#b5b0a5", weight: 0.8, fillColor: "#ebe7de", fillOpacity: 1 };
+      },
+      interactive: false
+    });
+    layer.addTo(map);
+    return layer;
+  }
+
   function addBoundaries(map, cfg) {
     if (!cfg.boundaries) return null;
     var layer = L.geoJSON(cfg.boundaries, {
@@ -270,6 +284,7 @@
     // Without tiles nothing sets a max zoom, and markercluster refuses to work.
     if (!isFinite(map.getMaxZoom())) map.setMaxZoom(cfg.max_zoom);
     if (!isFinite(map.getMinZoom()) || map.getMinZoom() < 2) map.setMinZoom(2);
+    addLand(map, cfg);
     addBoundaries(map, cfg);
     addPlaceLabels(map, cfg);
     addSearch(map, cfg);
