@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 ASSETS := static/vendor/.installed
 PORT ?= 8501
 
-.PHONY: setup run test lint bench bench-app data clean
+.PHONY: setup run test lint bench bench-places bench-app data clean
 
 setup: $(STAMP) $(ASSETS)
 
@@ -27,12 +27,17 @@ run: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 test: setup lint
 	$(PY) -m pytest
 
 bench: setup
 	$(PY) bench/run.py
+
+# Place search only: share of tests/data/place_queries.csv answered right, lookup p95.
+bench-places: setup
+	$(PY) bench/places.py
 
 # Chromium against the running app (bundled registry); add
 # ARGS="--registry bench/work/<1M file>.geojson" for the slow 1M run.

@@ -47,7 +47,8 @@ import generate  # noqa: E402
 from rcm_map.core import schema  # noqa: E402
 from rcm_map.core.geo import haversine_km  # noqa: E402
 from rcm_map.registry import cache as registry_cache  # noqa: E402
-from rcm_map.registry.model import Registry, load_registry, plain_lists  # noqa: E402
+from rcm_map.registry import load_registry  # noqa: E402
+from rcm_map.registry.model import Registry, plain_lists  # noqa: E402
 from rcm_map.search.query import Query, search  # noqa: E402
 
 RESULTS_JSON = ROOT / "bench" / "results.json"
@@ -127,7 +128,7 @@ class Boundaries:
     """Admin-1 outlines per set of countries, built once (the app caches them too)."""
 
     def __init__(self) -> None:
-        from rcm_map.search.boundaries import load_admin1
+        from rcm_map.core.boundaries import load_admin1
 
         self.frame = load_admin1()
         self.cache: dict[tuple[str, ...], dict[str, Any]] = {}
@@ -275,7 +276,7 @@ COLD_START = """
 import json, resource, sys, time
 started = time.perf_counter()
 import geopandas, pandas, pyarrow.parquet  # the libraries every start pays for, timed apart
-from rcm_map.registry.model import load_registry
+from rcm_map.registry import load_registry
 imported = time.perf_counter()
 rss_imports = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 registry = load_registry(sys.argv[1])

@@ -26,6 +26,7 @@ import pytest
 from rcm_map.cli import main as cli
 from rcm_map.core import geo, safety
 from rcm_map.formats import export
+from rcm_map.registry import load_registry
 from rcm_map.registry import model as registry
 from rcm_map.search import query
 
@@ -88,7 +89,7 @@ def registry_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def reg(registry_path: Path) -> registry.Registry:
-    return registry.load_registry(registry_path)
+    return load_registry(registry_path)
 
 
 @pytest.fixture(scope="module")

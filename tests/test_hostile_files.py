@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from rcm_map.cli import main as cli
 from rcm_map.core.files import TEMP_MARK, list_backups
 from rcm_map.formats import export
+from rcm_map.registry import load_registry
 from rcm_map.registry import model as registry
 from rcm_map.search import query
 
@@ -101,7 +102,7 @@ def accepted_registries() -> list[Path]:
 
 def assert_usable(path: Path) -> None:
     """An accepted registry loads, searches and exports, and its export re-validates."""
-    reg = registry.load_registry(path)
+    reg = load_registry(path)
     result = query.search(reg, query.Query(near=(14.9, -92.26)))
     export.to_csv_bytes(result.located)
     again = json.loads(export.to_geojson_bytes(result.located))

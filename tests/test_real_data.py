@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from rcm_map.core import schema
+from rcm_map.core.boundaries import points_in_admin1, points_in_country
 from rcm_map.formats.importer import counts_markdown, import_to_geojson, make_id
 from rcm_map.registry import model as registry
-from rcm_map.search.boundaries import points_in_admin1, points_in_country
 from rcm_map.search.gazetteer import default_gazetteer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -202,7 +202,8 @@ def test_province_wide_services_only_in_their_province(tmp_path):
     """A British Columbia programme is not listed as country-wide in Montréal."""
     import json
 
-    from rcm_map.registry.model import DEFAULT_REGISTRY, load_registry
+    from rcm_map.registry import load_registry
+    from rcm_map.registry.model import DEFAULT_REGISTRY
     from rcm_map.search.query import Query, search
 
     data = json.loads(DEFAULT_REGISTRY.read_text(encoding="utf-8"))

@@ -203,6 +203,12 @@ FIELDS: tuple[Field, ...] = (
     Field("description", "str"),
 )
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
+
+# Version of what a valid registry is and of the public view built from it
+# (validation, normalisation, public points, withheld fields). Bump it with any such
+# change: registry caches built under another version are rebuilt, and
+# tests/unit/test_schema_version.py fails when that code changes and this does not.
+SCHEMA_VERSION = 3
 LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind.startswith("list:"))
 TEXT_FIELDS: tuple[str, ...] = tuple(
     f.name for f in FIELDS if f.name not in LIST_FIELDS and f.kind != "age"

@@ -9,14 +9,14 @@ to the network.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-TILE_URL_ENV = "RCM_MAP_TILE_URL"
-TILE_ATTRIBUTION_ENV = "RCM_MAP_TILE_ATTRIBUTION"
+from rcm_map.core import settings
+from rcm_map.core.settings import TILE_ATTRIBUTION_ENV, TILE_URL_ENV
+
 _PLACEHOLDER = re.compile(r"\{(z|x|y|s|r)\}")
 
 
@@ -58,11 +58,10 @@ def tile_server(environ: Mapping[str, str] | None = None) -> TileServer | None:
     Raises ValueError naming the variable when the URL is malformed or set
     without an attribution.
     """
-    env = os.environ if environ is None else environ
-    url = env.get(TILE_URL_ENV, "").strip()
+    url = settings.text(TILE_URL_ENV, environ)
     if not url:
         return None
-    attribution = env.get(TILE_ATTRIBUTION_ENV, "").strip()
+    attribution = settings.text(TILE_ATTRIBUTION_ENV, environ)
     if not attribution:
         raise ValueError(f"{TILE_ATTRIBUTION_ENV}: required with {TILE_URL_ENV} "
                          f"(the tile provider's credit line), instead got: ''.")

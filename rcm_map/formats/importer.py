@@ -31,8 +31,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rcm_map.core import schema
+from rcm_map.core.boundaries import admin1_at, point_in_admin1, point_in_country
 from rcm_map.core.schema import Issue
-from rcm_map.search.boundaries import admin1_at, point_in_admin1, point_in_country
 from rcm_map.search.gazetteer import Gazetteer, default_gazetteer, normalize, resolve_admin1
 
 SOURCE_COLUMNS = (

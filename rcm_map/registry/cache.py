@@ -3,11 +3,12 @@
 Reading, validating and indexing a GeoJSON registry of 1,000,000 services takes
 minutes; loading this cache takes a couple of seconds (bench/README.md). The cache
 is an Arrow IPC (Feather v2) file, uncompressed and memory-mapped, in a ``.cache``
-folder beside the registry (gitignored), named after the registry's SHA-256 and a
-fingerprint of the code that built it, so it is rebuilt, and the file validated
-again, whenever either changes. (Parquet was measured first: decoding 1M rows of
-zstd Parquet took 1.3-3 s on the benchmark machine, the memory map next to
-nothing; the file is larger, about 0.7 KB per service.)
+folder beside the registry (gitignored), named after the registry's SHA-256, the
+schema version (`rcm_map.core.schema.SCHEMA_VERSION`) and the package version, so it
+is rebuilt, and the file validated again, whenever one of them changes. (Parquet
+was measured first: decoding 1M rows of zstd Parquet took 1.3-3 s on the benchmark
+machine, the memory map next to nothing; the file is larger, about 0.7 KB per
+service.)
 
 It holds the *public* registry only (confidential services already at their
 public point, without street address) plus the arrays the query engine filters
@@ -36,6 +37,7 @@ import pandas as pd
 import pyarrow as pa
 import shapely
 
+import rcm_map
 from rcm_map.core import schema
 from rcm_map.core.files import atomic_write_bytes
 from rcm_map.core.schema import Issue
@@ -54,7 +56,7 @@ log = logging.getLogger(__name__)
 
 CACHE_DIR_NAME = ".cache"
 SUFFIX = ".arrow"
-FORMAT = "rcm_map.registry.model-cache/2"
+FORMAT = "rcm_map-registry-cache/3"
 META_KEY = b"rcm_map"
 # Columns of the cache that are engine arrays, not frame columns.
 ARRAY_COLUMNS = ("lon", "lat", "_service_bits", "_population_bits", "_verified")
@@ -63,34 +65,14 @@ _HASH_CHUNK = 1 << 20
 
 @lru_cache(maxsize=1)
 def engine_fingerprint() -> str:
-    """SHA-256 of the cache format and of the code that decides what a cache holds.
+    """SHA-256 of what decides a cache's content: cache format, schema and package versions.
 
-    Only that code (validation, normalisation, public points, the arrays), so an
-    unrelated edit elsewhere does not cost a rebuild of a million services.
+    Explicit versions, not a hash of source code: an unrelated edit costs no rebuild of
+    a million services, and a change to validation must bump `schema.SCHEMA_VERSION`
+    (tests/unit/test_schema_version.py holds that rule).
     """
-    from rcm_map.core import geo, schema
-    from rcm_map.registry import model as registry
-
-    digest = hashlib.sha256(FORMAT.encode())
-    for part in _fingerprinted(geo, registry, schema):
-        digest.update(part.encode())
-    return digest.hexdigest()
-
-
-def _fingerprinted(geo: Any, registry: Any, schema: Any) -> list[str]:
-    import inspect
-
-    code = [schema.validate_properties, schema._check_value, schema.normalize_properties,
-            schema.empty_value, registry.validate_collection, registry._feature_issues,
-            registry._coordinate_problem, registry._country_issues,
-            registry.frame_from_features, registry._normalized_column, registry._points,
-            registry.public_view, registry.arrow_lists, registry.list_bits,
-            registry.list_masks, registry.Registry.from_frame, geo.public_point,
-            registry_to_table]
-    return [FORMAT, repr(schema.FIELD_NAMES), repr(list(schema.SERVICE_TYPES)),
-            repr(list(schema.POPULATIONS)), repr(registry.WITHHELD_FOR_CONFIDENTIAL),
-            repr((geo.PUBLIC_GRID_DEG, geo.PUBLIC_MIN_KM)),
-            *(inspect.getsource(obj) for obj in code)]
+    key = f"{FORMAT}|schema-{schema.SCHEMA_VERSION}|rcm_map-{rcm_map.__version__}"
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def cache_dir(source: Path) -> Path:

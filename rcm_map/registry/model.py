@@ -25,14 +25,14 @@ import pyarrow.compute as pc
 import shapely
 from shapely.geometry import Point
 
-from rcm_map.core import schema
+from rcm_map.core import boundaries, schema, settings
 from rcm_map.core.geo import public_point
 from rcm_map.core.schema import Issue
+from rcm_map.core.settings import REGISTRY_ENV
 from rcm_map.registry.spatial import GridIndex
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REGISTRY = REPO_ROOT / "data" / "actors.geojson"
-REGISTRY_ENV = "RCM_MAP_REGISTRY"
 MAX_FILE_BYTES = 200 * 1024 * 1024  # files people validate, import or upload
 # The server's own registry (written by the app or an administrator, not uploaded)
 # may be larger: 1,000,000 services take about 0.9 GB of GeoJSON (issue 6).
@@ -53,7 +53,7 @@ class RegistryError(Exception):
 
 def default_registry_path() -> Path:
     """The registry in use: $RCM_MAP_REGISTRY, else data/actors.geojson."""
-    env = os.environ.get(REGISTRY_ENV)
+    env = settings.text(REGISTRY_ENV)
     return Path(env) if env else DEFAULT_REGISTRY
 
 
@@ -142,10 +142,6 @@ def _feature_issues(feature: Any, index: int, file: str) -> list[Issue]:
 def _country_issues(rows: list[tuple[int, str, float, float, str]], file: str) -> list[Issue]:
     """Points that lie outside their declared country (with tolerance for 1:10m borders)."""
     if not rows:
-        return []
-    try:
-        from rcm_map.search import boundaries
-    except ImportError:  # boundaries arrive with the data; nothing to check against yet
         return []
     idx, ids, lons, lats, countries = map(list, zip(*rows, strict=True))
     inside = boundaries.points_in_country(np.array(lons), np.array(lats), countries)
@@ -459,21 +455,6 @@ def read_registry_features(
     if problems:
         raise RegistryError(problems)
     return obj["features"]
-
-
-def load_registry(path: str | Path | None = None, *, use_cache: bool = True) -> Registry:
-    """Load, validate and index a registry file (default: `default_registry_path()`).
-
-    With `use_cache` (the default) the public registry comes from a columnar
-    cache beside the file, rebuilt (and the file validated again) whenever the
-    file's content changes; see `rcm_map.registry.cache`.
-    """
-    path = Path(path) if path is not None else default_registry_path()
-    if use_cache:
-        from rcm_map.registry.cache import load_cached_registry
-
-        return load_cached_registry(path)
-    return load_registry_uncached(path)
 
 
 def load_registry_uncached(path: str | Path) -> Registry:

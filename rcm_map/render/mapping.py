@@ -498,7 +498,7 @@ def build_map(
         A `rcm_map.gazetteer.Gazetteer`: its place names are drawn as labels by
         zoom level (`rcm_map.render.placelabels`), so an offline map says where it is.
     land
-        Land around the eight countries (`rcm_map.search.boundaries.neighbour_land`),
+        Land around the eight countries (`rcm_map.core.boundaries.neighbour_land`),
         drawn under the outlines so neighbours do not read as sea.
 
     Returns

@@ -188,14 +188,14 @@ def _applying_at(registry: Registry, unlocated: np.ndarray, query: Query) -> np.
 
 def admin1_near_point(lat: float, lon: float) -> list[str]:
     """Provinces within 25 km of a point (lat, lon): where province-wide services apply."""
-    from rcm_map.search.boundaries import admin1_near
+    from rcm_map.core.boundaries import admin1_near
 
     return admin1_near(lon, lat, tolerance_km=25.0)
 
 
 def countries_at(lat: float, lon: float) -> list[str]:
     """Countries within 25 km of a point (lat, lon): where country-wide services apply."""
-    from rcm_map.search.boundaries import country_at
+    from rcm_map.core.boundaries import country_at
 
     return country_at(lon, lat, tolerance_km=25.0)
 

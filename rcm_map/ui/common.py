@@ -13,7 +13,8 @@ from typing import Any
 import streamlit as st
 
 from rcm_map.core import i18n
-from rcm_map.registry.model import Registry, RegistryError, default_registry_path, load_registry
+from rcm_map.registry import load_registry
+from rcm_map.registry.model import Registry, RegistryError, default_registry_path
 
 LANG_KEY = "lang"
 LANG_WIDGET = "lang_choice"
@@ -88,7 +89,7 @@ def show_registry_health(tr: i18n.Translator, path: Path) -> None:
     point) the last good backup to restore after confirmation. Nothing is restored
     without a person's decision (issue 5, item 6)."""
     from rcm_map.registry.recovery import check_registry_health
-    from rcm_map.ui.admin import current_user
+    from rcm_map.ui.session import current_user
 
     health = check_registry_health(path)
     st.error(tr.t("error.registry", path=path.name))
@@ -151,7 +152,7 @@ def gazetteer() -> Any | None:
 def admin1_frame() -> Any | None:
     """Admin-1 boundaries as a GeoDataFrame, or None when not installed."""
     try:
-        from rcm_map.search.boundaries import load_admin1
+        from rcm_map.core.boundaries import load_admin1
 
         return load_admin1()
     except (ImportError, OSError, ValueError):

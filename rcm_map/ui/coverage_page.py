@@ -18,7 +18,7 @@ BANDS = (coverage.ALL_AGES, *schema.AGE_BANDS)
 
 def _units(countries: list[str]) -> list[coverage.Unit]:
     try:
-        from rcm_map.search.boundaries import admin1_units
+        from rcm_map.core.boundaries import admin1_units
     except ImportError:
         return []
     return [coverage.Unit(u.code, u.country, u.name) for u in admin1_units()

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
 import streamlit as st
@@ -90,6 +91,25 @@ def show_cards(tr: Translator, located: pd.DataFrame, wanted_types: Sequence[str
             if st.checkbox(tr.t("card.pick"), key=f"{PICK_PREFIX}{slug}"):
                 picked.append(service_id)
     return picked
+
+
+def share_link(tr: Translator, params: dict[str, str]) -> None:
+    """The link to this search (`params`, codes only), with a copy button, and one
+    line saying what the link holds."""
+    base = st.context.url or ""
+    if base and not urlsplit(base).path:
+        base += "/"
+    link = f"{base}?{urlencode(params)}"
+    st.code(link, language=None, wrap_lines=True)
+    st.caption(tr.t("share.caption"))
+
+
+def summary(tr: Translator, result: SearchResult) -> None:
+    """How many services are listed, of how many matching, and country-wide."""
+    st.markdown(" ".join((
+        tr.plural("list.summary_shown", len(result.located)),
+        tr.plural("list.summary_total", result.total_matching),
+        tr.plural("list.summary_countrywide", len(result.countrywide)))))
 
 
 # --------------------------------------------------------------------------- ways out

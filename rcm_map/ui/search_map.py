@@ -93,7 +93,7 @@ def _street_tiles(tr: Translator) -> Any:
 @st.cache_resource(show_spinner=False)
 def _land() -> dict[str, Any] | None:
     """Land around the eight countries (read once per process), or None if absent."""
-    from rcm_map.search.boundaries import neighbour_land
+    from rcm_map.core.boundaries import neighbour_land
 
     try:
         return neighbour_land()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
@@ -43,13 +42,26 @@ DEFAULT_AGE = 12
 # --------------------------------------------------------------------------- state
 
 
-def _place_matches(text: str) -> list[Any]:
-    """Gazetteer matches of a typed place (empty for coordinates or no gazetteer)."""
-    gaz = common.gazetteer()
+def _place_lookup(text: str) -> Any | None:
+    """`rcm_map.search.placefinder` candidates for a typed place (None for coordinates).
+
+    The search's country filter and the interface language only break ties
+    between namesakes; they never hide a place.
+    """
     text = text.strip()
-    if gaz is None or not text or _as_coordinates(text) is not None:
-        return []
-    return gaz.search(text, limit=MAX_PLACE_MATCHES)
+    if common.gazetteer() is None or not text or _as_coordinates(text) is not None:
+        return None
+    from rcm_map.search.placefinder import default_finder
+
+    ss = st.session_state
+    return default_finder().find(text, prefer_countries=tuple(ss.get("countries", ())),
+                                 lang=ss.get(common.LANG_KEY), limit=MAX_PLACE_MATCHES)
+
+
+def _place_matches(text: str) -> list[Any]:
+    """Candidate places of a typed place, best first (empty for coordinates)."""
+    found = _place_lookup(text)
+    return [c.place for c in found.candidates] if found is not None else []
 
 
 def _as_coordinates(text: str) -> tuple[float, float] | None:
@@ -184,16 +196,30 @@ def _where(tr: Translator) -> None:
     st.text_input(tr.t("search.place"), key="place_text", on_change=_on_place_text,
                   placeholder=tr.t("search.place_placeholder"), help=tr.t("search.place_help"))
     text = str(st.session_state.get("place_text", ""))
-    matches = _place_matches(text)
+    found = _place_lookup(text)
+    matches = [c.place for c in found.candidates] if found is not None else []
     if matches:
-        if st.session_state.get("place_choice", 0) >= len(matches):
+        point = st.session_state.get(POINT_KEY)
+        at_point = [i for i, m in enumerate(matches) if point and (m.lat, m.lon) == tuple(point)]
+        if at_point:
+            # the order of namesakes follows the country filter: keep showing the place
+            # the search is around, wherever it moved in the list
+            st.session_state["place_choice"] = at_point[0]
+        elif st.session_state.get("place_choice", 0) >= len(matches):
             st.session_state["place_choice"] = 0
         st.selectbox(
-            tr.t("search.place_matches"), options=list(range(len(matches))), key="place_choice",
-            format_func=lambda i: listing.place_label(
+            tr.t("search.place_matches", n=len(matches)), options=list(range(len(matches))),
+            key="place_choice", format_func=lambda i: listing.place_label(
                 matches[i].name, matches[i].admin1, matches[i].country, tr),
             on_change=_on_place_choice,
         )
+        taken = matches[int(st.session_state.get("place_choice", 0))]
+        label = listing.place_label(taken.name, taken.admin1, taken.country, tr)
+        if found is not None and found.suggestion:
+            st.caption(tr.t("search.place_did_you_mean", place=found.suggestion))
+        others = max(len(matches), found.total if found is not None else 0) - 1
+        st.caption(tr.t("search.place_taken", place=label) + (
+            " " + tr.t("search.place_others", n=others) if others else ""))
     elif text.strip() and _as_coordinates(text) is None:
         st.warning(tr.t("search.place_not_found"))
     search_map.use_my_location(tr)
@@ -254,7 +280,7 @@ def _network_filters(tr: Translator, reg: Registry) -> None:
 def _admin1_names_cached(codes: tuple[str, ...]) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     try:
-        from rcm_map.search.boundaries import admin1_units
+        from rcm_map.core.boundaries import admin1_units
 
         out = {u.code: (u.country, u.name) for u in admin1_units()}
     except (ImportError, OSError, ValueError):
@@ -322,23 +348,6 @@ def _referral_html(tr: Translator, rows: Any) -> bytes | None:
     return text.encode("utf-8") if isinstance(text, str) else text
 
 
-def _share(tr: Translator, state: SearchState) -> None:
-    """The link to this search, with a copy button, and what the link holds."""
-    base = st.context.url or ""
-    if base and not urlsplit(base).path:
-        base += "/"
-    link = f"{base}?{urlencode(encode(state))}"
-    st.code(link, language=None, wrap_lines=True)
-    st.caption(tr.t("share.caption"))
-
-
-def _summary(tr: Translator, result: SearchResult) -> None:
-    st.markdown(" ".join((
-        tr.plural("list.summary_shown", len(result.located)),
-        tr.plural("list.summary_total", result.total_matching),
-        tr.plural("list.summary_countrywide", len(result.countrywide)))))
-
-
 # --------------------------------------------------------------------------- page
 
 
@@ -374,8 +383,8 @@ def render() -> None:
     except ValueError:
         st.error(tr.t("error.query"))
         return
-    _summary(tr, result)
-    _share(tr, state)
+    results_view.summary(tr, result)
+    results_view.share_link(tr, encode(state))
     map_col, list_col = st.columns([3, 2])
     selected = results_view.selected_id(result.located)
     with map_col:  # first: the map is what a person waits for

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cardlist import cards_of
 
-from rcm_map.registry.model import load_registry
+from rcm_map.registry import load_registry
 from rcm_map.render.cards import order_results
 from rcm_map.search.query import search
 from rcm_map.search.urlstate import decode

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from rcm_map.registry.model import DEFAULT_REGISTRY, load_registry
+from rcm_map.registry import load_registry
+from rcm_map.registry.model import DEFAULT_REGISTRY
 from rcm_map.search.query import search
 from rcm_map.search.urlstate import decode
 

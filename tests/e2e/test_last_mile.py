@@ -21,7 +21,8 @@ from conftest import LOCAL_HOSTS
 from test_app import IFRAME, TAPACHULA_QUERY, TIMEOUT_MS, center_map, map_frame
 
 from rcm_map.core.safety import tel_href
-from rcm_map.registry.model import DEFAULT_REGISTRY, load_registry
+from rcm_map.registry import load_registry
+from rcm_map.registry.model import DEFAULT_REGISTRY
 from rcm_map.render.cards import order_results
 from rcm_map.search.query import search
 from rcm_map.search.urlstate import decode

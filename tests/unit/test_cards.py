@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from rcm_map.core.i18n import Translator
-from rcm_map.registry.model import load_registry
+from rcm_map.registry import load_registry
 from rcm_map.render import cards
 from rcm_map.search.query import Query, search
 

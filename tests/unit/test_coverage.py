@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from rcm_map.registry.model import load_registry
+from rcm_map.registry import load_registry
 from rcm_map.search import coverage
 from rcm_map.search.coverage import Unit
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rcm_map.registry.model import load_registry
+from rcm_map.registry import load_registry
 from rcm_map.search import deadends
 from rcm_map.search.query import Query, search
 

@@ -120,7 +120,7 @@ def test_missing_file_is_reported(tmp_path):
 
 
 def test_search_results_with_distances_export_and_import(small_path):
-    from rcm_map.registry.model import load_registry
+    from rcm_map.registry import load_registry
     from rcm_map.search.query import Query, search
 
     located = search(load_registry(small_path), Query(near=(14.9, -92.26))).located

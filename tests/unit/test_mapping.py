@@ -310,7 +310,7 @@ def test_payload_bytes_stay_small(n: int, limit: int) -> None:
 
 
 def test_neighbouring_land_is_drawn_near_the_view_only() -> None:
-    from rcm_map.search.boundaries import neighbour_land
+    from rcm_map.core.boundaries import neighbour_land
 
     land = neighbour_land()
     names = {f["properties"]["name"] for f in land["features"]}

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from rcm_map.registry import load_registry
 from rcm_map.registry import model as registry
 from tests.conftest import write_collection
 
@@ -107,7 +108,7 @@ def test_swapped_lon_lat_inside_valid_range_is_caught(tmp_path, small_features):
 
 
 def test_load_registry_public_view_hides_confidential(small_path):
-    reg = registry.load_registry(small_path)
+    reg = load_registry(small_path)
     row = reg.frame.set_index("id").loc["mex-tap-secret"]
     assert row["address"] == ""
     assert (round(row.geometry.x, 4), round(row.geometry.y, 4)) != (-92.29, 14.92)
@@ -120,7 +121,7 @@ def test_load_registry_refuses_invalid_file(tmp_path, small_features):
     small_features[0]["properties"]["service_types"] = ["spa"]
     path = write_collection(tmp_path / "bad.geojson", small_features)
     with pytest.raises(registry.RegistryError) as info:
-        registry.load_registry(path)
+        load_registry(path)
     assert "'service_types'" in str(info.value)
 
 
