@@ -79,12 +79,6 @@ def relaxations(registry: Registry, query: Query) -> list[Relaxation]:
     return sorted(out, key=lambda r: (-r.count, order.index(r.field)))
 
 
-def best_relaxation(registry: Registry, query: Query) -> Relaxation | None:
-    """The filter whose removal brings back the most services, if any would."""
-    options = relaxations(registry, query)
-    return options[0] if options and options[0].gain > 0 else None
-
-
 def beyond_radius(registry: Registry, query: Query, count: int = BEYOND_COUNT) -> pd.DataFrame:
     """The `count` nearest services matching every filter but lying beyond the
     radius, with their ``distance_km`` (empty without a point or radius)."""

@@ -27,6 +27,7 @@ from rcm_map.search.urlstate import RADIUS_CHOICES_KM
 SELECTED_KEY = "selected_service"
 SHOWN_KEY = "shown_services"  # (id, lat, lon, name) of the cards on screen
 PICK_PREFIX = "pick_"
+MAX_RELAXATIONS = 3  # filters offered to drop when results are few
 
 
 def _slug(service_id: str) -> str:
@@ -135,12 +136,14 @@ def ways_out(tr: Translator, reg: Registry, query: Query, shown: int) -> None:
         return
     with st.container(border=True, key="ways_out"):
         st.markdown(f"**{tr.t('deadend.title')}**")
-        best = deadends.best_relaxation(reg, query)
-        if best is not None:
-            label = tr.t(f"deadend.filter.{best.field}")
-            st.write(tr.plural("deadend.filter_gain", best.count, filter=label))
-            st.button(tr.t("deadend.drop", filter=label), key="drop_filter",
-                      on_click=_drop_filter, args=(best.field,))
+        # The filter that removes the most first; the others that would bring any
+        # back too (the one that matters may be a smaller one: "with family").
+        helpful = [r for r in deadends.relaxations(reg, query) if r.gain > 0]
+        for option in helpful[:MAX_RELAXATIONS]:
+            label = tr.t(f"deadend.filter.{option.field}")
+            st.write(tr.plural("deadend.filter_gain", option.count, filter=label))
+            st.button(tr.t("deadend.drop", filter=label), key=f"drop_{option.field}",
+                      on_click=_drop_filter, args=(option.field,))
         wider = deadends.next_radius(query.radius_km, RADIUS_CHOICES_KM)
         if wider is not None:
             st.button(tr.t("deadend.widen", km=tr.number(wider, 0)), key="widen_radius",

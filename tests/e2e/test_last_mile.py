@@ -198,17 +198,27 @@ def test_few_results_name_the_filter_and_widen_the_radius(page: Any, base_url: s
     way_out = page.locator(".st-key-ways_out")
     way_out.wait_for(timeout=TIMEOUT_MS)
     assert "Few results" in way_out.inner_text()
-    before = len(card_ids(page))
-    drop = way_out.get_by_role("button", name=re.compile("Remove the filter"))
-    if drop.count():
-        drop.click()
-        page.wait_for_function(f"() => document.querySelectorAll("
-                               f"'.rcm-card[data-rcm-kind=\"result\"]').length > {before}",
-                               timeout=TIMEOUT_MS)
-    else:
-        page.get_by_role("button", name=re.compile("Widen the radius")).click()
-        page.wait_for_function("() => location.search.includes('radius=50')",
-                               timeout=TIMEOUT_MS)
+    assert card_ids(page) == []
+    # "with family" excludes the city's only legal aid service: it is offered, with
+    # the count it would bring back, beside the filter that removes the most.
+    assert "Without the filter \u201csituation\u201d, 1 service would be" in way_out.inner_text()
+    assert "beyond 25 km" in way_out.inner_text()
+    way_out.get_by_role("button", name="Remove the filter \u201csituation\u201d").click()
+    page.wait_for_function("() => !location.search.includes('populations=')",
+                           timeout=TIMEOUT_MS)
+    page.locator('.rcm-card[data-rcm-kind="result"]').first.wait_for(timeout=TIMEOUT_MS)
+    assert len(card_ids(page)) == 1
+
+
+def test_one_click_widens_the_radius(page: Any, base_url: str) -> None:
+    query = ("lang=en&place=Guatemala%20City&lat=14.64072&lon=-90.51327&radius=25"
+             "&services=legal_assistance&age=6&populations=families")
+    page.goto(f"{base_url}/?{query}")
+    map_frame(page)
+    page.get_by_role("button", name="Widen the radius to 50 km").click()
+    # 50 km is the default radius, so the URL drops the parameter.
+    page.wait_for_function("() => !location.search.includes('radius=')", timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Widen the radius to 100 km").wait_for(timeout=TIMEOUT_MS)
 
 
 def test_page_language_plurals_and_share_link(page: Any, base_url: str) -> None:
