@@ -182,3 +182,13 @@ def test_state_survives_a_trip_to_another_page(app):
     at.run()
     assert listed(at) == before
     assert at.query_params["services"] == "shelter"
+
+
+def test_street_tiles_only_when_the_deployment_allows_and_off_by_default(app, monkeypatch):
+    assert not app(**TAPACHULA).get("toggle")  # no tile server configured: no toggle
+    monkeypatch.setenv("RCM_MAP_TILE_URL", "https://tiles.example.org/{z}/{x}/{y}.png")
+    monkeypatch.setenv("RCM_MAP_TILE_ATTRIBUTION", "© Example")
+    at = app(place="Tapachula", lang="en")
+    toggle = at.toggle(key="street_tiles")
+    assert toggle.value is False
+    assert any("tiles.example.org receives your IP address" in c.value for c in at.caption)
