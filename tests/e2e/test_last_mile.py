@@ -174,6 +174,19 @@ def test_first_screen_lists_nothing_and_uses_my_location_on_click(
         context.close()
 
 
+def test_a_click_on_the_first_screen_map_chooses_the_place(page: Any, base_url: str) -> None:
+    page.goto(f"{base_url}/?lang=en")
+    map_frame(page, 0)
+    center_map(page)
+    frame = page.locator(IFRAME).last.element_handle().content_frame()
+    # Zoom to Guatemala City so the click lands where services are.
+    frame.evaluate("() => window.rcmLayers.map.setView([14.64, -90.51], 11, {animate: false})")
+    page.frame_locator(IFRAME).last.locator(".leaflet-container").click(
+        position={"x": 200, "y": 200})
+    page.wait_for_function("() => location.search.includes('lat=')", timeout=TIMEOUT_MS)
+    page.locator('.rcm-card[data-rcm-kind="result"]').first.wait_for(timeout=TIMEOUT_MS)
+
+
 def test_a_place_not_found_clears_the_results(page: Any, base_url: str) -> None:
     page.goto(f"{base_url}/?{SHELTER_QUERY}")
     map_frame(page)
