@@ -1,13 +1,14 @@
 """The bundled data: registry, boundaries and gazetteer as committed in data/.
 
-Tests marked `needs_shared` rebuild the files from ../shared/data and compare; they
-skip when that folder is absent (a clone without it). Everything else runs on the
-committed files alone.
+The rebuild tests run the real build steps on inputs copied into tests/data/: the
+registry's source list (`actors_sources.csv`, whole) and samples of the boundary and
+place sources (`sources/`, see tests/data/README.md), and compare with data/.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import importlib.util
 import json
 import re
@@ -18,19 +19,19 @@ from typing import Any
 
 import pytest
 
+from rcm_map.cli.main import main as rcm_map_cli
 from rcm_map.core import schema
 from rcm_map.core.boundaries import points_in_admin1, points_in_country
-from rcm_map.formats.importer import counts_markdown, import_to_geojson, make_id
+from rcm_map.formats.importer import counts_markdown, make_id
 from rcm_map.registry import model as registry
 from rcm_map.search.gazetteer import default_gazetteer
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
 ACTORS = DATA / "actors.geojson"
-SHARED_DATA = REPO.parent / "shared" / "data"
-SOURCE_CSV = SHARED_DATA / "actors_sources.csv"
-needs_shared = pytest.mark.skipif(not SOURCE_CSV.is_file(),
-                                  reason="../shared/data is not present")
+FIXTURES = REPO / "tests" / "data"
+SOURCE_CSV = FIXTURES / "actors_sources.csv"
+SOURCE_SAMPLES = FIXTURES / "sources"
 
 
 @pytest.fixture(scope="module")
@@ -144,18 +145,17 @@ def test_readme_documents_every_data_file() -> None:
     assert "Place data © GeoNames (geonames.org), CC BY 4.0" in readme
 
 
-@needs_shared
-def test_import_is_byte_identical_to_the_committed_registry(tmp_path: Path) -> None:
+def test_import_is_byte_identical_to_the_committed_registry(tmp_path: Path, capsys) -> None:
+    """`rcm-map import` of the source list rebuilds data/actors.geojson byte for byte."""
     out = tmp_path / "actors.geojson"
-    result = import_to_geojson(SOURCE_CSV, out)
-    assert result.errors == [] and len(result.features) == 206
+    assert rcm_map_cli(["import", str(SOURCE_CSV), "--out", str(out)]) == 0
+    assert "206 of 206 rows imported" in capsys.readouterr().out
     assert out.read_bytes() == ACTORS.read_bytes()
     again = tmp_path / "again.geojson"
-    import_to_geojson(SOURCE_CSV, again)
+    assert rcm_map_cli(["import", str(SOURCE_CSV), "--out", str(again)]) == 0
     assert again.read_bytes() == out.read_bytes()
 
 
-@needs_shared
 def test_contacts_appear_verbatim_in_the_source(features: list[dict[str, Any]]) -> None:
     """Never invent: every phone, e-mail, address and website is in the source row."""
     with SOURCE_CSV.open(encoding="utf-8", newline="") as fh:
@@ -184,18 +184,52 @@ def _script(name: str) -> ModuleType:
     return module
 
 
-@needs_shared
-def test_boundaries_rebuild_byte_identical(tmp_path: Path) -> None:
-    assert _script("build_boundaries").main(["--out", str(tmp_path)]) == 0
-    for name in ("admin0.geojson", "admin1.geojson"):
-        assert (tmp_path / name).read_bytes() == (DATA / "admin_boundaries" / name).read_bytes()
+def _feature_lines(path: Path) -> list[str]:
+    """The features of a file written by build_boundaries (one per line)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == '{"type":"FeatureCollection","features":[' and lines[-1] == "]}"
+    return [line.rstrip(",") for line in lines[1:-1]]
 
 
-@needs_shared
-def test_gazetteer_rebuilds_byte_identical(tmp_path: Path) -> None:
-    out = tmp_path / "gazetteer.csv.gz"
-    assert _script("build_gazetteer").main(["--out", str(out)]) == 0
-    assert out.read_bytes() == (DATA / "gazetteer.csv.gz").read_bytes()
+def test_boundaries_rebuild_the_committed_features(tmp_path: Path) -> None:
+    """build_boundaries on a sample of its sources gives the committed features, code
+    and name updates included (MX-DIF -> MX-CMX, Costa Caribe Norte, Guna Yala)."""
+    assert _script("build_boundaries").main(["--sources", str(SOURCE_SAMPLES),
+                                             "--out", str(tmp_path)]) == 0
+    for name, count in (("admin0.geojson", 2), ("admin1.geojson", 6)):
+        built = _feature_lines(tmp_path / name)
+        assert len(built) == count
+        committed = set(_feature_lines(DATA / "admin_boundaries" / name))
+        assert [line for line in built if line not in committed] == [], name
+    codes = [json.loads(line)["properties"]["admin1_code"]
+             for line in _feature_lines(tmp_path / "admin1.geojson")]
+    assert codes == sorted(codes) and "MX-CMX" in codes and "MX-DIF" not in codes
+
+
+def _gazetteer_rows(path: Path) -> list[dict[str, str]]:
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_gazetteer_rebuilds_the_committed_rows(tmp_path: Path) -> None:
+    """build_gazetteer on a sample of GeoNames places gives the committed rows (keys,
+    aliases, updated admin-1 codes) in the committed order, with the same bytes twice."""
+    first, second = tmp_path / "a.csv.gz", tmp_path / "b.csv.gz"
+    for out in (first, second):
+        assert _script("build_gazetteer").main(["--source", str(SOURCE_SAMPLES / "places.csv"),
+                                                "--out", str(out)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    built = _gazetteer_rows(first)
+    committed = _gazetteer_rows(DATA / "gazetteer.csv.gz")
+    position = {row["geonameid"]: n for n, row in enumerate(committed)}
+    with (SOURCE_SAMPLES / "places.csv").open(encoding="utf-8", newline="") as fh:
+        sampled = {row["geonameid"] for row in csv.DictReader(fh)}
+    assert {r["geonameid"] for r in built if int(r["geonameid"]) > 0} == sampled
+    # plus the places GeoNames lacks (data/corridor_places.csv rows without a geonameid)
+    assert any(int(r["geonameid"]) < 0 for r in built)
+    assert built == [committed[position[row["geonameid"]]] for row in built]
+    assert [position[row["geonameid"]] for row in built] == sorted(
+        position[row["geonameid"]] for row in built)
 
 
 def test_province_wide_services_only_in_their_province(tmp_path):

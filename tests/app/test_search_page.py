@@ -4,12 +4,12 @@ query parameters restore a search, and the URL follows the widgets."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from cardlist import cards_of
 
 from rcm_map.registry import load_registry
+from rcm_map.registry.model import default_registry_path
 from rcm_map.render.cards import order_results
 from rcm_map.search.query import search
 from rcm_map.search.urlstate import decode
@@ -22,15 +22,12 @@ def listed(at) -> list[str]:
     return cards_of(at, "result")
 
 
-SMALL = Path(__file__).resolve().parents[1] / "data" / "small.geojson"
-
-
 def engine(at) -> list[str]:
     """What the engine returns for the state the page wrote into the URL."""
     state = decode(dict(at.query_params)).state
     if state.point is None:
         return []  # no place, no results
-    result = search(load_registry(SMALL), state.to_query())
+    result = search(load_registry(default_registry_path()), state.to_query())
     return list(order_results(result.located, state.services)["name"])
 
 
