@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -130,10 +130,15 @@ def _set_radius(km: float) -> None:
     st.session_state["radius"] = km
 
 
-def ways_out(tr: Translator, reg: Registry, query: Query, shown: int) -> None:
-    """With few results: the filter that excludes most, farther matches, a wider radius."""
+def ways_out(tr: Translator, registry: Callable[[], Registry], query: Query,
+             shown: int) -> None:
+    """With few results: the filters that exclude most, farther matches, a wider radius.
+
+    `registry` gives the whole public registry (read only when this is shown).
+    """
     if query.near is None or query.radius_km is None or shown >= deadends.FEW_RESULTS:
         return
+    reg = registry()
     with st.container(border=True, key="ways_out"):
         st.markdown(f"**{tr.t('deadend.title')}**")
         # The filter that removes the most first; the others that would bring any

@@ -17,9 +17,8 @@ from rcm_map.core import schema
 from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.i18n import Translator
 from rcm_map.formats import export, interop
-from rcm_map.registry.model import Registry
 from rcm_map.render import listing
-from rcm_map.search.query import SearchResult, search
+from rcm_map.search.query import SearchResult
 from rcm_map.search.urlstate import (
     LIMIT_CHOICES,
     PARAMS,
@@ -29,6 +28,7 @@ from rcm_map.search.urlstate import (
     decode,
     encode,
 )
+from rcm_map.store.reading import Facets
 from rcm_map.ui import common, results_view, search_map
 
 MAX_PLACE_MATCHES = 8
@@ -237,13 +237,13 @@ def _who(tr: Translator) -> None:
                      format_func=lambda b: tr.t("search.band_label", band=b))
 
 
-def _what(tr: Translator, reg: Registry) -> None:
+def _what(tr: Translator, reg: Facets) -> None:
     st.multiselect(tr.t("search.services"), list(schema.SERVICE_TYPES), key="services",
                    format_func=lambda c: tr.label("service_types", c),
                    placeholder=tr.t("search.any"))
 
 
-def _more_filters(tr: Translator, reg: Registry) -> None:
+def _more_filters(tr: Translator, reg: Facets) -> None:
     st.multiselect(tr.t("search.populations"), list(schema.POPULATIONS), key="populations",
                    format_func=lambda c: tr.label("populations", c),
                    placeholder=tr.t("search.any"))
@@ -260,7 +260,7 @@ def _more_filters(tr: Translator, reg: Registry) -> None:
         st.select_slider(tr.t("search.limit"), options=options, key="limit")
 
 
-def _network_filters(tr: Translator, reg: Registry) -> None:
+def _network_filters(tr: Translator, reg: Facets) -> None:
     with st.expander(tr.t("search.network"), expanded=bool(
             st.session_state.get("countries") or st.session_state.get("admin1"))):
         st.multiselect(tr.t("search.countries"), list(schema.COUNTRIES), key="countries",
@@ -291,7 +291,7 @@ def _admin1_names_cached(codes: tuple[str, ...]) -> dict[str, tuple[str, str]]:
     return out
 
 
-def admin1_names(reg: Registry) -> dict[str, tuple[str, str]]:
+def admin1_names(reg: Facets) -> dict[str, tuple[str, str]]:
     """Admin-1 code -> (country, name) for the filter (boundaries, else registry codes)."""
     codes = tuple(sorted({c for c in reg.admin1 if isinstance(c, str) and c}))
     return _admin1_names_cached(codes)
@@ -352,7 +352,8 @@ def _referral_html(tr: Translator, rows: Any) -> bytes | None:
 def render() -> None:
     """The search page."""
     tr = common.translator()
-    reg = common.registry(tr)
+    source = common.read_source(tr)  # the file, or PostGIS when a database is configured
+    reg = common.guarded(tr, source.facets)
     st.title(tr.t("search.title"))
     st.warning(tr.t("notice.verify_short"), icon=":material/warning:")
     load_state()
@@ -377,7 +378,7 @@ def render() -> None:
         return
     query = state.to_query()
     try:
-        result = search(reg, query)
+        result = common.guarded(tr, lambda: source.search(query))
     except ValueError:
         st.error(tr.t("error.query"))
         return
@@ -388,7 +389,9 @@ def render() -> None:
     with map_col:  # first: the map is what a person waits for
         search_map.show_map(tr, state, result, selected, _on_map_change)
     with list_col:
-        results_view.ways_out(tr, reg, query, len(result.located))
+        # The whole registry only when the list is thin (cached view; see store.reading).
+        results_view.ways_out(tr, lambda: common.guarded(tr, source.registry), query,
+                              len(result.located))
         chosen = results_view.show_cards(tr, result.located, state.services)
         if selected:
             _report_selected(tr, result, selected)
