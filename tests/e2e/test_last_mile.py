@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import LOCAL_HOSTS
 from test_app import IFRAME, TAPACHULA_QUERY, TIMEOUT_MS, center_map, map_frame
 
 from rcm_map.core.safety import tel_href
@@ -29,6 +28,8 @@ from rcm_map.search.urlstate import decode
 from rcm_map.ui.results_view import _slug
 
 pytestmark = pytest.mark.browser
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}  # as conftest's offline guard
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 NEIGHBOURS = ("Tapachula", "Tuxtla Chico", "Cacahoatán", "Puerto Madero", "Ciudad Hidalgo",
