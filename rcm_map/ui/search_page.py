@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from rcm_map.core import schema
+from rcm_map.core import schema, settings
 from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.i18n import Translator
 from rcm_map.formats import export, interop
@@ -147,6 +147,8 @@ def save_state(state: SearchState) -> None:
     """Remember the search in the session and in the URL (codes only)."""
     st.session_state[STATE_KEY] = state
     wanted = encode(state)
+    if not settings.get(settings.SEARCH_IN_URL_ENV):  # the address keeps the language only
+        wanted = {k: v for k, v in wanted.items() if k == "lang"}
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
 
@@ -383,7 +385,8 @@ def render() -> None:
         st.error(tr.t("error.query"))
         return
     results_view.summary(tr, result)
-    results_view.share_link(tr, encode(state))
+    if settings.get(settings.SEARCH_IN_URL_ENV):  # else no link may hold a place
+        results_view.share_link(tr, encode(state))
     map_col, list_col = st.columns([3, 2])
     selected = results_view.selected_id(result.located)
     with map_col:  # first: the map is what a person waits for

@@ -294,3 +294,35 @@ def test_reimported_public_export_keeps_the_confidential_site(small_store):
     after = small_store.get("mex-tap-secret", public=False).feature
     assert after["geometry"] == before["geometry"]
     assert after["properties"]["address"] == "Calle Secreta 123"
+
+
+def test_a_change_across_countries_belongs_to_both(small_path: Any, tmp_path: Any) -> None:
+    """Issue 12: a hand edit moving a GTM service to MEX was recorded as MEX only; the MEX
+    focal point could undo it (rewriting the GTM service) and GTM's history never showed it."""
+    import json
+    import shutil
+
+    from rcm_map.store import auth
+    from rcm_map.store.geojson_store import GeoJSONStore
+
+    path = tmp_path / "actors.geojson"
+    shutil.copy(small_path, path)
+    store = GeoJSONStore(path)
+    store.history()  # the baseline
+    data = json.loads(path.read_text("utf-8"))
+    for f in data["features"]:
+        if f["properties"]["id"] == "gtm-tecun-casa":  # moved across the Suchiate by hand
+            f["properties"].update(country="MEX", admin1="MX-CHP", city="Ciudad Hidalgo")
+            f["geometry"]["coordinates"] = [-92.1497, 14.6806]
+    path.write_text(json.dumps(data), "utf-8")
+    record = store.history(service_id="gtm-tecun-casa", limit=1)[0]
+    assert record.action == "external_edit"
+    assert record.countries == ("GTM", "MEX")
+    for country in ("GTM", "MEX"):
+        assert record.change_id in [r.change_id for r in store.history(country=country)]
+    assert record.change_id not in [r.change_id for r in store.history(country="CAN")]
+    for country in ("GTM", "MEX"):
+        with pytest.raises(auth.PermissionDenied, match="only a focal point of GTM, MEX"):
+            auth.require_countries(auth.FocalPoint("x", country), record.countries)
+    assert auth.require_countries(auth.FocalPoint("x", "MEX"), ("MEX",)).country == "MEX"
+    store.close()

@@ -65,7 +65,7 @@ def test_countrywide_services_of_the_searched_country(reg):
         (Query(text="PROCURADURIA"), {"mex-tap-dif", "mex-tap-shelter", "mex-tap-secret"}),
         (Query(text="tecun"), {"gtm-tecun-casa"}),
         (Query(verified_since=dt.date(2024, 1, 1)), {"mex-tap-shelter", "gtm-tecun-casa"}),
-        (Query(near=TAPACHULA, radius_km=10), {"mex-tap-shelter", "mex-tap-dif",
+        (Query(near=TAPACHULA, radius_km=15), {"mex-tap-shelter", "mex-tap-dif",
                                                "mex-tap-secret"}),
         (Query(near=TAPACHULA, limit=2), {"mex-tap-shelter", "mex-tap-dif"}),
         (Query(service_types=("shelter",), age=15, near=TAPACHULA, radius_km=50,
