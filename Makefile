@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 ASSETS := static/vendor/.installed
 PORT ?= 8501
 
-.PHONY: setup fonts run test lint bench bench-places data clean
+.PHONY: setup fonts run test lint bench bench-places bench-app data clean
 
 setup: $(STAMP) $(ASSETS) fonts
 
@@ -51,9 +51,15 @@ bench: setup
 bench-places: setup
 	$(PY) bench/places.py
 
+# Chromium against the running app (bundled registry); add
+# ARGS="--registry bench/work/<1M file>.geojson" for the slow 1M run.
+bench-app: setup
+	$(PY) bench/app_browser.py $(ARGS)
+
 # Rebuild the bundled data from ../shared/data (see data/README.md).
 data: setup
 	$(PY) scripts/build_boundaries.py
+	$(PY) scripts/build_neighbours.py
 	$(PY) scripts/build_gazetteer.py
 	$(VENV)/bin/rcm-map import ../shared/data/actors_sources.csv --out data/actors.geojson
 	$(PY) -c "from rcm_map.formats.importer import refresh_readme_counts; refresh_readme_counts()"

@@ -212,6 +212,20 @@ def test_referral_pdf_and_workbook(results: query.SearchResult) -> None:
         assert leaks(" ".join(archive.read(n).decode("utf-8") for n in archive.namelist())) == []
 
 
+def test_result_cards(results: query.SearchResult) -> None:
+    """The cards the search page shows (and their order) leak nothing either."""
+    import datetime as dt
+
+    from rcm_map.core import i18n
+    from rcm_map.render import cards
+    for lang in ("es", "en", "fr"):
+        tr = i18n.Translator(lang)
+        ordered = cards.order_results(results.located, ("shelter",))
+        html = "".join(cards.card_html(row, tr, dt.date(2026, 12, 1))
+                       for row in ordered.to_dict("records"))
+        assert "Refugio" in html and leaks(html) == []
+
+
 def test_listing_rows(results: query.SearchResult) -> None:
     from rcm_map.core import i18n
     from rcm_map.render import listing

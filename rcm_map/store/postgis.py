@@ -37,7 +37,7 @@ from rcm_map.core.geo import EARTH_RADIUS_KM, validate_lat_lon
 from rcm_map.core.safety import distance_band
 from rcm_map.core.text import fold
 from rcm_map.registry.model import mask_of
-from rcm_map.search.query import Query, SearchResult
+from rcm_map.search.query import Query, SearchResult, admin1_near_point
 from rcm_map.store.base import (
     ChangeRecord,
     ConflictError,
@@ -269,6 +269,10 @@ class PostGISStore(Store):
             if near_countries is not None:
                 where += " AND country = ANY(%(near_countries)s)"
                 params["near_countries"] = near_countries
+            if query.near is not None:
+                # A province-wide service only where the point is in (or near) it.
+                where += " AND (admin1 = '' OR admin1 = ANY(%(near_admin1)s))"
+                params["near_admin1"] = admin1_near_point(*query.near)
             wide = conn.execute(
                 f"SELECT props FROM services WHERE {where} AND public_geog IS NULL "  # noqa: S608
                 f"ORDER BY country {_C}, name {_C}, id {_C}", params).fetchall()
@@ -570,7 +574,8 @@ def _countrywide_countries(query: Query) -> list[str] | None:
     """Countries whose country-wide services a query near a point lists (None: all).
 
     Mirrors `rcm_map.search.query.search`: with `near` and no country filter, only the
-    country (or countries, near a border) around the point.
+    country (or countries, near a border) around the point (and, in `search`, only
+    the provinces around it: `admin1_near_point`).
     """
     if query.near is None or query.countries:
         return None

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cardlist import cards_of
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
@@ -104,7 +105,7 @@ def search_page(**params: str) -> AppTest:
 
 
 def listed(at: AppTest) -> list[str]:
-    return list(at.dataframe[0].value["name"]) if at.dataframe else []
+    return cards_of(at)
 
 
 def element_dump(node: Any) -> str:
