@@ -183,7 +183,8 @@ def test_state_survives_a_trip_to_another_page(app):
 
 
 def test_street_tiles_only_when_the_deployment_allows_and_off_by_default(app, monkeypatch):
-    assert not app(**TAPACHULA).get("toggle")  # no tile server configured: no toggle
+    toggles = app(**TAPACHULA).get("toggle")  # no tile server configured: no tiles toggle
+    assert "street_tiles" not in [t.key for t in toggles]
     monkeypatch.setenv("RCM_MAP_TILE_URL", "https://tiles.example.org/{z}/{x}/{y}.png")
     monkeypatch.setenv("RCM_MAP_TILE_ATTRIBUTION", "© Example")
     at = app(place="Tapachula", lang="en")
