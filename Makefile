@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 ASSETS := static/vendor/.installed
 PORT ?= 8501
 
-.PHONY: setup run test lint bench data clean
+.PHONY: setup run test lint bench data boundaries clean
 
 setup: $(STAMP) $(ASSETS)
 
@@ -34,12 +34,15 @@ test: setup lint
 bench: setup
 	$(PY) bench/run.py
 
-# Rebuild the bundled data from ../shared/data (see data/README.md).
+# Rebuild the registry from data/sources/ (inside the repository; see data/README.md).
 data: setup
+	$(PY) scripts/build_registry.py
+
+# Rebuild the boundaries and the gazetteer from ../shared/data/sources (large inputs
+# kept outside the repository; see data/README.md).
+boundaries: setup
 	$(PY) scripts/build_boundaries.py
 	$(PY) scripts/build_gazetteer.py
-	$(VENV)/bin/rcm-map import ../shared/data/actors_sources.csv --out data/actors.geojson
-	$(PY) -c "from rcm_map.importer import refresh_readme_counts; refresh_readme_counts()"
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache

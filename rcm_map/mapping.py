@@ -20,7 +20,8 @@ Expected columns of ``results`` (a pandas or GeoPandas frame, one row per servic
 --------------------------------------------------------------------------------
 ``id``, ``name``, ``organization``, ``service_types`` (list of codes; the first is
 the primary type that picks the marker), ``age_min``, ``age_max``, ``phones``
-(list), ``email``, ``website``, ``hours``, ``referral``, ``last_verified``,
+(list), ``email``, ``website``, ``hours``, ``referral``, ``eligibility``, ``source_date``,
+``verified_on``, ``verified_by``,
 ``location_precision`` (``address`` | ``city`` | ``confidential``), ``address``,
 ``city``, ``lon``, ``lat`` (or a point ``geometry``), optional ``distance_km`` and
 ``distance_band``. Missing columns are treated as empty; rows without coordinates
@@ -46,7 +47,8 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from rcm_map import assets
-from rcm_map.i18n import catalogue
+from rcm_map.freshness import freshness_text
+from rcm_map.i18n import Translator, catalogue
 from rcm_map.safety import (
     DISTANCE_BANDS,
     distance_band,
@@ -70,6 +72,7 @@ _SKY, _VERMILLION, _YELLOW, _BLACK = "#56B4E9", "#D55E00", "#F0E442", "#000000"
 MARKER_PALETTE: dict[str, dict[str, str]] = {
     "child_protection_authority": {"color": _BLUE, "text": "#ffffff", "glyph": "★"},
     "migration_authority": {"color": _BLUE, "text": "#ffffff", "glyph": "◆"},
+    "migration_holding": {"color": _BLUE, "text": "#ffffff", "glyph": "▣"},
     "consular_assistance": {"color": _BLUE, "text": "#ffffff", "glyph": "⚐"},
     "documentation": {"color": _BLUE, "text": "#ffffff", "glyph": "▤"},
     "shelter": {"color": _ORANGE, "text": "#000000", "glyph": "⌂"},
@@ -290,8 +293,12 @@ def _coordinates(row: Mapping[str, Any]) -> tuple[float, float] | None:
 # --------------------------------------------------------------------------- payload
 
 
-def service_record(row: Mapping[str, Any], lang: str, labels: Mapping[str, str]) -> dict | None:
+def service_record(row: Mapping[str, Any], lang: str, labels: Mapping[str, str],
+                   tr: Translator | None = None) -> dict | None:
     """The compact record the browser needs for one service, or None if unplaced.
+
+    ``v`` is `rcm_map.freshness.freshness_text`: whether the network verified the
+    entry or only a dated source supports it (pass `tr` to reuse one translator).
 
     Confidential rows never carry ``address``, and their distance is a band. If a
     confidential row is not on the public grid (the engine should already have
@@ -317,7 +324,8 @@ def service_record(row: Mapping[str, Any], lang: str, labels: Mapping[str, str])
         "a": age_text(row.get("age_min"), row.get("age_max"), labels["years"]),
         "p": phones, "e": [email, mailto_href(email)] if email else None,
         "w": safe_url(row.get("website")), "h": cell_text(row.get("hours")),
-        "r": cell_text(row.get("referral")), "v": cell_text(row.get("last_verified")),
+        "r": cell_text(row.get("referral")), "g": cell_text(row.get("eligibility")),
+        "v": freshness_text(row, tr or lang),
         "q": precision, "ad": address,
         "d": distance_text(row, confidential, lang),
         "x": round(lon, 5), "y": round(lat, 5),
@@ -336,14 +344,16 @@ def services_payload(
     if "geometry" in results.columns and "lon" not in results.columns:
         columns.append("geometry")
     values = [results[c].tolist() for c in columns]
-    records = (service_record(dict(zip(columns, row, strict=True)), lang, texts)
+    tr = Translator(lang)
+    records = (service_record(dict(zip(columns, row, strict=True)), lang, texts, tr)
                for row in zip(*values, strict=True))
     return [r for r in records if r is not None]
 
 
 PAYLOAD_COLUMNS = (
     "id", "name", "organization", "service_types", "age_min", "age_max", "phones", "email",
-    "website", "hours", "referral", "last_verified", "location_precision", "address", "city",
+    "website", "hours", "referral", "eligibility", "source_date", "verified_on", "verified_by",
+    "location_precision", "address", "city",
     "lon", "lat", "distance_km", "distance_band",
 )
 

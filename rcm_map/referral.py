@@ -10,7 +10,7 @@ Expected columns of ``results``: those listed in `rcm_map.mapping` (``id``,
 ``name``, ``organization``, ``service_types``, ``age_min``, ``age_max``,
 ``phones``, ``email``, ``website``, ``hours``, ``referral``, ``languages``,
 ``cost``, ``notifies_authorities``, ``location_precision``, ``address``,
-``city``, ``country``, ``last_verified``, optional ``distance_km`` /
+``city``, ``country``, ``source_date``, ``verified_on``, ``eligibility``, optional ``distance_km`` /
 ``distance_band``). Missing columns are treated as empty.
 """
 
@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from rcm_map.freshness import freshness_text
 from rcm_map.mapping import age_text, catalogue_section, cell_list, cell_text, distance_text
 from rcm_map.safety import escape_html, mailto_href, safe_url, tel_href
 from rcm_map.schema import COUNTRIES, NOTIFIES_AUTHORITIES, SERVICE_TYPES
@@ -120,7 +121,8 @@ def _service_rows(
         (texts["languages"], ", ".join(cell_list(row.get("languages")))),
         (texts["cost"], cell_text(row.get("cost"))),
         (texts["notifies"], _vocab(NOTIFIES_AUTHORITIES, notifies, lang) if notifies else ""),
-        (texts["last_verified"], cell_text(row.get("last_verified"))),
+        (texts["eligibility"], cell_text(row.get("eligibility"))),
+        (texts["verification"], freshness_text(row, lang)),
     ]
     rows += [(k, escape_html(v)) for k, v in more]
     return [(k, v) for k, v in rows if v]

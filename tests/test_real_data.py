@@ -1,8 +1,8 @@
-"""The bundled data: registry, boundaries and gazetteer as committed in data/.
+"""The bundled data: registry, evidence, boundaries and gazetteer as committed in data/.
 
-Tests marked `needs_shared` rebuild the files from ../shared/data and compare; they
-skip when that folder is absent (a clone without it). Everything else runs on the
-committed files alone.
+The registry is rebuilt from data/sources/ (inside the repository) and compared byte
+for byte. Tests marked `needs_shared` rebuild the boundaries and the gazetteer from
+../shared/data and skip when that folder is absent (a clone without it).
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import csv
 import importlib.util
 import json
 import re
+import shutil
 from collections import Counter
+from fnmatch import fnmatch
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,15 +22,18 @@ import pytest
 
 from rcm_map import registry, schema
 from rcm_map.boundaries import points_in_admin1, points_in_country
+from rcm_map.export import geojson_bytes
 from rcm_map.gazetteer import default_gazetteer
-from rcm_map.importer import counts_markdown, import_to_geojson, make_id
+from rcm_map.registry_build import build
+from rcm_map.registry_report import readme_blocks
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
 ACTORS = DATA / "actors.geojson"
 SHARED_DATA = REPO.parent / "shared" / "data"
-SOURCE_CSV = SHARED_DATA / "actors_sources.csv"
-needs_shared = pytest.mark.skipif(not SOURCE_CSV.is_file(),
+SOURCES = DATA / "sources"
+EVIDENCE = SOURCES / "evidence.csv"
+needs_shared = pytest.mark.skipif(not (SHARED_DATA / "sources").is_dir(),
                                   reason="../shared/data is not present")
 
 
@@ -70,9 +75,9 @@ def test_every_point_lies_in_its_country_and_admin1(features: list[dict[str, Any
 
 
 def test_country_wide_services_are_those_without_a_city(features: list[dict[str, Any]]) -> None:
-    no_point = [f["properties"]["name"] for f in features if f["geometry"] is None]
-    assert len(no_point) == 4
-    assert all(f["properties"]["city"] == "" for f in features if f["geometry"] is None)
+    no_point = [f["properties"] for f in features if f["geometry"] is None]
+    assert len(no_point) >= 4  # programmes and national hotlines
+    assert all(p["city"] == "" for p in no_point)
 
 
 def test_section7_residences_are_confidential(features: list[dict[str, Any]]) -> None:
@@ -126,53 +131,59 @@ def test_gazetteer_finds_the_border_towns(query: str, country: str, admin1: str,
     assert (name, admin1) in [(p.name, p.admin1_code) for p in found]
 
 
-def test_readme_counts_are_current(features: list[dict[str, Any]]) -> None:
+def test_readme_generated_blocks_are_current(features: list[dict[str, Any]]) -> None:
     readme = (DATA / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- counts:start -->\n(.*?)<!-- counts:end -->", readme, re.S)
-    assert block is not None
-    assert block.group(1) == counts_markdown(features), (
-        "run: python -c 'from rcm_map.importer import refresh_readme_counts as r; r()'")
+    for name, body in readme_blocks(features).items():
+        block = re.search(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", readme, re.S)
+        assert block is not None, name
+        assert block.group(1) == body, f"{name} block is stale: run make data"
 
 
 def test_readme_documents_every_data_file() -> None:
+    """Each file is named in data/README.md, or matched by a documented `dir/*-x.csv` name."""
     readme = (DATA / "README.md").read_text(encoding="utf-8")
+    patterns = [p for p in re.findall(r"`([^`\s]+)`", readme) if "*" in p]
     for path in DATA.rglob("*"):
         hidden = any(part.startswith(".") for part in path.relative_to(DATA).parts)
         if path.is_file() and path.name != "README.md" and not hidden:  # .cache/ is local
-            assert f"`{path.relative_to(DATA).as_posix()}`" in readme, path
+            name = path.relative_to(DATA).as_posix()
+            assert f"`{name}`" in readme or any(fnmatch(name, p) for p in patterns), path
     assert "Place data © GeoNames (geonames.org), CC BY 4.0" in readme
 
 
-@needs_shared
-def test_import_is_byte_identical_to_the_committed_registry(tmp_path: Path) -> None:
-    out = tmp_path / "actors.geojson"
-    result = import_to_geojson(SOURCE_CSV, out)
-    assert result.errors == [] and len(result.features) == 206
-    assert out.read_bytes() == ACTORS.read_bytes()
-    again = tmp_path / "again.geojson"
-    import_to_geojson(SOURCE_CSV, again)
-    assert again.read_bytes() == out.read_bytes()
+def test_build_is_byte_identical_to_the_committed_files(tmp_path: Path) -> None:
+    """`make data` is deterministic and the committed registry and evidence are its output."""
+    sources = Path(shutil.copytree(SOURCES, tmp_path / "sources"))
+    result = build(sources)
+    assert [str(i) for i in result.issues] == []
+    assert geojson_bytes(result.features, sort=True) == ACTORS.read_bytes()
+    assert (sources / "evidence.csv").read_bytes() == EVIDENCE.read_bytes()
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
+    assert readme_blocks(result.features, result)["build"] in readme
 
 
-@needs_shared
-def test_contacts_appear_verbatim_in_the_source(features: list[dict[str, Any]]) -> None:
-    """Never invent: every phone, e-mail, address and website is in the source row."""
-    with SOURCE_CSV.open(encoding="utf-8", newline="") as fh:
-        rows = {make_id(r["country_iso3"], r["organization"], r["name"], r["city"]): r
-                for r in csv.DictReader(fh)}
+def test_every_contact_has_an_evidence_row(features: list[dict[str, Any]]) -> None:
+    """Never invent: each phone, e-mail, address, hour, age and referral names its page."""
+    with EVIDENCE.open(encoding="utf-8", newline="") as fh:
+        evidenced = {(r["service_id"], r["field"], r["value"]) for r in csv.DictReader(fh)}
     checked = 0
     for feature in features:
-        props = feature["properties"]
-        row = rows[props["id"]]
-        for phone in props["phones"]:
-            assert phone in row["phone"], (props["id"], phone)
+        p = feature["properties"]
+        values = [("phone", v) for v in p["phones"]] + [
+            (name, str(p[name])) for name in ("email", "website", "address", "hours",
+                                               "referral", "eligibility", "age_min", "age_max")
+            if p[name] not in ("", None)]
+        for name, value in values:
+            assert (p["id"], name, value) in evidenced, (p["id"], name, value)
             checked += 1
-        for name, column in (("email", "email"), ("address", "address"),
-                             ("website", "website"), ("hours", "hours")):
-            if props[name]:
-                assert props[name] == row[column], (props["id"], name)
-                checked += 1
     assert checked > 60
+
+
+def test_holding_facilities_are_never_shelters(features: list[dict[str, Any]]) -> None:
+    holding = [f["properties"] for f in features
+               if "migration_holding" in f["properties"]["service_types"]]
+    assert len(holding) >= 4
+    assert all("shelter" not in p["service_types"] for p in holding)
 
 
 def _script(name: str) -> ModuleType:

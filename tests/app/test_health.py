@@ -93,4 +93,4 @@ def test_focal_point_restores_the_last_good_backup_after_confirming(
     assert corrupt.read_bytes() == small_path.read_bytes()
     assert any(b.read_bytes() == damaged for b in list_backups(corrupt))  # damaged one kept
     assert at.success[0].value.startswith("Registro restaurado")
-    assert len(at.tabs) == 3
+    assert len(at.tabs) == 4
