@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 $(ASSETS): package.json package-lock.json $(STAMP)
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
-	$(PY) -m rcm_map.assets install
+	$(PY) -m rcm_map.render.assets install
 
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
@@ -27,6 +27,7 @@ run: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 test: setup lint
 	$(PY) -m pytest

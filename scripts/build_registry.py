@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from rcm_map.registry_build import SOURCES_DIR, build, write_registry
-from rcm_map.registry_report import refresh_readme
+from rcm_map.formats.registry_build import SOURCES_DIR, build, write_registry
+from rcm_map.formats.registry_report import refresh_readme
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,12 +20,13 @@ from typing import Any
 
 import pytest
 
-from rcm_map import registry, schema
-from rcm_map.boundaries import points_in_admin1, points_in_country
-from rcm_map.export import geojson_bytes
-from rcm_map.gazetteer import default_gazetteer
-from rcm_map.registry_build import build
-from rcm_map.registry_report import readme_blocks
+from rcm_map.core import schema
+from rcm_map.core.boundaries import points_in_admin1, points_in_country
+from rcm_map.formats.export import geojson_bytes
+from rcm_map.formats.registry_build import build
+from rcm_map.formats.registry_report import readme_blocks
+from rcm_map.registry import model as registry
+from rcm_map.search.gazetteer import default_gazetteer
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"

@@ -1,4 +1,7 @@
-"""Persistence of the registry: the GeoJSON file (default) and PostGIS (hosted).
+"""Layer 6: persistence of the registry: the GeoJSON file (default) and PostGIS (hosted),
+with history, country updates, problem reports and sign-in (`auth`).
+
+May import every layer below (`core`, `registry`, `search`, `render`, `formats`).
 
 `open_store()` picks the backend: PostGIS when a database URL is given or
 `RCM_MAP_DATABASE_URL` is set, else the registry GeoJSON file
@@ -7,9 +10,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from rcm_map.core import settings
+from rcm_map.core.settings import DATABASE_URL_ENV
 from rcm_map.store.base import (
     ChangeRecord,
     ConflictError,
@@ -22,8 +26,6 @@ from rcm_map.store.base import (
     StoreError,
     UpdateRejected,
 )
-
-DATABASE_URL_ENV = "RCM_MAP_DATABASE_URL"
 
 
 def open_store(url: str | None = None, *, registry: str | Path | None = None,
@@ -40,12 +42,12 @@ def open_store(url: str | None = None, *, registry: str | Path | None = None,
     migrate : bool
         Apply pending PostGIS migrations on opening.
     """
-    url = url if url is not None else os.environ.get(DATABASE_URL_ENV, "").strip() or None
+    url = url if url is not None else settings.get(DATABASE_URL_ENV)
     if url:
         from rcm_map.store.postgis import PostGISStore
 
         return PostGISStore(url, migrate=migrate)
-    from rcm_map.registry import default_registry_path
+    from rcm_map.registry.model import default_registry_path
     from rcm_map.store.geojson_store import GeoJSONStore
 
     return GeoJSONStore(registry if registry is not None else default_registry_path())

@@ -1,6 +1,6 @@
 """Store commands for `rcm-map`, as functions the CLI wires in.
 
-In `rcm_map/cli.py`::
+In `rcm_map/cli/main.py`::
 
     from rcm_map.store import cli_support
     ...
@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from rcm_map import schema
-from rcm_map.registry import MAX_FILE_BYTES, RegistryError, parse_json_bytes
-from rcm_map.schema import Issue
+from rcm_map.core import schema, settings
+from rcm_map.core.schema import Issue
+from rcm_map.core.settings import DATABASE_URL_ENV, USER_ENV
+from rcm_map.registry.model import MAX_FILE_BYTES, RegistryError, parse_json_bytes
 from rcm_map.store import open_store
 from rcm_map.store.base import (
     ConflictError,
@@ -41,7 +41,6 @@ from rcm_map.store.base import (
 )
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
-USER_ENV = "RCM_MAP_USER"
 
 
 def count_records(name: str, data: bytes) -> int:
@@ -108,7 +107,7 @@ def read_update(name: str, data: bytes, max_bytes: int = MAX_FILE_BYTES,
 
 
 def _read_csv(name: str, data: bytes) -> tuple[list[Feature], list[Issue]]:
-    from rcm_map.importer import import_sources_csv
+    from rcm_map.formats.importer import import_sources_csv
 
     with tempfile.TemporaryDirectory(prefix="rcm-upload-") as folder:
         path = Path(folder) / "upload.csv"
@@ -212,7 +211,7 @@ def seed_from_file(store: Store, path: Path, user: str, out: TextIO | None = Non
 
 
 def _user(args: argparse.Namespace) -> str:
-    return args.user or os.environ.get(USER_ENV) or f"cli:{getpass.getuser()}"
+    return args.user or settings.get(USER_ENV) or f"cli:{getpass.getuser()}"
 
 
 def _store(args: argparse.Namespace) -> Store:
@@ -300,7 +299,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
 
 def cmd_db_migrate(args: argparse.Namespace) -> int:
     """`rcm-map db-migrate`: apply pending PostGIS migrations."""
-    url = args.database_url or os.environ.get("RCM_MAP_DATABASE_URL")
+    url = args.database_url or settings.get(DATABASE_URL_ENV)
     if not url:
         print("rcm-map db-migrate: set RCM_MAP_DATABASE_URL or pass --database-url",
               file=sys.stderr)
@@ -322,7 +321,7 @@ def cmd_db_seed(args: argparse.Namespace) -> int:
 
 def cmd_hash_password(args: argparse.Namespace) -> int:
     """`rcm-map hash-password`: print a hash for secrets.toml (asks twice, no echo)."""
-    from rcm_map.auth import hash_password
+    from rcm_map.store.auth import hash_password
 
     first = getpass.getpass("password: ")
     if first != getpass.getpass("again: "):

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rcm_map.freshness import Freshness, freshness
-from rcm_map.gazetteer import Gazetteer
-from rcm_map.route import NEAR_KM, nearest_transit_km
+from rcm_map.core.freshness import Freshness, freshness
+from rcm_map.search.gazetteer import Gazetteer
+from rcm_map.search.route import NEAR_KM, nearest_transit_km
 
 Feature = dict[str, Any]
 # Tier codes, most urgent first.

@@ -1,7 +1,7 @@
 """The Focal points page's "Verify" tab: the verification queue and "Mark verified".
 
 Widgets only: the queue comes from `rcm_map.store.verification`, the wording of
-each entry's status from `rcm_map.freshness`, and marking goes through
+each entry's status from `rcm_map.core.freshness`, and marking goes through
 `Store.mark_verified`, which records a "verify" change in the history.
 """
 
@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rcm_map import auth
-from rcm_map.freshness import freshness_text
-from rcm_map.i18n import Translator
-from rcm_map.store import Store, StoreError
+from rcm_map.core.freshness import freshness_text
+from rcm_map.core.i18n import Translator
+from rcm_map.store import Store, StoreError, auth
 from rcm_map.store.verification import verification_queue
 from rcm_map.ui import common
 

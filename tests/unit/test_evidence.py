@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from rcm_map import evidence
-from rcm_map.evidence import Evidence, apply_evidence, merge, read_evidence
+from rcm_map.formats import evidence
+from rcm_map.formats.evidence import Evidence, apply_evidence, merge, read_evidence
 
 TODAY = dt.date(2026, 12, 1)
 HEADER = "service_id,field,value,source_url,page_date\n"

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from rcm_map.freshness import STALE_AFTER_DAYS, freshness, freshness_text
-from rcm_map.i18n import Translator
+from rcm_map.core.freshness import STALE_AFTER_DAYS, freshness, freshness_text
+from rcm_map.core.i18n import Translator
 
 TODAY = dt.date(2026, 12, 1)
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from rcm_map import schema
-from rcm_map.corrections import read_corrections
-from rcm_map.gazetteer import Gazetteer
-from rcm_map.registry_build import GENERATED_PART, BuildResult, build
-from rcm_map.registry_report import readme_blocks, refresh_readme
+from rcm_map.core import schema
+from rcm_map.formats.corrections import read_corrections
+from rcm_map.formats.registry_build import GENERATED_PART, BuildResult, build
+from rcm_map.formats.registry_report import readme_blocks, refresh_readme
+from rcm_map.search.gazetteer import Gazetteer
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 BUILD_SMALL = DATA / "build_small"
