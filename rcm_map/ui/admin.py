@@ -1,7 +1,7 @@
 """Focal-point page: sign in, upload a country update with preview and confirm,
 history with restore, and the open problem reports of their country.
 
-Widgets only; the logic lives in rcm_map.auth and rcm_map.store. `app.py` wires it
+Widgets only; the logic lives in rcm_map.store.auth and rcm_map.store. `app.py` wires it
 as the "Focal points" page (url_path "admin"). Messages that come from the core
 (validation issues, conflicts) are English one-liners naming file, row, field and
 value; the page frames them in the session's language and shows them as text.
@@ -15,9 +15,8 @@ from typing import Any
 
 import streamlit as st
 
-from rcm_map import auth
-from rcm_map.i18n import Translator
-from rcm_map.store import ConflictError, Store, StoreError, UpdateRejected, open_store
+from rcm_map.core.i18n import Translator
+from rcm_map.store import ConflictError, Store, StoreError, UpdateRejected, auth, open_store
 from rcm_map.store.base import REPORT_KINDS, Diff
 from rcm_map.store.cli_support import diff_lines, history_lines, read_update
 from rcm_map.ui import common
@@ -32,7 +31,7 @@ _SESSION_USER = "rcm_focal_point"
 def shared_store() -> Store:
     """One store per server process and configuration (PostGIS when
     RCM_MAP_DATABASE_URL is set, else the registry file in use)."""
-    from rcm_map.registry import default_registry_path
+    from rcm_map.registry.model import default_registry_path
 
     return _cached_store(os.environ.get("RCM_MAP_DATABASE_URL", ""), str(default_registry_path()))
 

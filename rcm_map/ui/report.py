@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rcm_map.i18n import Translator
+from rcm_map.core.i18n import Translator
 from rcm_map.store import Store, StoreError
 from rcm_map.store.base import MAX_REPORT_COMMENT, REPORT_KINDS
 from rcm_map.ui import common

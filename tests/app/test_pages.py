@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rcm_map import coverage
-from rcm_map.i18n import LANGUAGES, Translator
+from rcm_map.core.i18n import LANGUAGES, Translator
+from rcm_map.search import coverage
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -51,7 +51,7 @@ def test_browser_language_is_the_default_without_lang(app):
 
 
 def test_coverage_page_tables_and_gaps(page, small_registry):
-    from rcm_map.registry import load_registry
+    from rcm_map.registry.model import load_registry
 
     at = page("coverage_page", lang="en")
     assert at.title[0].value == "Service coverage across the network"
