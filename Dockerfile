@@ -44,9 +44,9 @@ COPY data ./data
 # Editable, so `rcm-map` and the app both resolve data/ and static/ under /app.
 RUN pip install --no-deps -e .
 
-# The same copy step as `make setup` (python -m rcm_map.assets install), from stage 1.
+# The same copy step as `make setup` (python -m rcm_map.render.assets install), from stage 1.
 COPY --from=assets /src/node_modules ./node_modules
-RUN python -m rcm_map.assets install && rm -rf node_modules
+RUN python -m rcm_map.render.assets install && rm -rf node_modules
 
 # The file store writes beside the registry (sidecar, lock, backups): data/ belongs
 # to the app user; with PostGIS (RCM_MAP_DATABASE_URL) nothing is written here.

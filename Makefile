@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 $(ASSETS): package.json package-lock.json $(STAMP)
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
-	$(PY) -m rcm_map.assets install
+	$(PY) -m rcm_map.render.assets install
 
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
@@ -27,6 +27,7 @@ run: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 test: setup lint
 	$(PY) -m pytest
@@ -39,7 +40,7 @@ data: setup
 	$(PY) scripts/build_boundaries.py
 	$(PY) scripts/build_gazetteer.py
 	$(VENV)/bin/rcm-map import ../shared/data/actors_sources.csv --out data/actors.geojson
-	$(PY) -c "from rcm_map.importer import refresh_readme_counts; refresh_readme_counts()"
+	$(PY) -c "from rcm_map.formats.importer import refresh_readme_counts; refresh_readme_counts()"
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache

@@ -26,8 +26,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rcm_map import boundaries, schema  # noqa: E402
-from rcm_map.geo import EARTH_RADIUS_KM  # noqa: E402
+from rcm_map.core import boundaries, schema  # noqa: E402
+from rcm_map.core.geo import EARTH_RADIUS_KM  # noqa: E402
 
 WORK_DIR = ROOT / "bench" / "work"
 PLACE_SOURCES = (

@@ -8,7 +8,7 @@ measures, in one run and on this machine:
   every index the interaction uses (time and peak RSS; one subprocess per run);
 * one interaction, as the search page does it: filters + nearest 20, filters +
   within 50 km (at most 200 nearest, the app's largest page), and the map page
-  built by `rcm_map.mapping.build_map` and rendered to HTML (p50/p95 over 30
+  built by `rcm_map.render.mapping.build_map` and rendered to HTML (p50/p95 over 30
   random realistic queries), plus the bytes of that HTML;
 * the naive baseline on the same queries: distances with ``DataFrame.apply``
   over every row, filters with ``apply``, one ``folium.Marker`` with an HTML
@@ -44,18 +44,19 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import generate  # noqa: E402
 
-from rcm_map import cache as registry_cache  # noqa: E402
-from rcm_map import schema  # noqa: E402
-from rcm_map.geo import haversine_km  # noqa: E402
-from rcm_map.query import Query, search  # noqa: E402
-from rcm_map.registry import Registry, load_registry, plain_lists  # noqa: E402
+from rcm_map.core import schema  # noqa: E402
+from rcm_map.core.geo import haversine_km  # noqa: E402
+from rcm_map.registry import cache as registry_cache  # noqa: E402
+from rcm_map.registry import load_registry  # noqa: E402
+from rcm_map.registry.model import Registry, plain_lists  # noqa: E402
+from rcm_map.search.query import Query, search  # noqa: E402
 
 RESULTS_JSON = ROOT / "bench" / "results.json"
 README = ROOT / "bench" / "README.md"
 SIZES = (10_000, 100_000, 1_000_000)
 RADIUS_KM = 50.0
 NEAREST = 20
-MAP_LIMIT = 200  # rcm_map.urlstate.MAX_LIMIT: the most results the search page shows
+MAP_LIMIT = 200  # rcm_map.search.urlstate.MAX_LIMIT: the most results the search page shows
 QUERIES = 30
 QUERY_SEED = 6
 COLD_RUNS = {10_000: 5, 100_000: 5, 1_000_000: 3}
@@ -127,14 +128,14 @@ class Boundaries:
     """Admin-1 outlines per set of countries, built once (the app caches them too)."""
 
     def __init__(self) -> None:
-        from rcm_map.boundaries import load_admin1
+        from rcm_map.core.boundaries import load_admin1
 
         self.frame = load_admin1()
         self.cache: dict[tuple[str, ...], dict[str, Any]] = {}
 
     def payload(self, countries: tuple[str, ...]) -> dict[str, Any]:
         """The boundaries payload of `countries` (all when empty), as the search page."""
-        from rcm_map.mapping import boundaries_payload
+        from rcm_map.render.mapping import boundaries_payload
 
         if countries not in self.cache:
             frame = self.frame[self.frame["country_iso3"].isin(countries)] if countries \
@@ -145,7 +146,7 @@ class Boundaries:
 
 def interaction(registry: Registry, bq: BenchQuery, bounds: Boundaries) -> dict[str, Any]:
     """One rerun of the search page: nearest 20, within 50 km, the rendered map."""
-    from rcm_map.mapping import build_map
+    from rcm_map.render.mapping import build_map
 
     t0, c0 = time.perf_counter(), time.process_time()
     nearest = search(registry, bq.query(None, NEAREST))

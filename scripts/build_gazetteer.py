@@ -7,7 +7,7 @@ This script:
 * applies the admin-1 code/name updates of scripts/build_boundaries.py
   (MX-DIF -> MX-CMX, Costa Caribe Norte/Sur, Guna Yala), so that place rows
   and polygons use the same codes and names;
-* adds `key`, the search form of the name (rcm_map.gazetteer.normalize), and
+* adds `key`, the search form of the name (rcm_map.search.gazetteer.normalize), and
   `alt_keys`, a few hand-listed alternative names (ALIASES below, each with the
   reason), joined with '|';
 * sorts rows by country, admin-1 code, population (descending) and geonameid and
@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rcm_map.boundaries import admin1_units  # noqa: E402 - after the path tweak
-from rcm_map.gazetteer import GAZETTEER_COLUMNS, normalize  # noqa: E402
+from rcm_map.core.boundaries import admin1_units  # noqa: E402 - after the path tweak
+from rcm_map.search.gazetteer import GAZETTEER_COLUMNS, normalize  # noqa: E402
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "sources" / "places.csv"
 DEFAULT_OUT = ROOT / "data" / "gazetteer.csv.gz"

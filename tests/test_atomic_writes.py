@@ -22,9 +22,10 @@ from typing import Any
 
 import pytest
 
-from rcm_map import cli, export
-from rcm_map.store import files
-from rcm_map.store.files import TEMP_MARK, atomic_write_bytes, clean_temp_files
+from rcm_map.cli import main as cli
+from rcm_map.core import files
+from rcm_map.core.files import TEMP_MARK, atomic_write_bytes, clean_temp_files
+from rcm_map.formats import export
 
 KILLS_PER_WRITER = 60
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
@@ -198,7 +199,6 @@ def test_import_with_full_disk_keeps_registry(code: int, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     """`rcm-map import` on a full disk: exit 2, registry and backups folder untouched."""
-    pytest.importorskip("rcm_map.importer", reason="rcm_map.importer has not landed yet")
     source = Path(__file__).parent / "data" / "hostile" / "csv" / "223-valid-baseline.csv"
     path = tmp_path / "actors.geojson"
     atomic_write_bytes(path, BYTES["old"])
@@ -213,7 +213,6 @@ def test_import_with_full_disk_keeps_registry(code: int, tmp_path: Path,
 
 def test_import_keeps_timestamped_backup(tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("rcm_map.importer", reason="rcm_map.importer has not landed yet")
     source = Path(__file__).parent / "data" / "hostile" / "csv" / "223-valid-baseline.csv"
     path = tmp_path / "actors.geojson"
     atomic_write_bytes(path, BYTES["old"])

@@ -23,7 +23,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rcm_map import cli, export, geo, query, registry, safety
+from rcm_map.cli import main as cli
+from rcm_map.core import geo, safety
+from rcm_map.formats import export
+from rcm_map.registry import load_registry
+from rcm_map.registry import model as registry
+from rcm_map.search import query
 
 TRUE_LON, TRUE_LAT = -92.287613, 14.921847
 ADDRESS = "Calle Secreta 123, Colonia Oculta"
@@ -84,7 +89,7 @@ def registry_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def reg(registry_path: Path) -> registry.Registry:
-    return registry.load_registry(registry_path)
+    return load_registry(registry_path)
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +176,7 @@ def test_search_at_the_true_site_does_not_find_it(registry_path: Path) -> None:
 
 
 def test_map_outputs(results: query.SearchResult, tmp_path: Path) -> None:
-    mapping = pytest.importorskip("rcm_map.mapping", reason="rcm_map.mapping not landed yet")
+    from rcm_map.render import mapping
     fmap = mapping.build_map(results.located, center=SEARCH_FROM, radius_km=50)
     saved = tmp_path / "map.html"
     fmap.save(str(saved))
@@ -183,15 +188,15 @@ def test_map_outputs(results: query.SearchResult, tmp_path: Path) -> None:
 
 
 def test_referral_sheet(results: query.SearchResult) -> None:
-    referral = pytest.importorskip("rcm_map.referral", reason="rcm_map.referral not landed yet")
+    from rcm_map.render import referral
     for lang in ("es", "en", "fr"):
         html = referral.referral_sheet_html(results.located, lang=lang)
         assert "Refugio" in html and leaks(html) == []
 
 
 def test_listing_rows(results: query.SearchResult) -> None:
-    listing = pytest.importorskip("rcm_map.listing", reason="rcm_map.listing not landed yet")
-    i18n = pytest.importorskip("rcm_map.i18n", reason="rcm_map.i18n not landed yet")
+    from rcm_map.core import i18n
+    from rcm_map.render import listing
     rows = listing.result_rows(results.located, i18n.Translator("es"))
     assert leaks(rows.to_string() + rows.to_json()) == []
 
@@ -203,8 +208,7 @@ def zip_texts(data: bytes) -> Iterator[str]:
 
 
 def test_hsds_and_hxl_exports(reg: registry.Registry, tmp_path: Path) -> None:
-    interop = pytest.importorskip("rcm_map.interop", reason="rcm_map.interop not landed yet")
-    hsds = pytest.importorskip("rcm_map.interop.hsds")
+    from rcm_map.formats import hsds, interop
     texts = list(zip_texts(hsds.hsds_zip_bytes(reg.frame)))
     out = tmp_path / "hxl.csv"
     interop.cli_export("hxl", reg.frame, out)
@@ -218,7 +222,7 @@ def test_hsds_and_hxl_exports(reg: registry.Registry, tmp_path: Path) -> None:
 
 
 def test_store_public_reads(registry_path: Path, tmp_path: Path) -> None:
-    store_mod = pytest.importorskip("rcm_map.store", reason="store not landed yet")
+    from rcm_map import store as store_mod
     copy = tmp_path / "actors.geojson"
     copy.write_bytes(registry_path.read_bytes())
     store = store_mod.open_store(registry=copy)
@@ -241,10 +245,8 @@ def test_no_log_line_carries_it(registry_path: Path, caplog: pytest.LogCaptureFi
 
 def test_app_page(registry_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The search page (AppTest): every element, the map component's data and the URL."""
-    testing = pytest.importorskip("streamlit.testing.v1")
+    from streamlit.testing import v1 as testing
     root = Path(__file__).resolve().parents[1]
-    if not (root / "app.py").exists():
-        pytest.skip("app.py has not landed yet")
     monkeypatch.setenv("RCM_MAP_REGISTRY", str(registry_path))
     at = testing.AppTest.from_file(str(root / "app.py"), default_timeout=90)
     at.query_params.update({"lat": str(SEARCH_FROM[0]), "lon": str(SEARCH_FROM[1]),

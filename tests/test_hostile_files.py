@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import io
 import json
 import shutil
@@ -24,8 +23,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rcm_map import cli, export, query, registry
-from rcm_map.store.files import TEMP_MARK, list_backups
+from rcm_map.cli import main as cli
+from rcm_map.core.files import TEMP_MARK, list_backups
+from rcm_map.formats import export
+from rcm_map.registry import load_registry
+from rcm_map.registry import model as registry
+from rcm_map.search import query
 
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
 sys.path.insert(0, str(HOSTILE))
@@ -35,10 +38,6 @@ MANIFEST: list[dict[str, str]] = json.loads((HOSTILE / "manifest.json").read_tex
 REGISTRIES = [e for e in MANIFEST if e["kind"] == "registry"]
 CSVS = [e for e in MANIFEST if e["kind"] == "csv"]
 BASELINE = HOSTILE / "registries" / "000-valid-baseline.geojson"
-HAS_IMPORTER = importlib.util.find_spec("rcm_map.importer") is not None
-needs_importer = pytest.mark.skipif(
-    not HAS_IMPORTER, reason="rcm_map.importer has not landed yet (issue 3); CSV imports "
-    "are checked once it exists")
 CRASH_MARKS = ("Traceback (most recent call last)", "internal error")
 
 
@@ -103,7 +102,7 @@ def accepted_registries() -> list[Path]:
 
 def assert_usable(path: Path) -> None:
     """An accepted registry loads, searches and exports, and its export re-validates."""
-    reg = registry.load_registry(path)
+    reg = load_registry(path)
     result = query.search(reg, query.Query(near=(14.9, -92.26)))
     export.to_csv_bytes(result.located)
     again = json.loads(export.to_geojson_bytes(result.located))
@@ -130,7 +129,7 @@ SUBPROCESS_SAMPLE = [e for i, e in enumerate(REGISTRIES) if i % 45 == 0] + [
 @pytest.mark.parametrize("entry", SUBPROCESS_SAMPLE, ids=[e["file"] for e in SUBPROCESS_SAMPLE])
 def test_validate_subprocess_sample(entry: dict[str, str]) -> None:
     """The real command: exit code and streams as a focal point sees them."""
-    proc = subprocess.run([sys.executable, "-m", "rcm_map.cli", "validate",
+    proc = subprocess.run([sys.executable, "-m", "rcm_map.cli.main", "validate",
                            str(HOSTILE / entry["file"])],
                           capture_output=True, text=True, timeout=120, check=False)
     assert_clear_outcome(proc.returncode, proc.stdout + proc.stderr)
@@ -178,27 +177,24 @@ def check_import(source: Path, tmp_path: Path, expect: str = "either") -> int:
     return code
 
 
-@needs_importer
 @pytest.mark.slow
 @pytest.mark.parametrize("entry", CSVS, ids=[e["file"] for e in CSVS])
 def test_import_every_csv(entry: dict[str, str], tmp_path: Path) -> None:
     check_import(HOSTILE / entry["file"], tmp_path, entry["expect"])
 
 
-@needs_importer
 def test_import_oversized_csv(tmp_path: Path) -> None:
     _, big = make_corpus.write_oversized(tmp_path / "big", registry.MAX_FILE_BYTES)
     assert check_import(big, tmp_path) != 0
 
 
-@needs_importer
 @pytest.mark.slow
 def test_import_subprocess_rejection_keeps_registry(tmp_path: Path) -> None:
     current = fresh_registry(tmp_path)
     before = sha256(current)
     garbage = HOSTILE / next(e["file"] for e in CSVS if "binary-garbage" in e["file"])
     proc = subprocess.run(
-        [sys.executable, "-m", "rcm_map.cli", "import", str(garbage), "--out", str(current)],
+        [sys.executable, "-m", "rcm_map.cli.main", "import", str(garbage), "--out", str(current)],
         capture_output=True, text=True, timeout=120, check=False)
     assert_clear_outcome(proc.returncode, proc.stdout + proc.stderr)
     assert proc.returncode != 0
@@ -280,7 +276,6 @@ csv_cells = st.text(st.characters(codec="utf-8") | st.sampled_from(
     list('=+-@\t\r\n",;\'{}$`<>') + ["\ufeff", "\x00"]), max_size=15)
 
 
-@needs_importer
 @pytest.mark.slow
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])

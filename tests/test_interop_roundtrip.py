@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rcm_map import schema
-from rcm_map.interop import hsds_zip_bytes
-from rcm_map.interop.hsds import export_hsds, features_of, import_hsds
-from rcm_map.interop.hxl import export_hxl, import_hxl
-from rcm_map.registry import Registry, frame_from_features
+from rcm_map.core import schema
+from rcm_map.formats.hsds import export_hsds, features_of, import_hsds
+from rcm_map.formats.hxl import export_hxl, import_hxl
+from rcm_map.formats.interop import hsds_zip_bytes
+from rcm_map.registry.model import Registry, frame_from_features
 
 REGISTRY = Path(__file__).resolve().parent.parent / "data" / "actors.geojson"
 

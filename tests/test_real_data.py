@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
-from rcm_map import registry, schema
-from rcm_map.boundaries import points_in_admin1, points_in_country
-from rcm_map.gazetteer import default_gazetteer
-from rcm_map.importer import counts_markdown, import_to_geojson, make_id
+from rcm_map.core import schema
+from rcm_map.core.boundaries import points_in_admin1, points_in_country
+from rcm_map.formats.importer import counts_markdown, import_to_geojson, make_id
+from rcm_map.registry import model as registry
+from rcm_map.search.gazetteer import default_gazetteer
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
@@ -131,7 +132,7 @@ def test_readme_counts_are_current(features: list[dict[str, Any]]) -> None:
     block = re.search(r"<!-- counts:start -->\n(.*?)<!-- counts:end -->", readme, re.S)
     assert block is not None
     assert block.group(1) == counts_markdown(features), (
-        "run: python -c 'from rcm_map.importer import refresh_readme_counts as r; r()'")
+        "run: python -c 'from rcm_map.formats.importer import refresh_readme_counts as r; r()'")
 
 
 def test_readme_documents_every_data_file() -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from rcm_map.recovery import check_registry_health
-from rcm_map.store.files import TEMP_MARK, backup_dir, make_backup, restore_backup
+from rcm_map.core.files import TEMP_MARK, backup_dir, make_backup, restore_backup
+from rcm_map.registry.recovery import check_registry_health
 
 HOSTILE = Path(__file__).parent / "data" / "hostile" / "registries"
 GOOD = (HOSTILE / "000-valid-baseline.geojson").read_bytes()

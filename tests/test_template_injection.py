@@ -72,7 +72,7 @@ def test_detectors_work() -> None:
 
 
 def map_outputs(tmp_path: Path) -> dict[str, str]:
-    mapping = pytest.importorskip("rcm_map.mapping", reason="rcm_map.mapping not landed yet")
+    from rcm_map.render import mapping
     fmap = mapping.build_map(results_frame(), center=(14.9, -92.26), radius_km=25,
                              selected_id="tpl-0")
     saved = tmp_path / "map.html"
@@ -91,7 +91,7 @@ def test_map_html_paths(tmp_path: Path) -> None:
 def test_map_fails_without_escaping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Proof the check bites: without brace escapes and without the template-free
     render, folium/branca evaluate the JSON."""
-    mapping = pytest.importorskip("rcm_map.mapping", reason="rcm_map.mapping not landed yet")
+    from rcm_map.render import mapping
     monkeypatch.setattr(mapping, "json_for_script",
                         lambda obj: json.dumps(obj, ensure_ascii=False, default=str))
     # ...and branca's own render, which compiles each macro's output as a template.
@@ -103,7 +103,7 @@ def test_map_fails_without_escaping(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_referral_sheet() -> None:
-    referral = pytest.importorskip("rcm_map.referral", reason="rcm_map.referral not landed yet")
+    from rcm_map.render import referral
     for lang in ("es", "en", "fr"):
         text = referral.referral_sheet_html(results_frame(), lang=lang)
         assert evaluations(text) == []
@@ -113,17 +113,15 @@ def test_referral_sheet() -> None:
 @pytest.mark.slow
 def test_search_page_map_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What the search page sends to streamlit-folium (AppTest) holds the text literally."""
-    testing = pytest.importorskip("streamlit.testing.v1")
+    from streamlit.testing import v1 as testing
     root = Path(__file__).resolve().parents[1]
-    if not (root / "app.py").exists():
-        pytest.skip("app.py has not landed yet")
-    from rcm_map import export
+    from rcm_map.formats import export
 
     frame = results_frame().drop(columns=["distance_km", "distance_band"])
     registry = tmp_path / "actors.geojson"
     features = export.to_geojson_dict(frame)["features"]
     registry.write_bytes(export.geojson_bytes(features))
-    from rcm_map.registry import errors, validate_file
+    from rcm_map.registry.model import errors, validate_file
 
     assert errors(validate_file(registry)) == []
     monkeypatch.setenv("RCM_MAP_REGISTRY", str(registry))

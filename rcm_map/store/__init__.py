@@ -1,4 +1,7 @@
-"""Persistence of the registry: the GeoJSON file (default) and PostGIS (hosted).
+"""Layer 6: persistence of the registry: the GeoJSON file (default) and PostGIS (hosted),
+with history, country updates, problem reports and sign-in (`auth`).
+
+May import every layer below (`core`, `registry`, `search`, `render`, `formats`).
 
 `open_store()` picks the backend: PostGIS when a database URL is given or
 `RCM_MAP_DATABASE_URL` is set, else the registry GeoJSON file
@@ -45,7 +48,7 @@ def open_store(url: str | None = None, *, registry: str | Path | None = None,
         from rcm_map.store.postgis import PostGISStore
 
         return PostGISStore(url, migrate=migrate)
-    from rcm_map.registry import default_registry_path
+    from rcm_map.registry.model import default_registry_path
     from rcm_map.store.geojson_store import GeoJSONStore
 
     return GeoJSONStore(registry if registry is not None else default_registry_path())

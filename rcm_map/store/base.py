@@ -21,11 +21,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rcm_map import schema
-from rcm_map.geo import public_point
-from rcm_map.query import Query, SearchResult
-from rcm_map.registry import WITHHELD_FOR_CONFIDENTIAL, errors, validate_collection
-from rcm_map.schema import Issue
+from rcm_map.core import schema
+from rcm_map.core.geo import public_point
+from rcm_map.core.schema import Issue
+from rcm_map.registry.model import WITHHELD_FOR_CONFIDENTIAL, errors, validate_collection
+from rcm_map.search.query import Query, SearchResult
 
 Feature = dict[str, Any]
 
@@ -392,7 +392,7 @@ def validate_report(kind: str, comment: str) -> None:
 
 def search_text_of(props: Mapping[str, Any]) -> str:
     """Folded free-text of a service's public properties (same as Registry.search_text)."""
-    from rcm_map.text import fold
+    from rcm_map.core.text import fold
 
     cols = ("name", "organization", "city", "description", "address", "referral")
     return fold(" ".join(str(props.get(c) or "") for c in cols))
@@ -414,7 +414,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def search(self, query: Query) -> SearchResult:
-        """Run a query exactly as `rcm_map.query.search` does on the public registry."""
+        """Run a query exactly as `rcm_map.search.query.search` does on the public registry."""
 
     @abc.abstractmethod
     def get(self, service_id: str, *, public: bool = True) -> StoredService:

@@ -1,6 +1,6 @@
 """Store commands for `rcm-map`, as functions the CLI wires in.
 
-In `rcm_map/cli.py`::
+In `rcm_map/cli/main.py`::
 
     from rcm_map.store import cli_support
     ...
@@ -26,9 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from rcm_map import schema
-from rcm_map.registry import MAX_FILE_BYTES, RegistryError, parse_json_bytes
-from rcm_map.schema import Issue
+from rcm_map.core import schema
+from rcm_map.core.schema import Issue
+from rcm_map.registry.model import MAX_FILE_BYTES, RegistryError, parse_json_bytes
 from rcm_map.store import open_store
 from rcm_map.store.base import (
     ConflictError,
@@ -108,7 +108,7 @@ def read_update(name: str, data: bytes, max_bytes: int = MAX_FILE_BYTES,
 
 
 def _read_csv(name: str, data: bytes) -> tuple[list[Feature], list[Issue]]:
-    from rcm_map.importer import import_sources_csv
+    from rcm_map.formats.importer import import_sources_csv
 
     with tempfile.TemporaryDirectory(prefix="rcm-upload-") as folder:
         path = Path(folder) / "upload.csv"
@@ -322,7 +322,7 @@ def cmd_db_seed(args: argparse.Namespace) -> int:
 
 def cmd_hash_password(args: argparse.Namespace) -> int:
     """`rcm-map hash-password`: print a hash for secrets.toml (asks twice, no echo)."""
-    from rcm_map.auth import hash_password
+    from rcm_map.store.auth import hash_password
 
     first = getpass.getpass("password: ")
     if first != getpass.getpass("again: "):

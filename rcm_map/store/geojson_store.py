@@ -25,16 +25,16 @@ from typing import Any
 
 from filelock import FileLock
 
-from rcm_map.export import geojson_bytes
-from rcm_map.query import Query, SearchResult, search
-from rcm_map.registry import (
+from rcm_map.core import files
+from rcm_map.formats.export import geojson_bytes
+from rcm_map.registry.model import (
     Registry,
     RegistryError,
     frame_from_features,
     read_json_file,
     read_registry_features,
 )
-from rcm_map.store import files
+from rcm_map.search.query import Query, SearchResult, search
 from rcm_map.store.base import (
     ChangeRecord,
     ConflictError,
@@ -267,7 +267,7 @@ class GeoJSONStore(Store):
         return self._cache[1]
 
     def search(self, query: Query) -> SearchResult:
-        """Run a query with the in-memory engine (`rcm_map.query.search`)."""
+        """Run a query with the in-memory engine (`rcm_map.search.query.search`)."""
         return search(self.registry(), query)
 
     def get(self, service_id: str, *, public: bool = True) -> StoredService:
@@ -437,7 +437,7 @@ def _check_edit(service_id: str, feature: Feature, old: StoredService,
                                check_countries=check_countries)
     props = feature.get("properties") if isinstance(feature, dict) else None
     if isinstance(props, dict) and props.get("id") != service_id:
-        from rcm_map.schema import Issue
+        from rcm_map.core.schema import Issue
 
         found.append(Issue(f"an edit cannot change the id (editing {service_id!r})",
                            f"edit of {service_id}", 0, service_id, "id", props.get("id")))

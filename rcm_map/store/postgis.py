@@ -1,17 +1,17 @@
 """The PostGIS backend: the registry in PostgreSQL for hosted, multi-editor use.
 
-Search runs in SQL with the same semantics as `rcm_map.query.search`:
+Search runs in SQL with the same semantics as `rcm_map.search.query.search`:
 
 * filters: bitmasks for service types and populations (`&`), NULL age bounds as
   open, `languages && array`, `country = ANY`, accent-folded free text
-  (`strpos` on a `search_text` column folded in Python by `rcm_map.text.fold`, so
+  (`strpos` on a `search_text` column folded in Python by `rcm_map.core.text.fold`, so
   folding is identical to the file backend; no `unaccent` needed);
 * proximity on the PUBLIC point (`public_geog`, GiST-indexed): nearest-k with the
   KNN operator `<->` then an exact re-sort by (distance, id); radius with
   `ST_DWithin(public_geog, point, metres, false)`.
 
 Distances. `ST_Distance(a, b, false)` and geography `<->` use a sphere of radius
-(2a + b) / 3 of WGS84 = 6,371,008.7714 m; `rcm_map.geo` uses the IUGG mean radius
+(2a + b) / 3 of WGS84 = 6,371,008.7714 m; `rcm_map.core.geo` uses the IUGG mean radius
 6,371,008.8 m. The two differ by 4.5e-9 (1.5 cm over 3,400 km), and we scale
 PostGIS distances by `SPHERE_SCALE` so both backends report the same km and cut a
 radius at the same place (to float rounding).
@@ -33,11 +33,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rcm_map import schema
-from rcm_map.geo import EARTH_RADIUS_KM, validate_lat_lon
-from rcm_map.query import Query, SearchResult
-from rcm_map.registry import mask_of
-from rcm_map.safety import distance_band
+from rcm_map.core import schema
+from rcm_map.core.geo import EARTH_RADIUS_KM, validate_lat_lon
+from rcm_map.core.safety import distance_band
+from rcm_map.core.text import fold
+from rcm_map.registry.model import mask_of
+from rcm_map.search.query import Query, SearchResult
 from rcm_map.store.base import (
     ChangeRecord,
     ConflictError,
@@ -58,7 +59,6 @@ from rcm_map.store.base import (
     validate_update,
     version_conflicts,
 )
-from rcm_map.text import fold
 
 WGS84_A = 6378137.0
 WGS84_B = WGS84_A * (1 - 1 / 298.257223563)
@@ -514,12 +514,12 @@ class PostGISStore(Store):
 def _countrywide_countries(query: Query) -> list[str] | None:
     """Countries whose country-wide services a query near a point lists (None: all).
 
-    Mirrors `rcm_map.query.search`: with `near` and no country filter, only the
+    Mirrors `rcm_map.search.query.search`: with `near` and no country filter, only the
     country (or countries, near a border) around the point.
     """
     if query.near is None or query.countries:
         return None
-    from rcm_map.query import countries_at
+    from rcm_map.search.query import countries_at
 
     return list(countries_at(*query.near))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rcm_map.registry import default_registry_path
+from rcm_map.registry.model import default_registry_path
 from rcm_map.ui import common
 
 

@@ -1,7 +1,7 @@
 """Focal-point page: sign in, upload a country update with preview and confirm,
 history with restore, and the open problem reports of their country.
 
-Widgets only; the logic lives in rcm_map.auth and rcm_map.store. `app.py` wires it
+Widgets only; the logic lives in rcm_map.store.auth and rcm_map.store. `app.py` wires it
 as the "Focal points" page (url_path "admin"). Messages that come from the core
 (validation issues, conflicts) are English one-liners naming file, row, field and
 value; the page frames them in the session's language and shows them as text.
@@ -9,37 +9,22 @@ value; the page frames them in the session's language and shows them as text.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 import streamlit as st
 
-from rcm_map import auth
-from rcm_map.i18n import Translator
-from rcm_map.store import ConflictError, Store, StoreError, UpdateRejected, open_store
+from rcm_map.core.i18n import Translator
+from rcm_map.store import ConflictError, Store, StoreError, UpdateRejected, auth
 from rcm_map.store.base import REPORT_KINDS, Diff
 from rcm_map.store.cli_support import diff_lines, history_lines, read_update
-from rcm_map.ui import common
+from rcm_map.ui import common, session
+from rcm_map.ui.session import SESSION_USER, current_user, shared_store
 
 DEFAULT_MAX_UPLOAD_MB = 20  # server.maxUploadSize in .streamlit/config.toml
 MAX_UPDATE_FEATURES = 50_000  # one country's services; the largest has a few hundred
 MAX_LOGIN_FAILURES = 5
 MAX_ISSUES_SHOWN = 200
-_SESSION_USER = "rcm_focal_point"
-
-
-def shared_store() -> Store:
-    """One store per server process and configuration (PostGIS when
-    RCM_MAP_DATABASE_URL is set, else the registry file in use)."""
-    from rcm_map.registry import default_registry_path
-
-    return _cached_store(os.environ.get("RCM_MAP_DATABASE_URL", ""), str(default_registry_path()))
-
-
-@st.cache_resource(show_spinner=False)
-def _cached_store(url: str, registry: str) -> Store:
-    return open_store(url or None, registry=registry)
 
 
 def max_upload_bytes() -> int:
@@ -52,27 +37,8 @@ def max_upload_bytes() -> int:
     return megabytes * 1024 * 1024
 
 
-def _secrets() -> dict[str, Any]:
-    try:
-        return st.secrets.to_dict()
-    except (FileNotFoundError, KeyError, AttributeError):
-        return {}
-
-
-def _oidc_configured() -> bool:
-    return bool(_secrets().get("auth"))
-
-
-def current_user() -> auth.FocalPoint | None:
-    """The signed-in focal point of this session, or None."""
-    if _oidc_configured() and getattr(st.user, "is_logged_in", False):
-        return auth.user_from_oidc(st.user.to_dict(), _secrets())
-    user = st.session_state.get(_SESSION_USER)
-    return user if isinstance(user, auth.FocalPoint) else None
-
-
 def _login_form(tr: Translator) -> None:
-    if _oidc_configured():
+    if session.oidc_configured():
         if getattr(st.user, "is_logged_in", False):
             st.error(tr.t("admin.not_registered"))
             st.button(tr.t("admin.sign_out"), on_click=st.logout)
@@ -89,7 +55,7 @@ def _login_form(tr: Translator) -> None:
         submitted = st.form_submit_button(tr.t("admin.sign_in"), type="primary")
     if submitted:
         try:
-            creds = auth.load_credentials(_secrets())
+            creds = auth.load_credentials(session.secrets())
         except auth.AuthError as exc:
             st.error(tr.t("admin.misconfigured"))
             st.text(str(exc))
@@ -100,14 +66,14 @@ def _login_form(tr: Translator) -> None:
             time.sleep(1.0)  # slows guessing; the hash already costs ~50 ms
             st.error(tr.t("admin.wrong_credentials"))
             return
-        st.session_state[_SESSION_USER] = user
+        st.session_state[SESSION_USER] = user
         st.rerun()
 
 
 def _sign_out() -> None:
-    if _oidc_configured():
+    if session.oidc_configured():
         st.logout()
-    st.session_state.pop(_SESSION_USER, None)
+    st.session_state.pop(SESSION_USER, None)
 
 
 def _show_problems(tr: Translator, issues: list[Any]) -> None:

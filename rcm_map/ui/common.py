@@ -11,8 +11,9 @@ from typing import Any
 
 import streamlit as st
 
-from rcm_map import i18n
-from rcm_map.registry import Registry, RegistryError, default_registry_path, load_registry
+from rcm_map.core import i18n
+from rcm_map.registry import load_registry
+from rcm_map.registry.model import Registry, RegistryError, default_registry_path
 
 LANG_KEY = "lang"
 LANG_WIDGET = "lang_choice"
@@ -28,7 +29,7 @@ def _registry(path: str, stamp: tuple[int, int]) -> Registry:
 @st.cache_resource(show_spinner=False)
 def _startup_cleanup(path: str) -> int:
     """Remove temporary files of interrupted writes, once per server process."""
-    from rcm_map.store.files import backup_dir, clean_temp_files
+    from rcm_map.core.files import backup_dir, clean_temp_files
 
     file = Path(path)
     folders = (file.parent, backup_dir(file))
@@ -86,8 +87,8 @@ def show_registry_health(tr: i18n.Translator, path: Path) -> None:
     """What is wrong with the registry file, as plain text, and (for a signed-in focal
     point) the last good backup to restore after confirmation. Nothing is restored
     without a person's decision (issue 5, item 6)."""
-    from rcm_map.recovery import check_registry_health
-    from rcm_map.ui.admin import current_user
+    from rcm_map.registry.recovery import check_registry_health
+    from rcm_map.ui.session import current_user
 
     health = check_registry_health(path)
     st.error(tr.t("error.registry", path=path.name))
@@ -116,7 +117,7 @@ def show_registry_health(tr: i18n.Translator, path: Path) -> None:
 
 
 def _restore(path: Path, backup: Path, confirmed: str | None) -> None:
-    from rcm_map.store.files import restore_backup
+    from rcm_map.core.files import restore_backup
 
     if confirmed != str(backup):
         st.rerun()  # a newer backup appeared since the confirmation: ask again
@@ -137,7 +138,7 @@ def restored_notice(tr: i18n.Translator) -> None:
 def gazetteer() -> Any | None:
     """The bundled gazetteer, or None when it is not installed."""
     try:
-        from rcm_map.gazetteer import default_gazetteer
+        from rcm_map.search.gazetteer import default_gazetteer
     except ImportError:
         return None
     try:
@@ -150,7 +151,7 @@ def gazetteer() -> Any | None:
 def admin1_frame() -> Any | None:
     """Admin-1 boundaries as a GeoDataFrame, or None when not installed."""
     try:
-        from rcm_map.boundaries import load_admin1
+        from rcm_map.core.boundaries import load_admin1
 
         return load_admin1()
     except (ImportError, OSError, ValueError):
@@ -163,7 +164,7 @@ def boundaries_payload(lang: str) -> dict[str, Any] | None:
     frame = admin1_frame()
     if frame is None:
         return None
-    from rcm_map.mapping import boundaries_payload as build
+    from rcm_map.render.mapping import boundaries_payload as build
 
     return build(frame, lang)
 

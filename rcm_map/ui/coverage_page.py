@@ -7,9 +7,10 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from rcm_map import coverage, schema
-from rcm_map.i18n import Translator
-from rcm_map.registry import Registry
+from rcm_map.core import schema
+from rcm_map.core.i18n import Translator
+from rcm_map.registry.model import Registry
+from rcm_map.search import coverage
 from rcm_map.ui import common
 
 BANDS = (coverage.ALL_AGES, *schema.AGE_BANDS)
@@ -17,7 +18,7 @@ BANDS = (coverage.ALL_AGES, *schema.AGE_BANDS)
 
 def _units(countries: list[str]) -> list[coverage.Unit]:
     try:
-        from rcm_map.boundaries import admin1_units
+        from rcm_map.core.boundaries import admin1_units
     except ImportError:
         return []
     return [coverage.Unit(u.code, u.country, u.name) for u in admin1_units()
@@ -83,7 +84,7 @@ def _choropleth(tr: Translator, frame: pd.DataFrame, service: str, band: str,
     if boundaries is None:
         st.info(tr.t("coverage.no_boundaries"))
         return
-    from rcm_map.choropleth import build_choropleth
+    from rcm_map.render.choropleth import build_choropleth
 
     if countries:
         boundaries = boundaries[boundaries["country_iso3"].isin(countries)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rcm_map.i18n import Translator
+from rcm_map.core.i18n import Translator
 from rcm_map.store import Store, StoreError
 from rcm_map.store.base import MAX_REPORT_COMMENT, REPORT_KINDS
 from rcm_map.ui import common
@@ -38,7 +38,7 @@ def report_problem_widget(service_id: str, store: Store | None = None,
     """
     tr = _translator(lang)
     if store is None:
-        from rcm_map.ui.admin import shared_store
+        from rcm_map.ui.session import shared_store
 
         store = shared_store()
     sent = st.session_state.setdefault("rcm_reports_sent", 0)

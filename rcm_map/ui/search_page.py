@@ -1,8 +1,8 @@
 """Search page: find services near a child, on a map and in a list, and export them.
 
-Widgets only; the logic lives in `rcm_map.urlstate` (state <-> URL, map clicks),
-`rcm_map.query` (search), `rcm_map.listing` (rows shown), `rcm_map.mapping`
-(the map) and `rcm_map.export` / `rcm_map.referral` (downloads). The searched
+Widgets only; the logic lives in `rcm_map.search.urlstate` (state <-> URL, map clicks),
+`rcm_map.search.query` (search), `rcm_map.render.listing` (rows shown), `rcm_map.render.mapping`
+(the map) and `rcm_map.formats.export` / `rcm_map.render.referral` (downloads). The searched
 place is never logged or written anywhere but the user's own URL.
 """
 
@@ -15,13 +15,14 @@ from typing import Any
 import streamlit as st
 from streamlit_folium import st_folium
 
-from rcm_map import export, interop, listing, schema
-from rcm_map.geo import parse_lat_lon
-from rcm_map.i18n import Translator
-from rcm_map.query import SearchResult, search
-from rcm_map.registry import Registry
-from rcm_map.ui import common
-from rcm_map.urlstate import (
+from rcm_map.core import schema
+from rcm_map.core.geo import parse_lat_lon
+from rcm_map.core.i18n import Translator
+from rcm_map.formats import export, interop
+from rcm_map.registry.model import Registry
+from rcm_map.render import listing
+from rcm_map.search.query import SearchResult, search
+from rcm_map.search.urlstate import (
     LIMIT_CHOICES,
     PARAMS,
     RADIUS_CHOICES_KM,
@@ -30,6 +31,7 @@ from rcm_map.urlstate import (
     decode,
     encode,
 )
+from rcm_map.ui import common
 
 MAP_KEY = "map"
 MAP_HEIGHT = 520
@@ -254,7 +256,7 @@ def _network_filters(tr: Translator, reg: Registry) -> None:
 def _admin1_names_cached(codes: tuple[str, ...]) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     try:
-        from rcm_map.boundaries import admin1_units
+        from rcm_map.core.boundaries import admin1_units
 
         out = {u.code: (u.country, u.name) for u in admin1_units()}
     except (ImportError, OSError, ValueError):
@@ -276,7 +278,7 @@ def admin1_names(reg: Registry) -> dict[str, tuple[str, str]]:
 
 def _show_map(tr: Translator, state: SearchState, result: SearchResult,
               selected: str | None) -> None:
-    from rcm_map.mapping import build_map
+    from rcm_map.render.mapping import build_map
 
     countries = tuple(sorted(set(result.located["country"]))) if len(result.located) else ()
     fmap = build_map(
@@ -298,7 +300,7 @@ def _boundaries(lang: str, countries: tuple[str, ...]) -> dict[str, Any] | None:
     frame = common.admin1_frame()
     if frame is None:
         return None
-    from rcm_map.mapping import boundaries_payload
+    from rcm_map.render.mapping import boundaries_payload
 
     if countries:
         frame = frame[frame["country_iso3"].isin(countries)]
@@ -380,7 +382,7 @@ def _downloads(tr: Translator, result: SearchResult, chosen: list[str]) -> None:
 
 def _referral_html(tr: Translator, rows: Any) -> bytes | None:
     try:
-        from rcm_map.referral import referral_sheet_html
+        from rcm_map.render.referral import referral_sheet_html
     except ImportError:
         return None
     text = referral_sheet_html(rows, lang=tr.lang, labels=None, generated_on=dt.date.today())

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rcm_map.auth import hash_password
-from rcm_map.i18n import LANGUAGES, Translator
+from rcm_map.core.i18n import LANGUAGES, Translator
+from rcm_map.store.auth import hash_password
 from rcm_map.store.geojson_store import GeoJSONStore
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rcm_map.auth import hash_password
-from rcm_map.i18n import Translator
-from rcm_map.store.files import TEMP_MARK, list_backups, make_backup
+from rcm_map.core.files import TEMP_MARK, list_backups, make_backup
+from rcm_map.core.i18n import Translator
+from rcm_map.store.auth import hash_password
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "long password 1"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rcm_map import coverage
-from rcm_map.i18n import LANGUAGES, Translator
+from rcm_map.core.i18n import LANGUAGES, Translator
+from rcm_map.search import coverage
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

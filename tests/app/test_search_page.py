@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rcm_map.query import search
 from rcm_map.registry import load_registry
-from rcm_map.urlstate import decode
+from rcm_map.search.query import search
+from rcm_map.search.urlstate import decode
 
 TAPACHULA = {"place": "Tapachula", "lang": "es"}
 

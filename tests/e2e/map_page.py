@@ -14,7 +14,7 @@ import streamlit as st
 from e2e_frames import hostile_frame, many_frame, small_frame  # tests/e2e is on sys.path
 from streamlit_folium import st_folium
 
-from rcm_map.mapping import boundaries_payload, build_map
+from rcm_map.render.mapping import boundaries_payload, build_map
 
 BOUNDARIES = Path(__file__).resolve().parents[2] / "data" / "admin_boundaries" / "admin1.geojson"
 

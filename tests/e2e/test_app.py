@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
-from rcm_map.query import search
-from rcm_map.registry import DEFAULT_REGISTRY, load_registry
-from rcm_map.urlstate import decode
+from rcm_map.registry import load_registry
+from rcm_map.registry.model import DEFAULT_REGISTRY
+from rcm_map.search.query import search
+from rcm_map.search.urlstate import decode
 
 pytestmark = pytest.mark.browser
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rcm_map.registry import errors, validate_collection
+from rcm_map.registry.model import errors, validate_collection
 from rcm_map.store.base import Store
 from rcm_map.store.geojson_store import GeoJSONStore
 

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from rcm_map.registry import validate_file
-from rcm_map.store import files, open_store
+from rcm_map.core import files
+from rcm_map.registry.model import validate_file
+from rcm_map.store import open_store
 from rcm_map.store.base import ConflictError, StoreError
 from rcm_map.store.geojson_store import GeoJSONStore
 

@@ -1,6 +1,6 @@
 """The same queries give the same answers on both backends as on the in-memory engine.
 
-The reference is `rcm_map.query.search` over the public registry built from the
+The reference is `rcm_map.search.query.search` over the public registry built from the
 very features the store holds. Distances may differ by float rounding (PostGIS
 computes them in C on its own sphere, rescaled; see rcm_map/store/postgis.py), so
 they are compared within 5 m, and radius queries check that no service lies
@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rcm_map import schema
-from rcm_map.query import Query, SearchResult, search
-from rcm_map.registry import Registry, frame_from_features
+from rcm_map.core import schema
+from rcm_map.registry.model import Registry, frame_from_features
+from rcm_map.search.query import Query, SearchResult, search
 from rcm_map.store.base import Store
 
 TAPACHULA = (14.9, -92.26)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from rcm_map.query import Query
+from rcm_map.search.query import Query
 from rcm_map.store.base import (
     ConflictError,
     NotFoundError,

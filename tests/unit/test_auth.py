@@ -1,10 +1,10 @@
-"""Focal-point credentials, OIDC mapping and country limits (rcm_map.auth)."""
+"""Focal-point credentials, OIDC mapping and country limits (rcm_map.store.auth)."""
 
 from __future__ import annotations
 
 import pytest
 
-from rcm_map import auth
+from rcm_map.store import auth
 
 ANA_HASH = auth.hash_password("correct horse", salt=b"s" * 16)
 

@@ -12,8 +12,8 @@ import pytest
 import shapely
 from shapely.geometry import box, shape
 
-from rcm_map import boundaries
-from rcm_map.boundaries import (
+from rcm_map.core import boundaries
+from rcm_map.core.boundaries import (
     KM_PER_DEG,
     admin1_at,
     admin1_units,

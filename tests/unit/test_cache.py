@@ -11,9 +11,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from rcm_map import cache
-from rcm_map.query import Query, search
-from rcm_map.registry import RegistryError, load_registry
+from rcm_map.registry import cache, load_registry
+from rcm_map.registry.model import RegistryError
+from rcm_map.search.query import Query, search
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import geopandas as gpd
 from shapely.geometry import box
 
-from rcm_map import choropleth
-from rcm_map.mapping import assert_offline, render_html
+from rcm_map.render import choropleth
+from rcm_map.render.mapping import assert_offline, render_html
 
 LABELS = {"title": "Albergue", "count": "Servicios", "gap": "Ninguno (brecha)"}
 

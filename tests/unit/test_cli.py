@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from rcm_map import cli
-from rcm_map.geo import haversine_km
+from rcm_map.cli import main as cli
+from rcm_map.core.geo import haversine_km
 from tests.conftest import REPO, write_collection
 
 
@@ -100,7 +100,7 @@ def test_export_csv(tmp_path, small_path, capsys):
 
 
 def test_console_script_runs(small_path):
-    proc = subprocess.run([sys.executable, "-m", "rcm_map.cli", "validate", str(small_path)],
+    proc = subprocess.run([sys.executable, "-m", "rcm_map.cli.main", "validate", str(small_path)],
                           capture_output=True, text=True, cwd=REPO, check=False)
     assert proc.returncode == 0, proc.stderr
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from rcm_map import coverage
-from rcm_map.coverage import Unit
 from rcm_map.registry import load_registry
+from rcm_map.search import coverage
+from rcm_map.search.coverage import Unit
 
 UNITS = [Unit("MX-CHP", "MEX", "Chiapas"), Unit("MX-OAX", "MEX", "Oaxaca"),
          Unit("GT-SM", "GTM", "San Marcos"), Unit("HN-CR", "HND", "Cortés"),

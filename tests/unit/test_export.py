@@ -10,15 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rcm_map import export, safety
-from rcm_map.query import Query, search
-from rcm_map.registry import (
-    Registry,
-    errors,
-    frame_from_features,
-    load_registry,
-    validate_collection,
-)
+from rcm_map.core import safety
+from rcm_map.formats import export
+from rcm_map.registry import load_registry
+from rcm_map.registry.model import Registry, errors, frame_from_features, validate_collection
+from rcm_map.search.query import Query, search
 
 
 def read_csv(data: bytes) -> list[dict[str, str]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rcm_map.gazetteer import (
+from rcm_map.search.gazetteer import (
     Gazetteer,
     default_gazetteer,
     normalize,

@@ -22,11 +22,11 @@ from typing import Any
 
 import pytest
 
-from rcm_map.interop import hsds_tables as tables
-from rcm_map.interop.hsds import export_hsds, features_of, hsds_zip_bytes, import_hsds
-from rcm_map.interop.hsds_read import package_services
-from rcm_map.interop.taxonomy import TAXONOMIES, resolve_term, term_rows
-from rcm_map.registry import Registry, frame_from_features
+from rcm_map.formats import hsds_tables as tables
+from rcm_map.formats.hsds import export_hsds, features_of, hsds_zip_bytes, import_hsds
+from rcm_map.formats.hsds_read import package_services
+from rcm_map.formats.taxonomy import TAXONOMIES, resolve_term, term_rows
+from rcm_map.registry.model import Registry, frame_from_features
 
 OFFICIAL = Path(__file__).resolve().parents[2].parent / "shared/data/peer/hsds-3.0"
 needs_official = pytest.mark.skipif(not OFFICIAL.is_dir(), reason="no ../shared HSDS examples")

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from rcm_map.interop.hxl import TAGS, column_for, export_hxl, import_hxl, parse_tag
-from rcm_map.registry import frame_from_features
+from rcm_map.formats.hxl import TAGS, column_for, export_hxl, import_hxl, parse_tag
+from rcm_map.registry.model import frame_from_features
 
 HEADER = "id,name,organization,organization_type,service_types,country,location_precision,source"
 TAG_ROW = ("#meta+id,#service+name,#org+name,#org+type,#service+type,#country+code+v_iso3,"
@@ -120,8 +120,8 @@ def test_missing_file_is_reported(tmp_path):
 
 
 def test_search_results_with_distances_export_and_import(small_path):
-    from rcm_map.query import Query, search
     from rcm_map.registry import load_registry
+    from rcm_map.search.query import Query, search
 
     located = search(load_registry(small_path), Query(near=(14.9, -92.26))).located
     data = export_hxl(located)

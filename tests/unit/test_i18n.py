@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rcm_map import i18n
-from rcm_map.i18n import Translator, negotiate_language, parse_accept_language
+from rcm_map.core import i18n
+from rcm_map.core.i18n import Translator, negotiate_language, parse_accept_language
 
 ROOT = Path(__file__).resolve().parents[2]
 UI_FILES = [ROOT / "app.py", *sorted((ROOT / "rcm_map" / "ui").glob("*.py"))]
@@ -60,7 +60,7 @@ def test_every_key_used_in_the_ui_exists():
 
 
 def test_dynamic_keys_exist():
-    from rcm_map import listing
+    from rcm_map.render import listing
     from rcm_map.ui import search_page
 
     catalogue = i18n.catalogue("es")
@@ -125,7 +125,7 @@ def test_translators_are_independent():
 
 
 def test_no_global_gettext_and_no_underscore_translator():
-    for path in [*UI_FILES, ROOT / "rcm_map" / "i18n.py"]:
+    for path in [*UI_FILES, ROOT / "rcm_map" / "core" / "i18n.py"]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             # `_` as a throwaway loop/unpack name is fine; binding a callable to it is not.

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from rcm_map import export, registry, schema
-from rcm_map.gazetteer import Gazetteer
-from rcm_map.importer import (
+from rcm_map.core import schema
+from rcm_map.formats import export
+from rcm_map.formats.importer import (
     ImportResult,
     ages_from_groups,
     counts_markdown,
@@ -24,6 +24,8 @@ from rcm_map.importer import (
     last_verified_from_note,
     make_id,
 )
+from rcm_map.registry import model as registry
+from rcm_map.search.gazetteer import Gazetteer
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SOURCES = DATA / "sources_small.csv"

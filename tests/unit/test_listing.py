@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rcm_map import listing
-from rcm_map.i18n import Translator
-from rcm_map.query import Query, search
+from rcm_map.core.i18n import Translator
 from rcm_map.registry import load_registry
+from rcm_map.render import listing
+from rcm_map.search.query import Query, search
 
 TAPACHULA = (14.90541, -92.25891)
 

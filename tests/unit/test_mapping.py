@@ -14,8 +14,9 @@ import pytest
 from branca.element import MacroElement
 from shapely.geometry import Point, box
 
-import rcm_map.mapping as mapping
-from rcm_map.mapping import (
+import rcm_map.render.mapping as mapping
+from rcm_map.core.schema import SERVICE_TYPES
+from rcm_map.render.mapping import (
     MARKER_PALETTE,
     assert_offline,
     boundaries_payload,
@@ -26,7 +27,6 @@ from rcm_map.mapping import (
     render_html,
     services_payload,
 )
-from rcm_map.schema import SERVICE_TYPES
 
 TEMPLATE_PAYLOADS = (
     "{{ 7*191 }}",

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rcm_map import schema
-from rcm_map.geo import haversine_km
-from rcm_map.query import Query, distance_band, search
-from rcm_map.registry import Registry, frame_from_features, load_registry
+from rcm_map.core import schema
+from rcm_map.core.geo import haversine_km
+from rcm_map.registry import load_registry
+from rcm_map.registry.model import Registry, frame_from_features
+from rcm_map.search.query import Query, distance_band, search
 
 TAPACHULA = (14.9, -92.26)
 

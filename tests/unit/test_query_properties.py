@@ -16,11 +16,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rcm_map import schema
-from rcm_map.cache import registry_from_table, registry_to_table
-from rcm_map.geo import haversine_km, haversine_km_many
-from rcm_map.query import Query, search
-from rcm_map.registry import Registry, frame_from_features
+from rcm_map.core import schema
+from rcm_map.core.geo import haversine_km, haversine_km_many
+from rcm_map.registry.cache import registry_from_table, registry_to_table
+from rcm_map.registry.model import Registry, frame_from_features
+from rcm_map.search.query import Query, search
 
 # A few sites in Tapachula, Tecún Umán and Guatemala City: many services share one.
 SITES = [(-92.2667, 14.9), (-92.263, 14.905), (-92.146, 14.681), (-90.5133, 14.6407),

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from rcm_map.referral import SHEET_LABELS, referral_sheet_html
+from rcm_map.render.referral import SHEET_LABELS, referral_sheet_html
 
 PAYLOADS = (
     "<img src=x onerror=alert(1)>", "${alert(1)}", "`x`", "</script><script>alert(1)</script>",

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from rcm_map import registry
+from rcm_map.registry import load_registry
+from rcm_map.registry import model as registry
 from tests.conftest import write_collection
 
 
@@ -93,7 +94,6 @@ def test_every_problem_is_reported_at_once(tmp_path, small_features):
 
 
 def test_point_outside_declared_country_and_swap_hint(tmp_path, small_features):
-    pytest.importorskip("rcm_map.boundaries")
     small_features[0]["properties"].update(country="CAN", admin1="")  # Tapachula is in MEX
     found = messages(write_collection(tmp_path / "c.geojson", small_features))
     assert len(found) == 1
@@ -101,7 +101,6 @@ def test_point_outside_declared_country_and_swap_hint(tmp_path, small_features):
 
 
 def test_swapped_lon_lat_inside_valid_range_is_caught(tmp_path, small_features):
-    pytest.importorskip("rcm_map.boundaries")
     # Toronto is (-79.38, 43.65); swapped, (43.65, -79.38) is still a valid lon/lat pair.
     small_features[4]["geometry"]["coordinates"] = [43.6532, -79.3832]
     found = messages(write_collection(tmp_path / "s.geojson", small_features))
@@ -109,11 +108,11 @@ def test_swapped_lon_lat_inside_valid_range_is_caught(tmp_path, small_features):
 
 
 def test_load_registry_public_view_hides_confidential(small_path):
-    reg = registry.load_registry(small_path)
+    reg = load_registry(small_path)
     row = reg.frame.set_index("id").loc["mex-tap-secret"]
     assert row["address"] == ""
     assert (round(row.geometry.x, 4), round(row.geometry.y, 4)) != (-92.29, 14.92)
-    from rcm_map.geo import haversine_km
+    from rcm_map.core.geo import haversine_km
 
     assert haversine_km(14.92, -92.29, row.geometry.y, row.geometry.x) >= 5.0
 
@@ -122,7 +121,7 @@ def test_load_registry_refuses_invalid_file(tmp_path, small_features):
     small_features[0]["properties"]["service_types"] = ["spa"]
     path = write_collection(tmp_path / "bad.geojson", small_features)
     with pytest.raises(registry.RegistryError) as info:
-        registry.load_registry(path)
+        load_registry(path)
     assert "'service_types'" in str(info.value)
 
 

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2 import Template
 
-from rcm_map.geo import haversine_km
-from rcm_map.safety import (
+from rcm_map.core.geo import haversine_km
+from rcm_map.core.safety import (
     CSV_TRIGGERS,
     DISTANCE_BANDS,
     PUBLIC_MIN_KM,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rcm_map import schema
+from rcm_map.core import schema
 
 
 def valid_props(**changes):

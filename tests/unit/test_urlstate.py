@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rcm_map import schema
-from rcm_map.urlstate import (
+from rcm_map.core import schema
+from rcm_map.search.urlstate import (
     DEFAULT_LIMIT,
     DEFAULT_RADIUS_KM,
     PARAMS,

@@ -1,0 +1,299 @@
+"""The `rcm-map` command: validate, search, export and import registries.
+
+Exit codes: 0 success, 1 the input has problems, 2 it cannot be read or the
+command line is wrong. Errors are one line each; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from rcm_map.core import schema
+from rcm_map.core.files import replace_with_backup
+from rcm_map.core.geo import parse_lat_lon
+from rcm_map.core.safety import distance_band_label
+from rcm_map.formats import export
+from rcm_map.registry import load_registry
+from rcm_map.registry.model import (
+    MAX_FILE_BYTES,
+    Registry,
+    RegistryError,
+    default_registry_path,
+    errors,
+    read_json_file,
+    validate_collection,
+)
+from rcm_map.search.query import Query, SearchResult, search
+from rcm_map.store import cli_support
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A bad command-line value; the message names the option and the value."""
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--registry", type=Path, help="registry GeoJSON (default: "
+                        "$RCM_MAP_REGISTRY or data/actors.geojson)")
+    parser.add_argument("--service", action="append", default=[], metavar="CODE",
+                        help="service type code (repeat for any of several)")
+    parser.add_argument("--age", type=int, help="the child's age in whole years")
+    parser.add_argument("--age-band", choices=list(schema.AGE_BANDS))
+    parser.add_argument("--population", action="append", default=[], metavar="CODE")
+    parser.add_argument("--language", action="append", default=[], metavar="CODE")
+    parser.add_argument("--country", action="append", default=[], metavar="ISO3")
+    parser.add_argument("--admin1", action="append", default=[], metavar="ISO3166-2")
+    parser.add_argument("--text", default="", help="free text (accent-insensitive)")
+    parser.add_argument("--verified-since", metavar="YYYY-MM-DD")
+    parser.add_argument("--near", metavar="LAT,LON")
+    parser.add_argument("--place", metavar="NAME", help="a place name from the gazetteer")
+    parser.add_argument("--radius-km", type=float)
+    parser.add_argument("--limit", type=int)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rcm-map", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="check a registry file; one line per problem")
+    p.add_argument("path", type=Path)
+
+    p = sub.add_parser("search", help="find services near a point or place")
+    _add_filters(p)
+    p.add_argument("--format", choices=["table", "csv", "geojson"], default="table")
+
+    p = sub.add_parser("export", help="export (filtered) services: CSV, GeoJSON, HSDS, HXL")
+    _add_filters(p)
+    p.add_argument("--format", choices=["csv", "geojson", "hsds", "hxl"], required=True)
+    p.add_argument("--out", type=Path, required=True,
+                   help="file; for hsds a folder, or a .zip file")
+
+    p = sub.add_parser("import", help="import a file into a registry GeoJSON, with a report")
+    p.add_argument("source", type=Path, help="CSV (source list or our export), HSDS "
+                   "package folder/ZIP/JSON, or HXL CSV")
+    p.add_argument("--format", choices=["csv", "hsds", "hxl"], default="csv")
+    p.add_argument("--out", type=Path, help="registry file to (re)write")
+    p.add_argument("--registry", type=Path, help="with --country: registry GeoJSON of the "
+                   "file store (default: $RCM_MAP_REGISTRY or data/actors.geojson)")
+    cli_support.add_import_options(p)
+    cli_support.add_commands(sub)
+    return parser
+
+
+def _query_from_args(args: argparse.Namespace) -> Query:
+    near = None
+    if args.near and args.place:
+        raise UsageError("use either --near or --place, not both")
+    if args.near:
+        try:
+            near = parse_lat_lon(args.near)
+        except ValueError as exc:
+            raise UsageError(f"--near: {exc}") from None
+    elif args.place:
+        near = _resolve_place(args.place)
+    since = None
+    if args.verified_since:
+        try:
+            since = dt.date.fromisoformat(args.verified_since)
+        except ValueError:
+            raise UsageError(f"--verified-since: expected YYYY-MM-DD, instead got: "
+                             f"{args.verified_since!r}") from None
+    query = Query(
+        service_types=tuple(args.service), age=args.age, age_band=args.age_band,
+        populations=tuple(args.population), languages=tuple(args.language),
+        countries=tuple(c.upper() for c in args.country), admin1=tuple(args.admin1),
+        text=args.text, verified_since=since, near=near, radius_km=args.radius_km,
+        limit=args.limit,
+    )
+    problems = query.problems()
+    if problems:
+        raise UsageError("; ".join(problems))
+    return query
+
+
+def _resolve_place(name: str) -> tuple[float, float]:
+    from rcm_map.search.gazetteer import default_gazetteer
+
+    places = default_gazetteer().search(name, limit=1)
+    if not places:
+        raise UsageError(f"--place: no place matches {name!r} in the gazetteer")
+    place = places[0]
+    print(f"place: {place.name}, {place.admin1}, {place.country}", file=sys.stderr)
+    return (place.lat, place.lon)
+
+
+def _load(args: argparse.Namespace) -> Registry:
+    return load_registry(args.registry or default_registry_path())
+
+
+def _table(result: SearchResult) -> str:
+    lines = []
+    for _, row in result.located.iterrows():
+        if "distance_km" in row:
+            band = row["distance_band"]
+            dist = distance_band_label(band, "en") if band else f"{row['distance_km']:.1f} km"
+        else:
+            dist = ""
+        ages = f"{_age(row['age_min'])}-{_age(row['age_max'])}"
+        phone = "; ".join(row["phones"])
+        lines.append(f"{dist:>10}  {row['name']}  [{', '.join(row['service_types'])}]  "
+                     f"ages {ages}  {row['city']}, {row['country']}  {phone}".rstrip())
+    if len(result.countrywide):
+        lines.append("country-wide:")
+        for _, row in result.countrywide.iterrows():
+            lines.append(f"{'':>10}  {row['name']}  [{', '.join(row['service_types'])}]  "
+                         f"{row['country']}")
+    lines.append(f"{len(result.located)} services"
+                 + (f" (+{len(result.countrywide)} country-wide)" if len(result.countrywide)
+                    else ""))
+    return "\n".join(lines)
+
+
+def _age(value: object) -> str:
+    return "" if value is None or str(value) in ("<NA>", "nan") else str(value)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        obj = read_json_file(args.path)
+    except RegistryError as exc:
+        for issue in exc.issues:
+            print(issue)
+        print(f"{args.path}: cannot be read")
+        return EXIT_UNREADABLE
+    issues = validate_collection(obj, str(args.path))
+    for issue in issues:
+        print(issue)
+    n_errors = len(errors(issues))
+    features = obj.get("features") if isinstance(obj, dict) else None
+    count = len(features) if isinstance(features, list) else 0
+    print(f"{args.path}: {count} features, {n_errors} errors, "
+          f"{len(issues) - n_errors} warnings")
+    return EXIT_PROBLEMS if n_errors else EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    query = _query_from_args(args)
+    result = search(_load(args), query)
+    out = sys.stdout.buffer
+    if args.format == "geojson":
+        out.write(export.to_geojson_bytes(result.located))
+    elif args.format == "csv":
+        out.write(export.to_csv_bytes(result.located))
+    else:
+        out.write((_table(result) + "\n").encode("utf-8"))
+    out.flush()
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    query = _query_from_args(args)
+    result = search(_load(args), query)
+    frame = pd.concat([result.located, result.countrywide], ignore_index=True)
+    if args.format in ("hsds", "hxl"):
+        from rcm_map.formats.interop import cli_export
+
+        print(cli_export(args.format, frame, args.out), file=sys.stderr)
+        return EXIT_OK
+    data = (export.to_csv_bytes(frame) if args.format == "csv"
+            else export.to_geojson_bytes(frame))
+    export.atomic_write_bytes(args.out, data)
+    print(f"wrote {len(frame)} services to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Replace the registry only when every row imports and the result validates.
+
+    A rejected import leaves the current registry byte-for-byte as it was (issue 5);
+    an accepted one keeps a timestamped backup of the old file first.
+    """
+    if args.country:
+        return cli_support.cmd_import_country(args)
+    if args.out is None:
+        raise UsageError("give --out REGISTRY, or --country ISO3 to update the store")
+    if args.format != "csv":
+        return _import_exchange_format(args)
+    from rcm_map.formats.importer import import_sources_csv
+
+    size = args.source.stat().st_size
+    if size > MAX_FILE_BYTES:
+        print(f"{args.source}: file is {size:,} bytes, more than the limit of "
+              f"{MAX_FILE_BYTES:,}; nothing written")
+        return EXIT_UNREADABLE
+    try:
+        result = import_sources_csv(args.source)
+    except csv.Error as exc:  # e.g. a cell over csv's 131,072-character field limit
+        print(f"{args.source}: not a readable CSV ({exc}); {args.out}: unchanged")
+        return EXIT_UNREADABLE
+    print(result.report())
+    if not result.format:
+        print(f"{args.out}: unchanged (the file could not be read)")
+        return EXIT_UNREADABLE
+    invalid = errors(validate_collection(
+        {"type": "FeatureCollection", "features": result.features}, str(args.source)))
+    for issue in invalid:  # the importer's own checks should make this empty
+        print(f"  {issue}")
+    if result.errors or result.rejected or invalid or not result.features:
+        print(f"{args.out}: unchanged; fix the rows above and import again"
+              if result.features else f"{args.out}: unchanged (no service to import)")
+        return EXIT_PROBLEMS
+    backup = replace_with_backup(args.out, export.geojson_bytes(result.features, sort=True))
+    print(f"{args.out}: written" + (f" (previous version kept in {backup})" if backup else ""))
+    return EXIT_OK
+
+
+def _import_exchange_format(args: argparse.Namespace) -> int:
+    """HSDS or HXL import: same rule, all or nothing, with a backup of the old registry."""
+    from rcm_map.formats.interop import cli_import, summary
+
+    features, issues = cli_import(args.format, args.source)
+    issues = issues + errors(validate_collection(
+        {"type": "FeatureCollection", "features": features}, str(args.source)))
+    for issue in issues:
+        print(f"  {issue}")
+    print(summary(features, issues))
+    if errors(issues) or not features:
+        print(f"{args.out}: unchanged; fix the records above and import again")
+        return EXIT_PROBLEMS
+    backup = replace_with_backup(args.out, export.geojson_bytes(features, sort=True))
+    print(f"{args.out}: written" + (f" (previous version kept in {backup})" if backup else ""))
+    return EXIT_OK
+
+
+COMMANDS = {"validate": cmd_validate, "search": cmd_search, "export": cmd_export,
+            "import": cmd_import, **cli_support.COMMANDS}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"rcm-map {args.command}: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except RegistryError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        return EXIT_UNREADABLE
+    except OSError as exc:
+        print(f"rcm-map {args.command}: {exc.filename or ''}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_UNREADABLE
+    except Exception as exc:  # noqa: BLE001 - last line of defence: users never see a traceback
+        print(f"rcm-map {args.command}: internal error ({type(exc).__name__}: {exc}); "
+              "please report it", file=sys.stderr)
+        return EXIT_UNREADABLE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

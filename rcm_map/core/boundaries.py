@@ -1,0 +1,389 @@
+"""Country (admin-0) and province/state (admin-1) boundaries: lookups by point.
+
+The polygons are Natural Earth 1:10m (public domain, see data/README.md), whose
+land borders are off by 1-2 km in places: Ciudad Hidalgo (Chiapas) tests as
+Guatemala, Gatineau as Ontario, Corinto (Nicaragua) falls in the sea. Every
+lookup that decides whether a point belongs to a unit therefore takes a
+tolerance in kilometres, measured on the ground (local equirectangular
+projection around the point, exact to well under 1% at these distances), never
+in degrees.
+
+Pure module: no Streamlit. GeoPandas is imported only by the two functions that
+return GeoDataFrames, so the point lookups stay cheap to import.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import shapely
+from shapely.geometry import shape
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "admin_boundaries"
+ADMIN0_PATH = DATA_DIR / "admin0.geojson"
+ADMIN1_PATH = DATA_DIR / "admin1.geojson"
+
+EARTH_RADIUS_KM = 6371.0088
+KM_PER_DEG = math.pi * EARTH_RADIUS_KM / 180.0
+DEFAULT_TOLERANCE_KM = 5.0
+_CHUNK_SEGMENTS = 32  # boundary pieces small enough that a bbox query finds few of them
+
+
+@dataclass(frozen=True)
+class Admin1Unit:
+    """One province, state, department, region or comarca."""
+
+    code: str  # ISO 3166-2, e.g. "MX-CHP"
+    country: str  # ISO 3166-1 alpha-3
+    name: str
+    name_es: str
+    type_en: str
+
+
+@lru_cache(maxsize=8)
+def _features(path: str) -> tuple[dict[str, Any], ...]:
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise ValueError(f"{path}: expected a GeoJSON FeatureCollection")
+    return tuple(data["features"])
+
+
+def _path(path: str | Path | None, default: Path) -> str:
+    return str(Path(path) if path is not None else default)
+
+
+@lru_cache(maxsize=8)
+def _frame(path: str) -> gpd.GeoDataFrame:
+    import geopandas as gpd  # heavy import (~0.5 s): only for callers that want frames
+
+    return gpd.GeoDataFrame.from_features(list(_features(path)), crs="EPSG:4326")
+
+
+def load_admin0(path: str | Path | None = None) -> gpd.GeoDataFrame:
+    """Countries as a GeoDataFrame (columns country_iso3, name, name_es, geometry).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        GeoJSON file; defaults to ``data/admin_boundaries/admin0.geojson``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Cached per path: treat it as read-only (copy before changing it).
+    """
+    return _frame(_path(path, ADMIN0_PATH))
+
+
+def load_admin1(path: str | Path | None = None) -> gpd.GeoDataFrame:
+    """Admin-1 units as a GeoDataFrame (country_iso3, admin1_code, name, name_es, type_en).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        GeoJSON file; defaults to ``data/admin_boundaries/admin1.geojson``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Cached per path: treat it as read-only (copy before changing it).
+    """
+    return _frame(_path(path, ADMIN1_PATH))
+
+
+@lru_cache(maxsize=8)
+def _units(path: str) -> tuple[Admin1Unit, ...]:
+    units = []
+    for feat in _features(path):
+        p = feat["properties"]
+        units.append(Admin1Unit(p["admin1_code"], p["country_iso3"], p["name"],
+                                p.get("name_es") or p["name"], p.get("type_en") or ""))
+    return tuple(sorted(units, key=lambda u: u.code))
+
+
+def admin1_units(country: str | None = None, path: str | Path | None = None) -> list[Admin1Unit]:
+    """List admin-1 units, optionally of one country, sorted by code.
+
+    Parameters
+    ----------
+    country : str, optional
+        ISO 3166-1 alpha-3 code such as ``"MEX"``.
+    path : str or Path, optional
+        Admin-1 GeoJSON file; defaults to the bundled one.
+
+    Returns
+    -------
+    list of Admin1Unit
+    """
+    units = _units(_path(path, ADMIN1_PATH))
+    return [u for u in units if country is None or u.country == country]
+
+
+class _PolygonIndex:
+    """Polygons keyed by code, with fast containment and within-distance tests."""
+
+    def __init__(self, keys: Sequence[str], geoms: Sequence[Any]) -> None:
+        self.keys = list(keys)
+        self.key_index = {k: i for i, k in enumerate(self.keys)}
+        self.geoms = np.asarray(geoms, dtype=object)
+        shapely.prepare(self.geoms)
+        self.tree = shapely.STRtree(self.geoms)
+        chunks, owners = [], []
+        for i, geom in enumerate(self.geoms):
+            for ring in _rings(geom):
+                coords = shapely.get_coordinates(ring)
+                for start in range(0, len(coords) - 1, _CHUNK_SEGMENTS):
+                    chunks.append(coords[start : start + _CHUNK_SEGMENTS + 1])
+                    owners.append(i)
+        self.chunk_coords = chunks
+        self.chunk_owner = np.asarray(owners, dtype=np.int64)
+        self.chunk_tree = shapely.STRtree([shapely.linestrings(c) for c in chunks])
+
+    def containing(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (point index, polygon index) where the polygon contains the point."""
+        points = shapely.points(xs, ys)
+        pt_idx, geom_idx = self.tree.query(points)  # bounding boxes only
+        inside = shapely.contains_xy(self.geoms[geom_idx], xs[pt_idx], ys[pt_idx])
+        return pt_idx[inside], geom_idx[inside]
+
+    def near(
+        self, xs: np.ndarray, ys: np.ndarray, tolerance_km: float
+    ) -> dict[tuple[int, int], float]:
+        """{(point index, polygon index): distance_km} for boundaries within tolerance."""
+        if tolerance_km <= 0 or len(xs) == 0:
+            return {}
+        dlat = tolerance_km / KM_PER_DEG
+        coslat = np.maximum(np.cos(np.radians(np.clip(np.abs(ys) + dlat, 0, 89.9))), 1e-6)
+        dlon = dlat / coslat
+        boxes = shapely.box(xs - dlon, ys - dlat, xs + dlon, ys + dlat)
+        pt_idx, chunk_idx = self.chunk_tree.query(boxes)
+        found: dict[tuple[int, int], float] = {}
+        for p, c in zip(pt_idx.tolist(), chunk_idx.tolist(), strict=True):
+            key = (p, int(self.chunk_owner[c]))
+            dist = _distance_to_polyline_km(xs[p], ys[p], self.chunk_coords[c])
+            if dist <= tolerance_km and dist < found.get(key, math.inf):
+                found[key] = dist
+        return found
+
+
+def _rings(geom: Any) -> list[Any]:
+    polygons = shapely.get_parts(geom)
+    rings = []
+    for poly in polygons:
+        rings.append(shapely.get_exterior_ring(poly))
+        holes = shapely.get_num_interior_rings(poly)
+        rings.extend(shapely.get_interior_ring(poly, i) for i in range(holes))
+    return rings
+
+
+def _distance_to_polyline_km(lon: float, lat: float, coords: np.ndarray) -> float:
+    """Ground distance from (lon, lat) to a polyline, in a local equirectangular frame."""
+    kx = KM_PER_DEG * math.cos(math.radians(lat))
+    x = (coords[:, 0] - lon) * kx
+    y = (coords[:, 1] - lat) * KM_PER_DEG
+    ax, ay, bx, by = x[:-1], y[:-1], x[1:], y[1:]
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(length2 > 0, -(ax * dx + ay * dy) / length2, 0.0)
+    t = np.clip(t, 0.0, 1.0)
+    px, py = ax + t * dx, ay + t * dy
+    return float(np.sqrt(px * px + py * py).min())
+
+
+@lru_cache(maxsize=8)
+def _index(path: str, key: str) -> _PolygonIndex:
+    feats = _features(path)
+    keys = [f["properties"][key] for f in feats]
+    geoms = [shape(f["geometry"]) for f in feats]
+    return _PolygonIndex(keys, geoms)
+
+
+def _country_index() -> _PolygonIndex:
+    return _index(str(ADMIN0_PATH), "country_iso3")
+
+
+def _admin1_index() -> _PolygonIndex:
+    return _index(str(ADMIN1_PATH), "admin1_code")
+
+
+def _as_float_array(values: Any, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=float).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: expected numbers, instead got: {values!r}") from exc
+    return arr
+
+
+def _within(
+    index: _PolygonIndex, lons: Any, lats: Any, codes: Sequence[str], tolerance_km: float
+) -> np.ndarray:
+    xs, ys = _as_float_array(lons, "lons"), _as_float_array(lats, "lats")
+    codes = list(codes)
+    if not len(xs) == len(ys) == len(codes):
+        raise ValueError(
+            f"lons, lats and codes must have the same length, instead got: "
+            f"{len(xs)}, {len(ys)}, {len(codes)}"
+        )
+    target = np.array([index.key_index.get(c, -1) for c in codes], dtype=np.int64)
+    finite = np.isfinite(xs) & np.isfinite(ys) & (target >= 0)
+    result = np.zeros(len(xs), dtype=bool)
+    todo = np.flatnonzero(finite)
+    if len(todo) == 0:
+        return result
+    pt, geom = index.containing(xs[todo], ys[todo])
+    hit = geom == target[todo][pt]
+    result[todo[pt[hit]]] = True
+    rest = todo[~result[todo]]
+    if len(rest) and tolerance_km > 0:
+        for (p, g) in index.near(xs[rest], ys[rest], tolerance_km):
+            if g == target[rest[p]]:
+                result[rest[p]] = True
+    return result
+
+
+def points_in_country(
+    lons: Any, lats: Any, iso3s: Sequence[str], tolerance_km: float = DEFAULT_TOLERANCE_KM
+) -> np.ndarray:
+    """Vectorised `point_in_country`: one boolean per point.
+
+    Parameters
+    ----------
+    lons, lats : array-like of float
+        WGS 84 coordinates in degrees.
+    iso3s : sequence of str
+        Declared country of each point (ISO 3166-1 alpha-3). Unknown codes give False.
+    tolerance_km : float, default 5.0
+        A point outside its country but within this ground distance of its border
+        counts as inside (the 1:10m borders are off by 1-2 km).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        NaN or infinite coordinates give False.
+    """
+    return _within(_country_index(), lons, lats, iso3s, tolerance_km)
+
+
+def point_in_country(
+    lon: float, lat: float, iso3: str, tolerance_km: float = DEFAULT_TOLERANCE_KM
+) -> bool:
+    """Whether (lon, lat) lies in country `iso3` or within `tolerance_km` of it.
+
+    Parameters
+    ----------
+    lon, lat : float
+        WGS 84 degrees. A swapped pair that stays in range lands elsewhere and gives False.
+    iso3 : str
+        ISO 3166-1 alpha-3 code, one of the eight countries; anything else gives False.
+    tolerance_km : float, default 5.0
+        Ground distance allowed outside the polygon.
+
+    Returns
+    -------
+    bool
+    """
+    return bool(points_in_country([lon], [lat], [iso3], tolerance_km)[0])
+
+
+def points_in_admin1(
+    lons: Any, lats: Any, codes: Sequence[str], tolerance_km: float = DEFAULT_TOLERANCE_KM
+) -> np.ndarray:
+    """Vectorised `point_in_admin1`: one boolean per point (unknown codes give False)."""
+    return _within(_admin1_index(), lons, lats, codes, tolerance_km)
+
+
+def point_in_admin1(
+    lon: float, lat: float, code: str, tolerance_km: float = DEFAULT_TOLERANCE_KM
+) -> bool:
+    """Whether (lon, lat) lies in admin-1 unit `code` (ISO 3166-2) or within tolerance.
+
+    Parameters
+    ----------
+    lon, lat : float
+        WGS 84 degrees.
+    code : str
+        ISO 3166-2 code as in `admin1_units`, e.g. ``"GT-SM"``.
+    tolerance_km : float, default 5.0
+
+    Returns
+    -------
+    bool
+    """
+    return bool(points_in_admin1([lon], [lat], [code], tolerance_km)[0])
+
+
+def _lookup(index: _PolygonIndex, lon: float, lat: float, tolerance_km: float) -> list[str]:
+    xs, ys = _as_float_array([lon], "lon"), _as_float_array([lat], "lat")
+    if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
+        return []
+    _, geoms = index.containing(xs, ys)
+    inside = sorted(index.keys[g] for g in geoms)
+    near = sorted(
+        (dist, index.keys[g]) for (_, g), dist in index.near(xs, ys, tolerance_km).items()
+        if index.keys[g] not in inside
+    )
+    return inside + [key for _, key in near]
+
+
+def country_at(lon: float, lat: float, tolerance_km: float = 3.0) -> list[str]:
+    """Countries at a point: the containing one first, then others within tolerance.
+
+    Parameters
+    ----------
+    lon, lat : float
+        WGS 84 degrees.
+    tolerance_km : float, default 3.0
+        Also report countries whose border is this close (nearest first). Use 0 for a
+        strict point-in-polygon answer.
+
+    Returns
+    -------
+    list of str
+        ISO3 codes; empty at sea or outside the eight countries.
+
+    Examples
+    --------
+    Ciudad Hidalgo (Chiapas) sits on the Suchiate, which the 1:10m line misplaces:
+
+    >>> country_at(-92.1497, 14.6806)
+    ['GTM', 'MEX']
+    """
+    return _lookup(_country_index(), lon, lat, tolerance_km)
+
+
+def admin1_at(
+    lon: float, lat: float, tolerance_km: float = 0.0, country: str | None = None
+) -> str | None:
+    """The admin-1 unit (ISO 3166-2 code) at a point, or None.
+
+    Parameters
+    ----------
+    lon, lat : float
+        WGS 84 degrees.
+    tolerance_km : float, default 0.0
+        When no unit contains the point (coast, small island), take the nearest unit
+        within this distance.
+    country : str, optional
+        Only consider units of this ISO3 country (useful near borders).
+
+    Returns
+    -------
+    str or None
+    """
+    codes = _lookup(_admin1_index(), lon, lat, tolerance_km)
+    if country is not None:
+        allowed = {u.code for u in admin1_units(country)}
+        codes = [c for c in codes if c in allowed]
+    return codes[0] if codes else None

@@ -1,0 +1,407 @@
+"""The registry schema: vocabularies with es/en/fr labels, fields, and validation.
+
+One GeoJSON Feature per service point. This module knows what a valid set of
+properties looks like; `registry.py` knows about files and geometry. Codes are
+stable snake_case strings; labels are only for display (see `label`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+Labels = dict[str, str]  # language code -> label
+
+LANGUAGES_UI = ("es", "en", "fr")
+
+SERVICE_TYPES: dict[str, Labels] = {
+    "child_protection_authority": {
+        "es": "Autoridad de protección de la niñez",
+        "en": "Child protection authority",
+        "fr": "Autorité de protection de l'enfance",
+    },
+    "shelter": {"es": "Albergue", "en": "Shelter", "fr": "Hébergement"},
+    "consular_assistance": {
+        "es": "Asistencia consular",
+        "en": "Consular assistance",
+        "fr": "Assistance consulaire",
+    },
+    "migration_authority": {
+        "es": "Autoridad migratoria",
+        "en": "Migration authority",
+        "fr": "Autorité migratoire",
+    },
+    "asylum_refugee": {
+        "es": "Asilo y refugio",
+        "en": "Asylum and refugees",
+        "fr": "Asile et réfugiés",
+    },
+    "legal_assistance": {
+        "es": "Asistencia jurídica",
+        "en": "Legal assistance",
+        "fr": "Assistance juridique",
+    },
+    "health": {"es": "Salud", "en": "Health", "fr": "Santé"},
+    "psychosocial": {
+        "es": "Apoyo psicosocial",
+        "en": "Psychosocial support",
+        "fr": "Soutien psychosocial",
+    },
+    "family_tracing_reunification": {
+        "es": "Búsqueda y reunificación familiar",
+        "en": "Family tracing and reunification",
+        "fr": "Recherche et réunification familiales",
+    },
+    "return_reception": {
+        "es": "Recepción de personas retornadas",
+        "en": "Return reception",
+        "fr": "Accueil des personnes renvoyées",
+    },
+    "education": {"es": "Educación", "en": "Education", "fr": "Éducation"},
+    "food_basic_needs": {
+        "es": "Alimentación y necesidades básicas",
+        "en": "Food and basic needs",
+        "fr": "Alimentation et besoins de base",
+    },
+    "documentation": {"es": "Documentación", "en": "Documentation", "fr": "Documentation"},
+    "anti_trafficking": {
+        "es": "Contra la trata de personas",
+        "en": "Anti-trafficking",
+        "fr": "Lutte contre la traite",
+    },
+    "hotline": {"es": "Línea de ayuda", "en": "Hotline", "fr": "Ligne d'assistance"},
+}
+
+POPULATIONS: dict[str, Labels] = {
+    "unaccompanied": {"es": "No acompañada/o", "en": "Unaccompanied", "fr": "Non accompagné·e"},
+    "separated": {"es": "Separada/o", "en": "Separated", "fr": "Séparé·e"},
+    "accompanied": {"es": "Acompañada/o", "en": "Accompanied", "fr": "Accompagné·e"},
+    "families": {"es": "Con su familia", "en": "With family", "fr": "Avec sa famille"},
+    "asylum_seekers": {
+        "es": "Solicitante de asilo",
+        "en": "Asylum seeker",
+        "fr": "Demandeur·se d'asile",
+    },
+    "returnees": {"es": "Retornada/o", "en": "Returnee", "fr": "Personne renvoyée"},
+    "trafficking_survivors": {
+        "es": "Sobreviviente de trata",
+        "en": "Trafficking survivor",
+        "fr": "Survivant·e de la traite",
+    },
+    "lgbtiq": {"es": "LGBTIQ+", "en": "LGBTIQ+", "fr": "LGBTIQ+"},
+    "indigenous": {"es": "Indígena", "en": "Indigenous", "fr": "Autochtone"},
+}
+
+ORGANIZATION_TYPES: dict[str, Labels] = {
+    "government": {"es": "Gobierno", "en": "Government", "fr": "Gouvernement"},
+    "ngo": {"es": "ONG", "en": "NGO", "fr": "ONG"},
+    "international": {
+        "es": "Organismo internacional",
+        "en": "International organisation",
+        "fr": "Organisation internationale",
+    },
+    "consular": {"es": "Consulado", "en": "Consulate", "fr": "Consulat"},
+    "faith_based": {
+        "es": "Organización religiosa",
+        "en": "Faith-based organisation",
+        "fr": "Organisation confessionnelle",
+    },
+    "other": {"es": "Otra", "en": "Other", "fr": "Autre"},
+}
+
+LOCATION_PRECISIONS: dict[str, Labels] = {
+    "address": {"es": "Dirección", "en": "Street address", "fr": "Adresse"},
+    "city": {
+        "es": "Aproximada: centro de la ciudad",
+        "en": "Approximate: city centre",
+        "fr": "Approximative : centre-ville",
+    },
+    "confidential": {
+        "es": "Ubicación confidencial",
+        "en": "Confidential location",
+        "fr": "Emplacement confidentiel",
+    },
+}
+
+NOTIFIES_AUTHORITIES: dict[str, Labels] = {
+    "yes": {"es": "Sí", "en": "Yes", "fr": "Oui"},
+    "no": {"es": "No", "en": "No", "fr": "Non"},
+    "unknown": {"es": "Se desconoce", "en": "Unknown", "fr": "Inconnu"},
+}
+
+COUNTRIES: dict[str, Labels] = {
+    "CAN": {"es": "Canadá", "en": "Canada", "fr": "Canada"},
+    "CRI": {"es": "Costa Rica", "en": "Costa Rica", "fr": "Costa Rica"},
+    "SLV": {"es": "El Salvador", "en": "El Salvador", "fr": "Salvador"},
+    "GTM": {"es": "Guatemala", "en": "Guatemala", "fr": "Guatemala"},
+    "HND": {"es": "Honduras", "en": "Honduras", "fr": "Honduras"},
+    "MEX": {"es": "México", "en": "Mexico", "fr": "Mexique"},
+    "NIC": {"es": "Nicaragua", "en": "Nicaragua", "fr": "Nicaragua"},
+    "PAN": {"es": "Panamá", "en": "Panama", "fr": "Panama"},
+}
+ISO2_BY_ISO3 = {
+    "CAN": "CA", "CRI": "CR", "SLV": "SV", "GTM": "GT",
+    "HND": "HN", "MEX": "MX", "NIC": "NI", "PAN": "PA",
+}  # fmt: skip
+
+# Age bands overlap-match a service's [age_min, age_max] range.
+AGE_BANDS: dict[str, tuple[int, int]] = {"0-5": (0, 5), "6-11": (6, 11), "12-17": (12, 17)}
+AGE_LIMITS = (0, 25)
+
+VOCABULARIES: dict[str, dict[str, Labels]] = {
+    "service_types": SERVICE_TYPES,
+    "populations": POPULATIONS,
+    "organization_type": ORGANIZATION_TYPES,
+    "location_precision": LOCATION_PRECISIONS,
+    "notifies_authorities": NOTIFIES_AUTHORITIES,
+    "country": COUNTRIES,
+}
+
+
+def label(vocabulary: str, code: str, lang: str = "es") -> str:
+    """Return the display label of `code` in `lang`, or the code itself if unknown."""
+    labels = VOCABULARIES[vocabulary].get(code)
+    if labels is None:
+        return code
+    return labels.get(lang) or labels["en"]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # "str", "list", "age", "date", "email", "url", or a vocabulary name
+    required: bool = False
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("id", "str", required=True),
+    Field("name", "str", required=True),
+    Field("organization", "str", required=True),
+    Field("organization_type", "organization_type", required=True),
+    Field("service_types", "list:service_types", required=True),
+    Field("age_min", "age"),
+    Field("age_max", "age"),
+    Field("populations", "list:populations"),
+    Field("country", "country", required=True),
+    Field("admin1", "admin1"),
+    Field("city", "str"),
+    Field("address", "str"),
+    Field("phones", "list:str"),
+    Field("email", "email"),
+    Field("website", "url"),
+    Field("hours", "str"),
+    Field("languages", "list:language"),
+    Field("cost", "str"),
+    Field("referral", "str"),
+    Field("notifies_authorities", "notifies_authorities"),
+    Field("location_precision", "location_precision", required=True),
+    Field("last_verified", "date"),
+    Field("source", "str", required=True),
+    Field("description", "str"),
+)
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
+
+# Version of what a valid registry is and of the public view built from it
+# (validation, normalisation, public points, withheld fields). Bump it with any such
+# change: registry caches built under another version are rebuilt, and
+# tests/unit/test_schema_version.py fails when that code changes and this does not.
+SCHEMA_VERSION = 3
+LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind.startswith("list:"))
+TEXT_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in FIELDS if f.name not in LIST_FIELDS and f.kind != "age"
+)
+
+MAX_TEXT_LENGTH = 5000
+_EMAIL = re.compile(r"^[^@\s<>\"'`]+@[^@\s<>\"'`]+\.[^@\s<>\"'`]+$")
+_URL = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_ADMIN1 = re.compile(r"^([A-Z]{2})-[A-Z0-9]{1,3}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a registry or an import, precise enough to fix by hand."""
+
+    message: str
+    file: str = ""
+    index: int | None = None  # feature index or CSV row number
+    feature_id: str = ""
+    field: str = ""
+    value: Any = None
+    severity: str = "error"  # "error" or "warning"
+    row_label: str = "feature"
+
+    def __str__(self) -> str:
+        where = [self.file] if self.file else []
+        if self.index is not None:
+            ident = f" (id {self.feature_id!r})" if self.feature_id else ""
+            where.append(f"{self.row_label} {self.index}{ident}")
+        if self.field:
+            where.append(f"field {self.field!r}")
+        head = ": ".join(where)
+        value = f" (got {_short_repr(self.value)})" if self.value is not None else ""
+        prefix = "warning: " if self.severity == "warning" else ""
+        text = f"{prefix}{self.message}{value}"
+        return f"{head}: {text}" if head else text
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def is_empty(value: Any) -> bool:
+    """True for None, NaN, empty strings and empty lists."""
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, str) and not value.strip():
+        return True
+    return isinstance(value, (list, tuple)) and len(value) == 0
+
+
+def _check_vocab(code: Any, vocab: dict[str, Labels]) -> str | None:
+    if not isinstance(code, str) or code not in vocab:
+        return "unknown code; expected one of: " + ", ".join(vocab)
+    return None
+
+
+def _check_value(kind: str, value: Any, props: dict[str, Any]) -> str | None:
+    """Return why `value` is invalid for a field of `kind`, or None when it is fine."""
+    if isinstance(value, str) and _SURROGATE.search(value):
+        # JSON "\ud800" escapes decode to lone surrogates that no UTF-8 output can
+        # encode: accepted, they made every later search and export fail.
+        return "text holds an invalid character (a lone UTF-16 surrogate); re-save as UTF-8"
+    if kind == "str":
+        if not isinstance(value, str):
+            return "expected text"
+        if len(value) > MAX_TEXT_LENGTH:
+            return f"text longer than {MAX_TEXT_LENGTH} characters"
+        return None
+    if kind in VOCABULARIES:
+        return _check_vocab(value, VOCABULARIES[kind])
+    if kind == "age":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"expected a whole number of years from {AGE_LIMITS[0]} to {AGE_LIMITS[1]}"
+        if isinstance(value, float) and (not math.isfinite(value) or value != int(value)):
+            return f"expected a whole number of years from {AGE_LIMITS[0]} to {AGE_LIMITS[1]}"
+        if not AGE_LIMITS[0] <= value <= AGE_LIMITS[1]:
+            return f"age outside {AGE_LIMITS[0]}..{AGE_LIMITS[1]}"
+        return None
+    if kind == "date":
+        if not isinstance(value, str):
+            return "expected an ISO date YYYY-MM-DD"
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            return "expected an ISO date YYYY-MM-DD"
+        if len(value) != 10:
+            return "expected an ISO date YYYY-MM-DD"
+        if day > dt.date.today() + dt.timedelta(days=1):
+            return "date is in the future"
+        return None
+    if kind == "email":
+        if not isinstance(value, str) or not _EMAIL.match(value) or len(value) > 254:
+            return "expected one e-mail address like name@example.org"
+        return None
+    if kind == "url":
+        if not isinstance(value, str) or not _URL.match(value) or len(value) > 2000:
+            return "expected an http:// or https:// address"
+        return None
+    if kind == "admin1":
+        match = _ADMIN1.match(value) if isinstance(value, str) else None
+        if match is None:
+            return "expected an ISO 3166-2 code such as MX-CHP"
+        country = props.get("country")
+        if isinstance(country, str) and ISO2_BY_ISO3.get(country, match.group(1)) != match.group(1):
+            return f"ISO 3166-2 code is not in country {country}"
+        return None
+    if kind.startswith("list:"):
+        if not isinstance(value, list):
+            return "expected a list"
+        item_kind = kind.split(":", 1)[1]
+        for item in value:
+            if item_kind == "language":
+                if not isinstance(item, str) or not _LANGUAGE.match(item):
+                    return f"{item!r} is not an ISO 639 language code (2-3 lowercase letters)"
+            else:
+                problem = _check_value(item_kind, item, props)
+                if problem:
+                    return f"item {item!r}: {problem}"
+        if len(set(map(repr, value))) != len(value):
+            return "list repeats an item"
+        return None
+    raise ValueError(f"unknown field kind {kind!r}")
+
+
+def validate_properties(
+    props: Any, *, file: str = "", index: int | None = None, row_label: str = "feature"
+) -> list[Issue]:
+    """Every problem in one feature's properties; an empty list means valid."""
+    if not isinstance(props, dict):
+        return [Issue("properties must be a JSON object", file, index, "", "properties",
+                      type(props).__name__, row_label=row_label)]
+    raw_id = props.get("id")
+    fid: str = raw_id if isinstance(raw_id, str) else ""
+    issues: list[Issue] = []
+
+    def add(field: str, message: str, value: Any = None) -> None:
+        issues.append(Issue(message, file, index, fid, field, value, row_label=row_label))
+
+    for field in FIELDS:
+        value = props.get(field.name)
+        if is_empty(value):
+            if field.required:
+                add(field.name, "required field is missing or empty")
+            continue
+        problem = _check_value(field.kind, value, props)
+        if problem:
+            add(field.name, problem, value)
+    if isinstance(fid, str) and fid and not _ID.match(fid):
+        add("id", "id must be 1-128 letters, digits, '.', '_', ':' or '-'", fid)
+    for name in props:
+        if name not in FIELD_NAMES and name != "distance_km":
+            issues.append(Issue("unknown field (ignored)", file, index, fid, name,
+                                severity="warning", row_label=row_label))
+    lo, hi = props.get("age_min"), props.get("age_max")
+    ages_valid = not any(i.field in ("age_min", "age_max") for i in issues)
+    if ages_valid and isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and lo > hi:
+        add("age_min", f"age_min is greater than age_max ({hi!r})", lo)
+    return issues
+
+
+def empty_value(field_name: str) -> Any:
+    """The canonical empty value of a field: [] for lists, None for ages, '' for text."""
+    if field_name in LIST_FIELDS:
+        return []
+    if field_name in ("age_min", "age_max"):
+        return None
+    if field_name == "notifies_authorities":
+        return "unknown"
+    return ""
+
+
+def normalize_properties(props: dict[str, Any]) -> dict[str, Any]:
+    """Return properties with every schema field present in canonical form.
+
+    Assumes `validate_properties` found no errors. Ages become int or None, lists
+    lists, empty text ''. Unknown fields are dropped.
+    """
+    out: dict[str, Any] = {}
+    for name in FIELD_NAMES:
+        value: Any = props.get(name)
+        if is_empty(value):
+            out[name] = empty_value(name)
+        elif name in ("age_min", "age_max"):
+            out[name] = int(value)
+        elif name in LIST_FIELDS:
+            out[name] = [str(v) for v in value]
+        else:
+            out[name] = value.strip() if isinstance(value, str) else value
+    return out

@@ -1,0 +1,142 @@
+"""Choropleth of admin-1 units by number of services, for the coverage page.
+
+Pure module (no Streamlit). Same safety design as `rcm_map.render.mapping`: the data go
+to the browser as ONE JSON payload made by `rcm_map.core.safety.json_for_script`, and
+a small script draws the polygons, tooltips (DOM text nodes, never innerHTML)
+and the legend. Only the unit code, name and count are sent (folium.GeoJson
+would embed every property). Offline: the map loads only the app's own assets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import folium
+from branca.element import MacroElement
+from jinja2 import Template
+
+from rcm_map.core.safety import json_for_script
+from rcm_map.render import assets
+from rcm_map.render.mapping import boundaries_payload
+
+# (lower bound of the class, fill colour). Zero is the gap colour (Okabe-Ito
+# vermillion); the rest is a sequential blue ramp, readable with colour-blindness.
+CLASSES: tuple[tuple[int, str], ...] = (
+    (0, "#D55E00"), (1, "#C6DBEF"), (2, "#6BAED6"), (5, "#2171B5"), (10, "#08306B"),
+)  # fmt: skip
+NO_DATA = "#f0f0f0"
+
+_SCRIPT = r"""
+(function (map, data) {
+  function colour(n) {
+    var c = data.classes[0][1];
+    for (var i = 0; i < data.classes.length; i++) {
+      if (n >= data.classes[i][0]) { c = data.classes[i][1]; }
+    }
+    return c;
+  }
+  var layer = L.geoJSON(data.units, {
+    style: function (f) {
+      var n = f.properties.count;
+      return {color: "#555", weight: 0.8, fillOpacity: 0.75,
+              fillColor: n === null ? data.no_data : colour(n)};
+    },
+    onEachFeature: function (f, l) {
+      var box = document.createElement("div");
+      var name = document.createElement("strong");
+      name.textContent = f.properties.name;
+      box.appendChild(name);
+      box.appendChild(document.createElement("br"));
+      box.appendChild(document.createTextNode(data.labels.count + ": " +
+        (f.properties.count === null ? "-" : String(f.properties.count))));
+      l.bindTooltip(box, {sticky: true});
+    }
+  }).addTo(map);
+  if (layer.getBounds().isValid()) { map.fitBounds(layer.getBounds()); }
+  var legend = L.control({position: "bottomright"});
+  legend.onAdd = function () {
+    var div = L.DomUtil.create("div", "rcm-choropleth-legend");
+    div.style.cssText = "background:#fff;padding:6px 8px;font:12px sans-serif;" +
+      "border:1px solid #999;border-radius:4px;line-height:18px";
+    var title = document.createElement("strong");
+    title.textContent = data.labels.title;
+    div.appendChild(title);
+    data.legend.forEach(function (item) {
+      var row = document.createElement("div");
+      var swatch = document.createElement("span");
+      swatch.style.cssText = "display:inline-block;width:14px;height:14px;" +
+        "margin-right:6px;vertical-align:middle;border:1px solid #555;background:" + item[1];
+      row.appendChild(swatch);
+      row.appendChild(document.createTextNode(item[0]));
+      div.appendChild(row);
+    });
+    return div;
+  };
+  legend.addTo(map);
+})
+"""
+
+
+class ChoroplethLayer(MacroElement):
+    """Admin-1 polygons coloured by count, from one escaped JSON payload."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}\n{{ this.js }}"
+        "({{ this._parent.get_name() }}, {{ this.payload }});\n{% endmacro %}"
+    )
+    default_js: list[tuple[str, str]] = []
+    default_css: list[tuple[str, str]] = []
+
+    def __init__(self, payload: Mapping[str, Any]):
+        super().__init__()
+        self._name = "RcmChoropleth"
+        self.payload = json_for_script(payload)
+        self.js = _SCRIPT
+
+
+def legend_items(labels: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(text, colour) of each class: 'gap (0)', '1', '2-4', '5-9', '10+'."""
+    items = []
+    for i, (low, colour) in enumerate(CLASSES):
+        high = CLASSES[i + 1][0] - 1 if i + 1 < len(CLASSES) else None
+        if low == 0:
+            text = labels["gap"]
+        elif high is None:
+            text = f"{low}+"
+        else:
+            text = str(low) if high == low else f"{low}-{high}"
+        items.append((text, colour))
+    return items
+
+
+def build_choropleth(
+    boundaries: Any,
+    counts: Mapping[str, int],
+    labels: Mapping[str, str],
+    lang: str = "es",
+) -> folium.Map:
+    """A folium map of `boundaries` (admin-1 GeoDataFrame) coloured by `counts`.
+
+    Parameters
+    ----------
+    boundaries
+        Admin-1 units (columns ``admin1_code``, ``name``/``name_es``, geometry).
+    counts
+        Admin-1 code -> number of services; units missing here count 0 (a gap).
+    labels
+        ``title`` (legend heading), ``count`` (tooltip) and ``gap`` (legend),
+        already translated.
+    """
+    payload = boundaries_payload(boundaries, lang)
+    for feature in payload["features"]:
+        feature["properties"]["count"] = int(counts.get(feature["properties"]["code"], 0))
+    m = folium.Map(location=[15.0, -90.0], zoom_start=4, tiles=None, control_scale=True)
+    m.default_js = assets.js_urls()
+    m.default_css = assets.css_urls()
+    ChoroplethLayer({
+        "units": payload, "classes": [list(c) for c in CLASSES], "no_data": NO_DATA,
+        "labels": {k: labels[k] for k in ("title", "count", "gap")},
+        "legend": [list(i) for i in legend_items(labels)],
+    }).add_to(m)
+    return m

@@ -1,0 +1,46 @@
+"""Per-process and per-session state of the pages: the shared store and the
+signed-in focal point. Used by every page; imports no page module.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import streamlit as st
+
+from rcm_map.store import Store, auth, open_store
+
+SESSION_USER = "rcm_focal_point"
+
+
+def shared_store() -> Store:
+    """One store per server process and configuration (PostGIS when
+    RCM_MAP_DATABASE_URL is set, else the registry file in use)."""
+    from rcm_map.registry.model import default_registry_path
+
+    return _cached_store(os.environ.get("RCM_MAP_DATABASE_URL", ""), str(default_registry_path()))
+
+
+@st.cache_resource(show_spinner=False)
+def _cached_store(url: str, registry: str) -> Store:
+    return open_store(url or None, registry=registry)
+
+
+def secrets() -> dict[str, Any]:
+    try:
+        return st.secrets.to_dict()
+    except (FileNotFoundError, KeyError, AttributeError):
+        return {}
+
+
+def oidc_configured() -> bool:
+    return bool(secrets().get("auth"))
+
+
+def current_user() -> auth.FocalPoint | None:
+    """The signed-in focal point of this session, or None."""
+    if oidc_configured() and getattr(st.user, "is_logged_in", False):
+        return auth.user_from_oidc(st.user.to_dict(), secrets())
+    user = st.session_state.get(SESSION_USER)
+    return user if isinstance(user, auth.FocalPoint) else None
