@@ -84,13 +84,16 @@ def test_country_wide_services_are_those_without_a_city(features: list[dict[str,
 def test_section7_residences_are_confidential(features: list[dict[str, Any]]) -> None:
     """actors_sources.md section 7: these locations must not be published."""
     names = {f["properties"]["name"]: f["properties"] for f in features}
-    must = ["Viva México", "Colibrí", "Nohemí Álvarez Quillay", "Casa del Menor Migrante",
-            "Jason y Alexander", "Camino a Casa", "CAMEF", "DIF Aguascalientes", "YMCA",
-            "Casa Nuestras Raíces", "El Refugio de la Niñez", "Belén (CANFM", "Casa Alianza",
-            "CANAF", "SENNIAF Regional Darién", "Aldeas Infantiles SOS Panamá",
-            "Matthew House"]
-    for fragment in must:
-        matching = [p for name, p in names.items() if fragment in name]
+    must = {"Viva México": "MEX", "Colibrí": "MEX", "Nohemí Álvarez Quillay": "MEX",
+            "Casa del Menor Migrante": "MEX", "Jason y Alexander": "MEX", "Camino a Casa": "MEX",
+            "CAMEF": "MEX", "DIF Aguascalientes": "MEX", "YMCA": "MEX",
+            "Casa Nuestras Raíces": "GTM", "El Refugio de la Niñez": "GTM",
+            "Belén (CANFM": "HND", "Casa Alianza": "HND", "CANAF": "SLV",
+            "SENNIAF Regional Darién": "PAN", "Aldeas Infantiles SOS Panamá": "PAN",
+            "Matthew House": "CAN"}
+    for fragment, country in must.items():  # section 7 names residences per country
+        matching = [p for name, p in names.items()
+                    if fragment in name and p["country"] == country]
         assert matching, fragment
         assert all(p["location_precision"] == "confidential" for p in matching), fragment
     for props in names.values():

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,13 +78,17 @@ def read_source_rows(path: Path) -> list[dict[str, str]]:
             for row in csv.DictReader(io.StringIO(text, newline=""))]
 
 
-def source_list_evidence(rows: list[dict[str, str]], dropped: set[tuple[str, str, str]]
+def source_list_evidence(rows: list[dict[str, str]], dropped: set[tuple[str, str, str]],
+                         stated_ages: Collection[str] = ()
                          ) -> tuple[list[Evidence], set[tuple[str, str, str]]]:
     """Evidence rows for the contacts and ages a source list gives, citing each row's page.
 
     Values in `dropped` (corrections: the page does not support them) get no row.
     Addresses of confidential services get none either (actors_sources.md section 7).
-    Returns the rows and the dropped values that were found (the others are stale).
+    Ages come from the list's coarse bands (``adolescence`` = 12-17); a service in
+    `stated_ages` has ages a page states exactly (a research evidence row), so its
+    band gives no row. Returns the rows and the dropped values that were found (the
+    others are stale).
     """
     out: list[Evidence] = []
     used: set[tuple[str, str, str]] = set()
@@ -99,8 +104,9 @@ def source_list_evidence(rows: list[dict[str, str]], dropped: set[tuple[str, str
             items = split_list(row[column]) if name == "phone" else [row[column]]
             values += [(name, v) for v in items if v]
         age_min, age_max, _ = ages_from_groups(split_list(row["age_groups"]))
-        values += [(n, str(v)) for n, v in (("age_min", age_min), ("age_max", age_max))
-                   if v is not None]
+        if fid not in stated_ages:
+            values += [(n, str(v)) for n, v in (("age_min", age_min), ("age_max", age_max))
+                       if v is not None]
         for name, value in values:
             if (fid, name, value) in dropped:
                 used.add((fid, name, value))
@@ -132,6 +138,32 @@ def _import_all(sources: Path, gazetteer: Gazetteer | None, result: BuildResult
     return raw
 
 
+def _research_rows(sources: Path, result: BuildResult) -> list[Evidence]:
+    """Rows of every evidence part except the generated one; bad rows go to `result`."""
+    rows: list[Evidence] = []
+    for path in sorted((sources / "parts").glob("*-evidence.csv")):
+        if path.name == GENERATED_PART:
+            continue
+        found, bad = evidence.read_evidence(path)
+        rows += found
+        result.issues += bad
+    return rows
+
+
+def _generated_rows(sources: Path, raw: list[dict[str, str]], fixes: list[Any],
+                    stated_ages: set[str], result: BuildResult) -> list[Evidence]:
+    """The source list's own values as evidence rows, written to `GENERATED_PART`."""
+    dropped = corrections.dropped_values(fixes)
+    generated, used = source_list_evidence(raw, dropped, stated_ages)
+    for fid, name, value in sorted(dropped - used):
+        result.issues.append(Issue("the source list gives no such value: the correction no "
+                                   "longer applies", str(sources / CORRECTIONS),
+                                   feature_id=fid, field=name, value=value))
+    (sources / "parts").mkdir(exist_ok=True)
+    (sources / "parts" / GENERATED_PART).write_bytes(evidence.evidence_csv(generated))
+    return generated
+
+
 def build(sources: Path = SOURCES_DIR, gazetteer: Gazetteer | None = None) -> BuildResult:
     """Build the registry features from `sources` and write the generated evidence files.
 
@@ -145,23 +177,19 @@ def build(sources: Path = SOURCES_DIR, gazetteer: Gazetteer | None = None) -> Bu
     result.features, stale = corrections.apply_corrections(result.features, fixes,
                                                            str(sources / CORRECTIONS))
     result.issues += stale
-    dropped = corrections.dropped_values(fixes)
-    generated, used = source_list_evidence(raw, dropped)
-    for fid, name, value in sorted(dropped - used):
-        result.issues.append(Issue("the source list gives no such value: the correction no "
-                                   "longer applies", str(sources / CORRECTIONS),
-                                   feature_id=fid, field=name, value=value))
-    (sources / "parts").mkdir(exist_ok=True)
-    (sources / "parts" / GENERATED_PART).write_bytes(evidence.evidence_csv(generated))
-    rows: list[Evidence] = []
-    for path in sorted((sources / "parts").glob("*-evidence.csv")):
-        found, bad = evidence.read_evidence(path)
-        rows += found
-        result.issues += bad
-    result.evidence = evidence.merge(rows)
-    (sources / EVIDENCE).write_bytes(evidence.evidence_csv(result.evidence))
+    research = _research_rows(sources, result)
+    stated_ages = {r.service_id for r in research if r.field in ("age_min", "age_max")}
+    generated = _generated_rows(sources, raw, fixes, stated_ages, result)
+    rows = evidence.merge(research + generated)
     result.features, result.evidence_report = evidence.apply_evidence(
-        result.features, result.evidence, str(sources / EVIDENCE))
+        result.features, rows, str(sources / EVIDENCE))
+    # evidence.csv lists what the registry uses: never the withheld address or point
+    # of a confidential residence (actors_sources.md section 7).
+    hidden = {f["properties"]["id"] for f in result.features
+              if f["properties"]["location_precision"] == "confidential"}
+    result.evidence = [r for r in rows if not (r.service_id in hidden
+                                               and r.field in evidence.CONFIDENTIAL_WITHHELD)]
+    (sources / EVIDENCE).write_bytes(evidence.evidence_csv(result.evidence))
     result.issues += result.evidence_report.issues
     for feature in result.features:
         result.issues += [i for i in schema.validate_properties(feature["properties"])

@@ -65,6 +65,12 @@ def _has_field(name: str) -> Callable[[dict[str, Any]], bool]:
     return test
 
 
+def is_child_line(props: dict[str, Any]) -> bool:
+    """A child-protection authority's hotline with a phone (reachable from anywhere)."""
+    types = props["service_types"]
+    return "hotline" in types and "child_protection_authority" in types and bool(props["phones"])
+
+
 def contacts_markdown(features: list[Feature]) -> str:
     """Share of services with each kind of contact, per country and overall."""
     countries = list(schema.COUNTRIES)
@@ -97,11 +103,14 @@ def gaps_markdown(features: list[Feature]) -> str:
     """Services within `GAP_RADIUS_KM` of each hotspot (public points), honestly counted."""
     located = [f for f in features if f.get("geometry")]
     found = {point: (lat, lon) for point, lat, lon in locate(HOTSPOTS, default_gazetteer())}
+    national = {f["properties"]["country"] for f in features if is_child_line(f["properties"])}
     lines = [f"| place | services within {GAP_RADIUS_KM:.0f} km | with phone or e-mail | "
-             "child-protection authority with a phone | note |", "|---|---|---|---|---|"]
+             "child-protection authority with a phone | "
+             "child-protection hotline in the country | note |",
+             "|---|---|---|---|---|---|"]
     for spot in HOTSPOTS:
         if spot not in found:
-            lines.append(f"| {spot.label} | ? | ? | ? | not in the gazetteer |")
+            lines.append(f"| {spot.label} | ? | ? | ? | ? | not in the gazetteer |")
             continue
         lat, lon = found[spot]
         near = [f["properties"] for f in located
@@ -109,8 +118,9 @@ def gaps_markdown(features: list[Feature]) -> str:
                                 f["geometry"]["coordinates"][0]) <= GAP_RADIUS_KM]
         authority = [p for p in near
                      if "child_protection_authority" in p["service_types"] and p["phones"]]
+        line = "yes" if spot.country in national else "**no**"
         lines.append(f"| {spot.label} | {len(near)} | {sum(map(has_contact, near))} | "
-                     f"{len(authority)} | {spot.note} |")
+                     f"{len(authority)} | {line} | {spot.note} |")
     return "\n".join(lines) + "\n"
 
 

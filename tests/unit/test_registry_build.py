@@ -53,9 +53,11 @@ def test_the_source_lists_own_contacts_become_evidence_rows(built: BuildResult,
     generated = (sources / "parts" / GENERATED_PART).read_text(encoding="utf-8")
     assert ",phone,+52 962 000 0000,https://news.example.org/uno," in generated
     assert ",hours,Lunes a viernes 9-17,https://news.example.org/uno," in generated
-    assert ",age_min,12,https://news.example.org/dos," in generated
+    assert ",age_min,12,https://news.example.org/siete," in generated  # the band 12-17
+    assert ",age_max,17,https://news.example.org/siete," in generated
     assert "Calle Falsa" not in generated  # a confidential residence's address
-    assert ",age_max,17," not in generated  # corrected: the page says 16
+    assert "WhatsApp" not in generated  # corrected: the page gives one phone only
+    assert "c90923ab,age_max,17," not in generated  # the page states 16: the band gives no row
 
 
 def test_every_contact_has_an_evidence_row(built: BuildResult) -> None:
@@ -70,13 +72,16 @@ def test_every_contact_has_an_evidence_row(built: BuildResult) -> None:
             assert (p["id"], field, value) in evidenced, (p["id"], field, value)
 
 
-def test_corrections_change_tags_and_ages(built: BuildResult) -> None:
+def test_corrections_change_tags_and_drop_unsupported_values(built: BuildResult) -> None:
     names = props_by_name(built)
     assert names["Estación Ocho (prueba)"]["service_types"] == ["migration_authority",
                                                                 "migration_holding"]
+    assert names["Albergue Uno (prueba)"]["phones"] == ["+52 962 000 0000"]
     casa = names["Casa Dos para adolescentes (prueba)"]
-    assert (casa["age_min"], casa["age_max"]) == (12, 16)
+    assert (casa["age_min"], casa["age_max"]) == (None, 16)  # stated ages replace the band
     assert casa["address"] == ""  # confidential: the evidence address is withheld
+    assert built.evidence_report.withheld == 1
+    assert "Calle Verdadera" not in {r.value for r in built.evidence}  # nor republished
 
 
 def test_conflicts_are_reported_and_the_newest_page_wins(built: BuildResult) -> None:
