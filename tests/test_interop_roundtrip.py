@@ -141,7 +141,9 @@ def feature(draw: st.DrawFn) -> dict[str, Any]:
         "cost": draw(text), "referral": draw(text),
         "notifies_authorities": draw(st.sampled_from(list(schema.NOTIFIES_AUTHORITIES))),
         "location_precision": draw(st.sampled_from(list(schema.LOCATION_PRECISIONS))),
-        "last_verified": draw(st.sampled_from(["", day.isoformat()])),
+        "source_date": draw(st.sampled_from(["", day.isoformat()])),
+        "verified_on": draw(st.sampled_from(["", day.isoformat()])),
+        "verified_by": draw(st.sampled_from(["", "ana (MEX)"])),
         "source": draw(item), "description": draw(text),
     }
     return {"type": "Feature", "geometry": geometry, "properties": props}
