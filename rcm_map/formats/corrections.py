@@ -7,6 +7,11 @@ comments that say why)::
 
 * ``service_types`` / ``populations``: `remove` and `add` are ';'-joined codes
   (e.g. remove ``shelter``, add ``migration_holding``).
+* ``town``: `add` is ``Name|ISO 3166-2`` of a gazetteer place, for a service whose
+  town the gazetteer lacks and that the import placed at a far fallback (the
+  largest place of its province). The point is the gazetteer's (GeoNames), the
+  precision stays ``city``; `reason` says why that town (e.g. the nearest listed
+  town of the same canton) and `source_url` shows where the service is.
 * a contact or age field of `rcm_map.formats.evidence.FIELDS` (``age_min``, ``phone``...):
   `remove` is a value the source list gives that its page does not support; no
   evidence row is generated for it. New values come from evidence rows, never
@@ -29,7 +34,8 @@ from typing import Any
 from rcm_map.core import schema
 from rcm_map.core.schema import Issue
 from rcm_map.formats import evidence
-from rcm_map.formats.importer import split_list
+from rcm_map.formats.importer import COORD_DECIMALS, split_list
+from rcm_map.search.gazetteer import Gazetteer, default_gazetteer
 
 COLUMNS = ("service_id", "field", "remove", "add", "source_url", "reason")
 LIST_FIELDS: dict[str, dict[str, Any]] = {
@@ -37,6 +43,7 @@ LIST_FIELDS: dict[str, dict[str, Any]] = {
     "populations": schema.POPULATIONS,
 }
 _URL = re.compile(r"^https?://\S+$")
+TOWN = "town"
 
 
 @dataclass(frozen=True)
@@ -74,13 +81,17 @@ def _problem(row: dict[str, str]) -> tuple[str, str] | None:
             return "add", f"unknown code(s) {unknown}; expected any of " + ", ".join(vocab)
         if not (row["remove"] or row["add"]):
             return "remove", "nothing to remove or add"
+    elif row["field"] == TOWN:
+        if row["remove"] or len(row["add"].split("|")) != 2:
+            return "add", "expected 'Name|ISO 3166-2' of a gazetteer place, e.g. 'Canoas|CR-P'"
     elif row["field"] in evidence.FIELDS:
         if row["add"]:
             return "add", "new values come from evidence rows (data/sources/parts/), not here"
         if not row["remove"]:
             return "remove", "nothing to remove"
     else:
-        return "field", ("expected one of " + ", ".join([*LIST_FIELDS, *evidence.FIELDS]))
+        return "field", ("expected one of "
+                         + ", ".join([*LIST_FIELDS, TOWN, *evidence.FIELDS]))
     if not _URL.match(row["source_url"]):
         return "source_url", "expected the http(s) address of the page that supports the fix"
     if not row["reason"]:
@@ -127,13 +138,26 @@ def dropped_values(corrections: list[Correction]) -> set[tuple[str, str, str]]:
             if c.field in evidence.FIELDS for value in c.remove}
 
 
+def _town_point(fix: Correction, country: str, gazetteer: Gazetteer) -> dict[str, Any] | None:
+    """The gazetteer point of the fix's town, if it exists in the service's country."""
+    name, admin1 = fix.add[0].split("|")
+    found = [p for p in gazetteer.search(name, limit=5, country=country, admin1=admin1)
+             if p.name == name]
+    if not found:
+        return None
+    return {"type": "Point", "coordinates": [round(found[0].lon, COORD_DECIMALS) + 0.0,
+                                             round(found[0].lat, COORD_DECIMALS) + 0.0]}
+
+
 def apply_corrections(features: list[dict[str, Any]], corrections: list[Correction],
-                      file: str = "corrections.csv") -> tuple[list[dict[str, Any]], list[Issue]]:
-    """Features with the list-field corrections applied (new dicts), and stale corrections.
+                      file: str = "corrections.csv", gazetteer: Gazetteer | None = None
+                      ) -> tuple[list[dict[str, Any]], list[Issue]]:
+    """Features with the list-field and town corrections applied (new dicts), and stale ones.
 
     Contact and age corrections act earlier, on the evidence (`dropped_values`);
     here they are only checked to still name an existing service.
     """
+    geometry: dict[str, dict[str, Any]] = {}
     by_id = {f["properties"]["id"]: f for f in features}
     changed: dict[str, dict[str, Any]] = {}
     issues: list[Issue] = []
@@ -142,6 +166,18 @@ def apply_corrections(features: list[dict[str, Any]], corrections: list[Correcti
             issues.append(Issue("no service with this id: the correction no longer applies",
                                 file, fix.row, fix.service_id, "service_id", fix.service_id,
                                 row_label="line"))
+            continue
+        if fix.field == TOWN:
+            country = by_id[fix.service_id]["properties"]["country"]
+            point = _town_point(fix, country, gazetteer or default_gazetteer())
+            if point is None:
+                issues.append(Issue(f"no such place of {country} in the gazetteer", file,
+                                    fix.row, fix.service_id, "add", fix.add[0],
+                                    row_label="line"))
+                continue
+            geometry[fix.service_id] = point
+            props = changed.setdefault(fix.service_id, dict(by_id[fix.service_id]["properties"]))
+            props["admin1"] = fix.add[0].split("|")[1]
             continue
         if fix.field not in LIST_FIELDS:
             continue
@@ -155,6 +191,6 @@ def apply_corrections(features: list[dict[str, Any]], corrections: list[Correcti
             continue
         codes = [c for c in codes if c not in fix.remove]
         props[fix.field] = codes + [c for c in fix.add if c not in codes]
-    out = [{**f, "properties": changed[fid]} if (fid := f["properties"]["id"]) in changed else f
-           for f in features]
+    out = [{**f, "properties": changed[fid], "geometry": geometry.get(fid, f["geometry"])}
+           if (fid := f["properties"]["id"]) in changed else f for f in features]
     return out, issues

@@ -58,6 +58,7 @@ class BuildResult:
     evidence: list[Evidence] = field(default_factory=list)
     evidence_report: EvidenceReport = field(default_factory=EvidenceReport)
     issues: list[Issue] = field(default_factory=list)  # errors of any step
+    towns: dict[str, str] = field(default_factory=dict)  # id -> "Name|ISO 3166-2" corrections
 
     def report(self) -> str:
         """A printable summary: per-file import summaries, then every problem."""
@@ -175,8 +176,9 @@ def build(sources: Path = SOURCES_DIR, gazetteer: Gazetteer | None = None) -> Bu
     fixes, problems = corrections.read_corrections(sources / CORRECTIONS)
     result.issues += problems
     result.features, stale = corrections.apply_corrections(result.features, fixes,
-                                                           str(sources / CORRECTIONS))
+                                                           str(sources / CORRECTIONS), gazetteer)
     result.issues += stale
+    result.towns = {f.service_id: f.add[0] for f in fixes if f.field == corrections.TOWN}
     research = _research_rows(sources, result)
     stated_ages = {r.service_id for r in research if r.field in ("age_min", "age_max")}
     generated = _generated_rows(sources, raw, fixes, stated_ages, result)

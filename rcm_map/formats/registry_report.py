@@ -124,6 +124,21 @@ def gaps_markdown(features: list[Feature]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def fallback_markdown(result: BuildResult) -> str:
+    """Services the gazetteer placed by a fallback (a nearby town, the largest place of a
+    province) and that no public page has given a point yet, with the import's reason."""
+    located = {f["properties"]["id"] for f in result.features
+               if f["properties"]["location_precision"] == "address"}
+    lines = ["| service | placed | sourced point | town correction |", "|---|---|---|---|"]
+    for imported in result.imports:
+        for issue in imported.warnings:
+            if issue.field == "city" and "placed at" in issue.message:
+                moved = "yes" if issue.feature_id in located else "**no**"
+                town = result.towns.get(issue.feature_id, "").split("|")[0]
+                lines.append(f"| `{issue.feature_id}` | {issue.message} | {moved} | {town} |")
+    return "\n".join(lines) + "\n"
+
+
 def build_markdown(result: BuildResult) -> str:
     """Evidence totals, every conflict and every problem of the last build."""
     ev = result.evidence_report
@@ -148,6 +163,7 @@ def readme_blocks(features: list[Feature], result: BuildResult | None = None
               "hotlines": hotlines_markdown(features), "gaps": gaps_markdown(features)}
     if result is not None:
         blocks["build"] = build_markdown(result)
+        blocks["fallbacks"] = fallback_markdown(result)
     return blocks
 
 

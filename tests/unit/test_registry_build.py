@@ -141,3 +141,22 @@ def test_readme_blocks_are_rewritten(built: BuildResult, tmp_path: Path) -> None
     assert "1 conflicts" in text
     assert not refresh_readme(readme, built)
     assert readme_blocks(built.features)["contacts"].count("\n") == 11
+
+
+def test_town_correction_moves_a_far_fallback_to_a_gazetteer_town(
+        sources: Path, gazetteer: Gazetteer) -> None:
+    path = sources / "corrections.csv"
+    path.write_text(path.read_text(encoding="utf-8")
+                    + "gtm-linea-nueve-prueba-6c249a22,town,,Ciudad Tecún Umán|GT-SM,"
+                    "https://gob.example.org/nueve,the page names the Tecún Umán office\n"
+                    "mex-albergue-uno-prueba-aabacffb,town,,Ciudad Tecún Umán|GT-SM,"
+                    "https://news.example.org/uno,wrong country\n", encoding="utf-8")
+    result = build(sources, gazetteer)
+    feature = next(f for f in result.features
+                   if f["properties"]["id"] == "gtm-linea-nueve-prueba-6c249a22")
+    assert feature["geometry"]["coordinates"] == [-92.14039, 14.67737]
+    assert (feature["properties"]["admin1"], feature["properties"]["location_precision"]) \
+        == ("GT-SM", "city")
+    assert [(i.feature_id, i.field) for i in result.issues] == [
+        ("mex-albergue-uno-prueba-aabacffb", "add")]  # not a place of MEX
+    assert result.towns["gtm-linea-nueve-prueba-6c249a22"] == "Ciudad Tecún Umán|GT-SM"
