@@ -163,7 +163,8 @@ def test_build_is_byte_identical_to_the_committed_files(tmp_path: Path) -> None:
     assert geojson_bytes(result.features, sort=True) == ACTORS.read_bytes()
     assert (sources / "evidence.csv").read_bytes() == EVIDENCE.read_bytes()
     readme = (DATA / "README.md").read_text(encoding="utf-8")
-    assert readme_blocks(result.features, result)["build"] in readme
+    blocks = readme_blocks(result.features, result)
+    assert blocks["build"] in readme and blocks["fallbacks"] in readme
 
 
 def test_every_contact_has_an_evidence_row(features: list[dict[str, Any]]) -> None:
