@@ -33,6 +33,13 @@ class Freshness:
     stale: bool  # `date` is more than STALE_AFTER_DAYS before today
     verified_by: str = ""
 
+    @property
+    def state(self) -> str:
+        """A stable code for styling a badge: ``verified``, ``stale`` or ``unverified``."""
+        if not self.verified:
+            return "unverified"
+        return "stale" if self.stale else "verified"
+
 
 def _date(value: Any) -> dt.date | None:
     """An ISO date cell as a date; anything else (empty, NaN, garbage) as None."""

@@ -50,6 +50,12 @@ def test_garbage_and_missing_values_read_as_undated() -> None:
         assert (status.verified, status.date, status.stale) == (False, None, False)
 
 
+def test_state_codes_for_badges() -> None:
+    assert freshness({"verified_on": "2026-11-01"}, TODAY).state == "verified"
+    assert freshness({"verified_on": "2024-11-01"}, TODAY).state == "stale"
+    assert freshness({"source_date": "2026-11-01"}, TODAY).state == "unverified"
+
+
 def test_verified_by_only_with_a_verification() -> None:
     assert freshness({"verified_by": "ana"}, TODAY).verified_by == ""
     assert freshness({"verified_on": "2026-01-05", "verified_by": "ana"}, TODAY).verified_by \
