@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 ASSETS := static/vendor/.installed
 PORT ?= 8501
 
-.PHONY: setup run test lint bench data boundaries clean
+.PHONY: setup run test lint bench bench-places data boundaries clean
 
 setup: $(STAMP) $(ASSETS)
 
@@ -34,6 +34,10 @@ test: setup lint
 
 bench: setup
 	$(PY) bench/run.py
+
+# Place search only: share of tests/data/place_queries.csv answered right, lookup p95.
+bench-places: setup
+	$(PY) bench/places.py
 
 # Rebuild the registry from data/sources/ (inside the repository; see data/README.md).
 data: setup

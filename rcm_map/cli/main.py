@@ -12,6 +12,7 @@ import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -32,6 +33,9 @@ from rcm_map.registry.model import (
 )
 from rcm_map.search.query import Query, SearchResult, search
 from rcm_map.store import cli_support
+
+if TYPE_CHECKING:
+    from rcm_map.search.gazetteer import Place
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
 
@@ -56,7 +60,10 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
                         help="only services a focal point verified on or after this date "
                              "(verified_on; the date of a source article does not count)")
     parser.add_argument("--near", metavar="LAT,LON")
-    parser.add_argument("--place", metavar="NAME", help="a place name from the gazetteer")
+    parser.add_argument("--place", metavar="NAME", help="a place: name, everyday name, "
+                        "'place, state' or 'place, country'; typos are corrected")
+    parser.add_argument("--place-country", metavar="ISO3",
+                        help="take --place only in this country (e.g. HND)")
     parser.add_argument("--radius-km", type=float)
     parser.add_argument("--limit", type=int)
 
@@ -100,7 +107,9 @@ def _query_from_args(args: argparse.Namespace) -> Query:
         except ValueError as exc:
             raise UsageError(f"--near: {exc}") from None
     elif args.place:
-        near = _resolve_place(args.place)
+        near = _resolve_place(args.place, args.place_country)
+    if args.place_country and not args.place:
+        raise UsageError("--place-country narrows --place; give --place too")
     since = None
     if args.verified_since:
         try:
@@ -121,15 +130,34 @@ def _query_from_args(args: argparse.Namespace) -> Query:
     return query
 
 
-def _resolve_place(name: str) -> tuple[float, float]:
-    from rcm_map.search.gazetteer import default_gazetteer
+def _resolve_place(name: str, country: str | None = None) -> tuple[float, float]:
+    """Coordinates of the place taken for `name`; says on stderr which, and the runner-up."""
+    from rcm_map.search.place_text import COUNTRY_NAMES
+    from rcm_map.search.placefinder import default_finder
 
-    places = default_gazetteer().search(name, limit=1)
-    if not places:
-        raise UsageError(f"--place: no place matches {name!r} in the gazetteer")
-    place = places[0]
-    print(f"place: {place.name}, {place.admin1}, {place.country}", file=sys.stderr)
-    return (place.lat, place.lon)
+    only = None
+    if country:
+        if country.upper() not in COUNTRY_NAMES:
+            raise UsageError(f"--place-country: expected one of {', '.join(COUNTRY_NAMES)}, "
+                             f"instead got: {country!r}")
+        only = [country.upper()]
+    found = default_finder().find(name, countries=only)
+    chosen = found.chosen
+    if chosen is None:
+        where = f" in {only[0]}" if only else ""
+        raise UsageError(f"--place: no place matches {name!r}{where} in the gazetteer")
+    if found.suggestion:
+        print(f"place: did you mean {found.suggestion!r}?", file=sys.stderr)
+    print(f"place: {_place_line(chosen.place)}", file=sys.stderr)
+    if found.runner_up is not None:
+        print(f"  runner-up: {_place_line(found.runner_up.place)} "
+              "(use 'place, state' or --place-country to choose it)", file=sys.stderr)
+    return (chosen.place.lat, chosen.place.lon)
+
+
+def _place_line(place: Place) -> str:
+    return (f"{place.name}, {place.admin1}, {place.country} "
+            f"({place.lat:.5f}, {place.lon:.5f})")
 
 
 def _load(args: argparse.Namespace) -> Registry:

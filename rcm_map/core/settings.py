@@ -71,6 +71,14 @@ def get(name: str, environ: Mapping[str, str] | None = None) -> str | int | floa
     return _BY_NAME[name].read(environ)
 
 
+def text(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The value of a text setting, or None when unset (a TypeError for other kinds)."""
+    value = get(name, environ)
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{name} is not a text setting")
+    return value
+
+
 def markdown_table() -> str:
     """The settings as the Markdown table of docs/deploy.md."""
     lines = ["| environment variable | default | meaning |", "|---|---|---|"]

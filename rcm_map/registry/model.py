@@ -53,7 +53,7 @@ class RegistryError(Exception):
 
 def default_registry_path() -> Path:
     """The registry in use: $RCM_MAP_REGISTRY, else data/actors.geojson."""
-    env = settings.get(REGISTRY_ENV)
+    env = settings.text(REGISTRY_ENV)
     return Path(env) if env else DEFAULT_REGISTRY
 
 

@@ -31,8 +31,10 @@ import numpy as np
 from rcm_map.core.boundaries import admin1_units
 
 GAZETTEER_PATH = Path(__file__).resolve().parents[2] / "data" / "gazetteer.csv.gz"
-GAZETTEER_COLUMNS = ("name", "key", "alt_keys", "country_iso3", "admin1_code", "admin1",
-                     "lat", "lon", "population", "geonameid")
+GAZETTEER_COLUMNS = ("name", "key", "alt_keys", "other_keys", "country_iso3", "admin1_code",
+                     "admin1", "lat", "lon", "population", "geonameid", "border_km", "kind")
+# Files written before the corridor columns existed still load: these get defaults.
+OPTIONAL_COLUMNS = {"other_keys": "", "border_km": "", "kind": "place"}
 ATTRIBUTION = "Place data © GeoNames (geonames.org), CC BY 4.0"
 
 # Tiers, best first.
@@ -85,7 +87,8 @@ class Place:
     lat: float
     lon: float
     population: int
-    geonameid: int = 0
+    geonameid: int = 0  # negative: a row of data/corridor_places.csv
+    kind: str = "place"  # or border_crossing, border_town, transit_point, town
 
 
 @dataclass(frozen=True)
@@ -117,13 +120,23 @@ class Gazetteer:
         self._pop = np.array([p or "0" for p in columns["population"]], dtype=np.int64)
         self._gid = np.array(columns["geonameid"], dtype=np.int64)
         self._name_len = np.array([len(n) for n in self._names], dtype=np.int64)
+        self._kind = list(columns.get("kind") or ["place"] * len(self._names))
+        self._border_km = np.array([float(b) if b else np.inf for b in
+                                    columns.get("border_km") or [""] * len(self._names)])
         keys = list(columns["key"])
         entry_rows = list(range(len(keys)))
         for i, alts in enumerate(columns["alt_keys"]):
             for alt in alts.split("|") if alts else ():
                 keys.append(alt)
                 entry_rows.append(i)
+        primary = len(keys)
+        for i, others in enumerate(columns.get("other_keys") or ()):
+            for other in others.split("|") if others else ():
+                keys.append(other)
+                entry_rows.append(i)
         lengths = np.array([len(k) for k in keys], dtype=np.int64)
+        # entries past `primary` are GeoNames' alternate names: user search only
+        self._entry_primary = np.arange(len(keys)) < primary
         self._entry_rows = np.array(entry_rows, dtype=np.int64)
         self._entry_len = lengths
         self._starts = np.concatenate(([1], 1 + np.cumsum(lengths[:-1] + 1))) if keys else lengths
@@ -165,7 +178,7 @@ class Gazetteer:
             raw = gzip.decompress(raw)
         records = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
         header = records[0] if records else []
-        missing = [c for c in GAZETTEER_COLUMNS if c not in header]
+        missing = [c for c in GAZETTEER_COLUMNS if c not in header and c not in OPTIONAL_COLUMNS]
         if missing:
             raise ValueError(f"{source}: missing column(s) {missing}; expected {GAZETTEER_COLUMNS}")
         bad = next((n for n, r in enumerate(records[1:], start=2) if len(r) != len(header)), None)
@@ -175,7 +188,7 @@ class Gazetteer:
         transposed = list(zip(*records[1:], strict=True)) if len(records) > 1 else []
         columns = {
             name: (transposed[header.index(name)] if transposed else ())
-            for name in GAZETTEER_COLUMNS
+            for name in GAZETTEER_COLUMNS if name in header
         }
         try:
             return cls(columns, str(source))
@@ -190,12 +203,73 @@ class Gazetteer:
         """The place at a row index."""
         return Place(self._names[row], str(self._country[row]), str(self._admin1_code[row]),
                      self._admin1[row], float(self._lat[row]), float(self._lon[row]),
-                     int(self._pop[row]), int(self._gid[row]))
+                     int(self._pop[row]), int(self._gid[row]), self._kind[row])
 
-    def _matches(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+    def border_km(self, rows: np.ndarray) -> np.ndarray:
+        """Distance (km) of rows to the nearest land border between two of the 8 countries."""
+        return self._border_km[rows]
+
+    def coordinates(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(lat, lon) arrays of rows."""
+        return self._lat[rows], self._lon[rows]
+
+    def regions(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ISO3 country, ISO 3166-2 admin-1) arrays of rows."""
+        return self._country[rows], self._admin1_code[rows]
+
+    def populations(self, rows: np.ndarray) -> np.ndarray:
+        """Population of rows (0 = unknown)."""
+        return self._pop[rows]
+
+    def kinds(self, rows: np.ndarray) -> np.ndarray:
+        """`Place.kind` of rows."""
+        return np.array([self._kind[int(r)] for r in rows], dtype=object)
+
+    def entry_keys(self) -> list[str]:
+        """Every search key (names, aliases, alternate names), one per entry."""
+        return list(self._entry_keys)
+
+    def entry_rows(self) -> np.ndarray:
+        """Row of each entry of `entry_keys`."""
+        return self._entry_rows
+
+    def places_in_bbox(
+        self, south: float, west: float, north: float, east: float,
+        min_population: int = 0, limit: int | None = None,
+    ) -> list[Place]:
+        """Places inside a lat/lon box, most populous first (for map labels).
+
+        Parameters
+        ----------
+        south, west, north, east : float
+            Box edges in degrees (``west > east`` is not supported: no place of the 8
+            countries straddles the antimeridian).
+        min_population : int, default 0
+            Leave out smaller places (border crossings have population 0).
+        limit : int, optional
+            At most this many places.
+        """
+        inside = ((self._lat >= south) & (self._lat <= north) & (self._lon >= west)
+                  & (self._lon <= east) & (self._pop >= min_population))
+        rows = np.flatnonzero(inside)
+        rows = rows[np.lexsort((self._gid[rows], -self._pop[rows]))][:limit]
+        return [self.place(int(r)) for r in rows]
+
+    def match(self, key: str, alternate_names: bool = True
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, best tier, matched a primary name) for a normalised `key`.
+
+        With ``alternate_names=False`` only names and curated aliases count, as in
+        `search`; otherwise GeoNames' alternate names count too.
+        """
+        return self._matches(key, alternate_names, with_primary=True)  # type: ignore[return-value]
+
+    def _matches(self, key: str, alternate_names: bool = False, with_primary: bool = False
+                 ) -> tuple[np.ndarray, ...]:
         """(rows, best tier) for every entry containing `key` (tiers EXACT..SUBSTRING)."""
         if not key:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
+            empty = np.empty(0, np.int64)
+            return (empty, empty, empty.astype(bool)) if with_primary else (empty, empty)
         if len(key) <= 2:
             # one- and two-letter queries match word starts only ("a" is in most names),
             # found with array operations: a regex scan would take ~20 ms
@@ -206,15 +280,22 @@ class Gazetteer:
             pos = np.fromiter((m.start() for m in re.finditer(re.escape(key), self._text)),
                               dtype=np.int64)
         entry = np.searchsorted(self._starts, pos, side="right") - 1
+        if not alternate_names:
+            keep = self._entry_primary[entry]
+            entry, pos = entry[keep], pos[keep]
         offset = pos - self._starts[entry]
         exact = (offset == 0) & (self._entry_len[entry] == len(key))
         tier = np.where(offset == 0, np.where(exact, EXACT, PREFIX),
                         np.where(self._bytes[pos - 1] == ord(" "), WORD, SUBSTRING))
         rows = self._entry_rows[entry]
-        order = np.lexsort((tier, rows))
-        rows, tier = rows[order], tier[order]
+        # best tier per row; on equal tiers a primary name before an alternate one
+        primary = self._entry_primary[entry]
+        order = np.lexsort((~primary, tier, rows))
+        rows, tier, primary = rows[order], tier[order], primary[order]
         first = np.ones(len(rows), dtype=bool)
         first[1:] = rows[1:] != rows[:-1]
+        if with_primary:
+            return rows[first], tier[first], primary[first]
         return rows[first], tier[first]
 
     def _ranked(
@@ -434,6 +515,11 @@ def _admin1_names() -> dict[str, set[str]]:
     return names
 
 
+def admin1_codes_by_name() -> Mapping[str, set[str]]:
+    """Normalised admin-1 names (English, Spanish, old names, codes) -> ISO 3166-2 codes."""
+    return _admin1_names()
+
+
 def resolve_admin1(name_or_code: str | None, country: str | None = None) -> str | None:
     """ISO 3166-2 code of an admin-1 name or code, or None when unknown or ambiguous.
 
@@ -477,6 +563,14 @@ def search(
 ) -> list[Place]:
     """`Gazetteer.search` on the bundled gazetteer."""
     return default_gazetteer().search(query, limit=limit, country=country)
+
+
+def places_in_bbox(
+    south: float, west: float, north: float, east: float,
+    min_population: int = 0, limit: int | None = None,
+) -> list[Place]:
+    """`Gazetteer.places_in_bbox` on the bundled gazetteer (map labels)."""
+    return default_gazetteer().places_in_bbox(south, west, north, east, min_population, limit)
 
 
 def find_city(

@@ -42,7 +42,7 @@ def open_store(url: str | None = None, *, registry: str | Path | None = None,
     migrate : bool
         Apply pending PostGIS migrations on opening.
     """
-    url = url if url is not None else settings.get(DATABASE_URL_ENV)
+    url = url if url is not None else settings.text(DATABASE_URL_ENV)
     if url:
         from rcm_map.store.postgis import PostGISStore
 

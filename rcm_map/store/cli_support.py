@@ -211,7 +211,7 @@ def seed_from_file(store: Store, path: Path, user: str, out: TextIO | None = Non
 
 
 def _user(args: argparse.Namespace) -> str:
-    return args.user or settings.get(USER_ENV) or f"cli:{getpass.getuser()}"
+    return args.user or settings.text(USER_ENV) or f"cli:{getpass.getuser()}"
 
 
 def _store(args: argparse.Namespace) -> Store:
@@ -299,7 +299,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
 
 def cmd_db_migrate(args: argparse.Namespace) -> int:
     """`rcm-map db-migrate`: apply pending PostGIS migrations."""
-    url = args.database_url or settings.get(DATABASE_URL_ENV)
+    url = args.database_url or settings.text(DATABASE_URL_ENV)
     if not url:
         print("rcm-map db-migrate: set RCM_MAP_DATABASE_URL or pass --database-url",
               file=sys.stderr)

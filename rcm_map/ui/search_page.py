@@ -46,13 +46,26 @@ DEFAULT_AGE = 12
 # --------------------------------------------------------------------------- state
 
 
-def _place_matches(text: str) -> list[Any]:
-    """Gazetteer matches of a typed place (empty for coordinates or no gazetteer)."""
-    gaz = common.gazetteer()
+def _place_lookup(text: str) -> Any | None:
+    """`rcm_map.search.placefinder` candidates for a typed place (None for coordinates).
+
+    The search's country filter and the interface language only break ties
+    between namesakes; they never hide a place.
+    """
     text = text.strip()
-    if gaz is None or not text or _as_coordinates(text) is not None:
-        return []
-    return gaz.search(text, limit=MAX_PLACE_MATCHES)
+    if common.gazetteer() is None or not text or _as_coordinates(text) is not None:
+        return None
+    from rcm_map.search.placefinder import default_finder
+
+    ss = st.session_state
+    return default_finder().find(text, prefer_countries=tuple(ss.get("countries", ())),
+                                 lang=ss.get(common.LANG_KEY), limit=MAX_PLACE_MATCHES)
+
+
+def _place_matches(text: str) -> list[Any]:
+    """Candidate places of a typed place, best first (empty for coordinates)."""
+    found = _place_lookup(text)
+    return [c.place for c in found.candidates] if found is not None else []
 
 
 def _as_coordinates(text: str) -> tuple[float, float] | None:
@@ -181,16 +194,30 @@ def _where(tr: Translator) -> None:
     st.text_input(tr.t("search.place"), key="place_text", on_change=_on_place_text,
                   placeholder=tr.t("search.place_placeholder"), help=tr.t("search.place_help"))
     text = str(st.session_state.get("place_text", ""))
-    matches = _place_matches(text)
+    found = _place_lookup(text)
+    matches = [c.place for c in found.candidates] if found is not None else []
     if matches:
-        if st.session_state.get("place_choice", 0) >= len(matches):
+        point = st.session_state.get(POINT_KEY)
+        at_point = [i for i, m in enumerate(matches) if point and (m.lat, m.lon) == tuple(point)]
+        if at_point:
+            # the order of namesakes follows the country filter: keep showing the place
+            # the search is around, wherever it moved in the list
+            st.session_state["place_choice"] = at_point[0]
+        elif st.session_state.get("place_choice", 0) >= len(matches):
             st.session_state["place_choice"] = 0
         st.selectbox(
-            tr.t("search.place_matches"), options=list(range(len(matches))), key="place_choice",
-            format_func=lambda i: listing.place_label(
+            tr.t("search.place_matches", n=len(matches)), options=list(range(len(matches))),
+            key="place_choice", format_func=lambda i: listing.place_label(
                 matches[i].name, matches[i].admin1, matches[i].country, tr),
             on_change=_on_place_choice,
         )
+        taken = matches[int(st.session_state.get("place_choice", 0))]
+        label = listing.place_label(taken.name, taken.admin1, taken.country, tr)
+        if found is not None and found.suggestion:
+            st.caption(tr.t("search.place_did_you_mean", place=found.suggestion))
+        others = max(len(matches), found.total if found is not None else 0) - 1
+        st.caption(tr.t("search.place_taken", place=label) + (
+            " " + tr.t("search.place_others", n=others) if others else ""))
     elif text.strip() and _as_coordinates(text) is None:
         st.caption(tr.t("search.place_not_found"))
 

@@ -19,7 +19,7 @@ def shared_store() -> Store:
     RCM_MAP_DATABASE_URL is set, else the registry file in use)."""
     from rcm_map.registry.model import default_registry_path
 
-    return _cached_store(settings.get("RCM_MAP_DATABASE_URL") or "", str(default_registry_path()))
+    return _cached_store(settings.text("RCM_MAP_DATABASE_URL") or "", str(default_registry_path()))
 
 
 @st.cache_resource(show_spinner=False)

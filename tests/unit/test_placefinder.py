@@ -1,0 +1,154 @@
+"""placefinder: readings of typed text, corridor ranking, typos, services, bbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rcm_map.search.gazetteer import EXACT, Gazetteer
+from rcm_map.search.place_text import readings
+from rcm_map.search.placefinder import (
+    PlaceFinder,
+    corridor_score,
+    default_finder,
+    service_points,
+)
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def columns(*places: tuple[str, str, str, float, float, int, str, float]) -> dict:
+    """Gazetteer columns for (name, country, admin1, lat, lon, population, kind, border_km)."""
+    from rcm_map.search.gazetteer import normalize
+
+    return {
+        "name": [p[0] for p in places], "key": [normalize(p[0]) for p in places],
+        "alt_keys": ["" for _ in places], "other_keys": ["" for _ in places],
+        "country_iso3": [p[1] for p in places], "admin1_code": [p[2] for p in places],
+        "admin1": [p[2] for p in places], "lat": [str(p[3]) for p in places],
+        "lon": [str(p[4]) for p in places], "population": [str(p[5]) for p in places],
+        "geonameid": [str(i + 1) for i in range(len(places))],
+        "kind": [p[6] for p in places], "border_km": [str(p[7]) for p in places],
+    }
+
+
+@pytest.fixture
+def twins() -> Gazetteer:
+    """Two namesakes: a big inland town and a small border town."""
+    return Gazetteer(columns(
+        ("Villa Vieja", "MEX", "MX-MIC", 19.69, -100.55, 60000, "place", 998.0),
+        ("Villa Vieja", "MEX", "MX-CHP", 14.68, -92.15, 15000, "place", 1.0),
+        ("Paso Norte", "HND", "HN-CH", 13.06, -86.95, 0, "border_crossing", 0.1),
+    ))
+
+
+def test_readings_of_the_forms() -> None:
+    assert [(r.key, sorted(r.admin1), sorted(r.countries)) for r in readings("David, Chiriquí")] \
+        == [("david chiriqui", [], []), ("david", ["PA-4"], [])]
+    assert readings("San José Costa Rica")[-1].countries == {"CRI"}
+    assert readings("Flores (Petén)")[-1].admin1 == {"GT-PE"}
+    assert [r.key for r in readings("Ciudad Ixtepec")] == ["ciudad ixtepec", "ixtepec"]
+    # short codes count after a comma or in capitals, never in a lower-case name
+    assert readings("Tapachula, MX")[-1].countries == {"MEX"}
+    assert readings("Santa Ana SV")[-1].countries == {"SLV"}
+    assert len(readings("santa ana sv")) == 1
+    assert readings("Toronto ON")[-1].admin1 == {"CA-ON"}
+    # a state and its country
+    both = readings("Tapachula, Chiapas, México")[-1]
+    assert (both.key, both.admin1, both.countries) == ("tapachula", {"MX-CHP"}, frozenset())
+    assert readings("Tapachula Chiapas México")[-1].admin1 == {"MX-CHP"}
+    # words before a place that are not its name
+    assert readings("frontera de El Espino")[-1].key == "el espino"
+    assert readings("border crossing Paso Canoas")[-1].key == "paso canoas"
+    assert readings("Municipio de Tapachula")[-1].key == "tapachula"
+
+
+def test_border_town_beats_a_larger_inland_namesake(twins: Gazetteer) -> None:
+    found = PlaceFinder(twins).find("Villa Vieja")
+    assert [c.place.admin1_code for c in found.candidates] == ["MX-CHP", "MX-MIC"]
+    assert found.chosen.on_corridor and not found.runner_up.on_corridor
+    assert found.chosen.match == "exact"
+    shortened = PlaceFinder(twins).find("Villa Vieja", limit=1)
+    assert len(shortened.candidates) == 1 and shortened.total == 2
+
+
+def test_services_nearby_count_and_confidential_ones_do_not(
+    twins: Gazetteer, tmp_path: Path
+) -> None:
+    finder = PlaceFinder(twins, np.array([[19.70, -100.56]] * 3))
+    assert finder.services_near(np.array([0, 1])).tolist() == [3, 0]
+    registry = tmp_path / "registry.geojson"
+    registry.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-92.15, 14.68]},
+         "properties": {"location_precision": "confidential"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-100.5, 19.7]},
+         "properties": {"location_precision": "city"}},
+        {"type": "Feature", "geometry": None, "properties": {}},
+    ]}), encoding="utf-8")
+    assert service_points(registry).tolist() == [[19.7, -100.5]]
+    assert service_points(DATA / "small.geojson").shape == (4, 2)  # 5 located, 1 confidential
+
+
+def test_country_filter_narrows_and_preference_only_breaks_ties(twins: Gazetteer) -> None:
+    finder = PlaceFinder(twins)
+    assert finder.find("Villa Vieja", countries=["HND"]).chosen is None
+    preferred = finder.find("Villa Vieja", prefer_countries=["MEX"])
+    assert preferred.chosen.place.admin1_code == "MX-CHP"
+
+
+def test_crossing_found_by_name_and_typo(twins: Gazetteer) -> None:
+    finder = PlaceFinder(twins)
+    assert finder.find("paso norte").chosen.place.kind == "border_crossing"
+    typo = finder.find("Paso Nrote")
+    assert typo.chosen.match == "fuzzy" and typo.suggestion == "Paso Norte"
+    assert finder.find("zzzz qqqq").chosen is None
+
+
+def test_corridor_score_orders_the_signals() -> None:
+    score = corridor_score(
+        population=np.array([10_000, 10_000, 10_000, 0, 10_000]),
+        border_km=np.array([500.0, 5.0, 500.0, 0.5, 500.0]),
+        services=np.array([0, 0, 3, 0, 0]),
+        kinds=["place", "place", "place", "border_crossing", "place"],
+        primary=np.array([True, True, True, True, False]),
+        fuzzy_score=np.array([100.0, 100.0, 100.0, 100.0, 100.0]),
+    )
+    inland, border, services, crossing, alternate = score
+    assert border > services > inland > alternate
+    assert crossing > border
+
+
+def test_places_in_bbox_most_populous_first(twins: Gazetteer) -> None:
+    places = twins.places_in_bbox(12.0, -101.0, 20.0, -86.0)
+    assert [p.population for p in places] == [60000, 15000, 0]
+    assert [p.name for p in twins.places_in_bbox(12.0, -93.0, 15.0, -86.0,
+                                                 min_population=1)] == ["Villa Vieja"]
+    assert twins.places_in_bbox(0, 0, 1, 1) == []
+
+
+def test_search_keeps_alternate_names_out_but_find_uses_them() -> None:
+    gaz = default_finder().gazetteer
+    assert not any(p.name == "Heroica Matamoros" for p in gaz.search("matamoros", limit=3))
+    rows, tiers, primary = gaz.match("matamoros")
+    names = {gaz.place(int(r)).name for r, t in zip(rows, tiers, strict=True) if t == EXACT}
+    assert "Heroica Matamoros" in names
+    assert default_finder().find("Matamoros").chosen.place.name == "Heroica Matamoros"
+
+
+def test_default_finder_takes_the_services_of_the_registry_in_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = tmp_path / "registry.geojson"
+    registry.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-100.55, 19.69]},
+         "properties": {"location_precision": "city"}},
+    ]}), encoding="utf-8")
+    monkeypatch.setenv("RCM_MAP_REGISTRY", str(registry))
+    finder = default_finder()
+    michoacan = finder.find("Ciudad Hidalgo, Michoacán").chosen
+    assert michoacan is not None and michoacan.services_nearby == 1
+    monkeypatch.setenv("RCM_MAP_REGISTRY", str(tmp_path / "absent.geojson"))
+    assert default_finder().find("Ciudad Hidalgo, Michoacán").chosen.services_nearby == 0
