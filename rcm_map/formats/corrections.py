@@ -11,7 +11,9 @@ comments that say why)::
   town the gazetteer lacks and that the import placed at a far fallback (the
   largest place of its province). The point is the gazetteer's (GeoNames), the
   precision stays ``city``; `reason` says why that town (e.g. the nearest listed
-  town of the same canton) and `source_url` shows where the service is.
+  town of the same canton) and `source_url` shows where the service is. With
+  `remove` = the service's city and `add` empty, the service loses its point and
+  is listed country-wide: for a national phone line the source list tied to a city.
 * a contact or age field of `rcm_map.formats.evidence.FIELDS` (``age_min``, ``phone``...):
   `remove` is a value the source list gives that its page does not support; no
   evidence row is generated for it. New values come from evidence rows, never
@@ -82,8 +84,11 @@ def _problem(row: dict[str, str]) -> tuple[str, str] | None:
         if not (row["remove"] or row["add"]):
             return "remove", "nothing to remove or add"
     elif row["field"] == TOWN:
-        if row["remove"] or len(row["add"].split("|")) != 2:
-            return "add", "expected 'Name|ISO 3166-2' of a gazetteer place, e.g. 'Canoas|CR-P'"
+        if bool(row["remove"]) == bool(row["add"]) or (
+                row["add"] and len(row["add"].split("|")) != 2):
+            return "add", ("expected 'Name|ISO 3166-2' of a gazetteer place in add (e.g. "
+                           "'Canoas|CR-P'), or the service's city in remove to list it "
+                           "country-wide")
     elif row["field"] in evidence.FIELDS:
         if row["add"]:
             return "add", "new values come from evidence rows (data/sources/parts/), not here"
@@ -157,7 +162,7 @@ def apply_corrections(features: list[dict[str, Any]], corrections: list[Correcti
     Contact and age corrections act earlier, on the evidence (`dropped_values`);
     here they are only checked to still name an existing service.
     """
-    geometry: dict[str, dict[str, Any]] = {}
+    geometry: dict[str, dict[str, Any] | None] = {}
     by_id = {f["properties"]["id"]: f for f in features}
     changed: dict[str, dict[str, Any]] = {}
     issues: list[Issue] = []
@@ -166,6 +171,18 @@ def apply_corrections(features: list[dict[str, Any]], corrections: list[Correcti
             issues.append(Issue("no service with this id: the correction no longer applies",
                                 file, fix.row, fix.service_id, "service_id", fix.service_id,
                                 row_label="line"))
+            continue
+        if fix.field == TOWN and fix.remove:
+            props = changed.setdefault(fix.service_id, dict(by_id[fix.service_id]["properties"]))
+            if props["city"] != fix.remove[0]:
+                issues.append(Issue("the service's city is not this one: the correction no "
+                                    "longer applies", file, fix.row, fix.service_id, "remove",
+                                    props["city"], row_label="line"))
+                continue
+            geometry[fix.service_id] = None
+            props["city"] = ""
+            if props["location_precision"] == "address":  # no point left to be precise about
+                props["location_precision"] = "city"
             continue
         if fix.field == TOWN:
             country = by_id[fix.service_id]["properties"]["country"]
@@ -191,6 +208,7 @@ def apply_corrections(features: list[dict[str, Any]], corrections: list[Correcti
             continue
         codes = [c for c in codes if c not in fix.remove]
         props[fix.field] = codes + [c for c in fix.add if c not in codes]
-    out = [{**f, "properties": changed[fid], "geometry": geometry.get(fid, f["geometry"])}
+    out = [{**f, "properties": changed[fid],
+            "geometry": geometry[fid] if fid in geometry else f["geometry"]}
            if (fid := f["properties"]["id"]) in changed else f for f in features]
     return out, issues

@@ -178,7 +178,8 @@ def build(sources: Path = SOURCES_DIR, gazetteer: Gazetteer | None = None) -> Bu
     result.features, stale = corrections.apply_corrections(result.features, fixes,
                                                            str(sources / CORRECTIONS), gazetteer)
     result.issues += stale
-    result.towns = {f.service_id: f.add[0] for f in fixes if f.field == corrections.TOWN}
+    result.towns = {f.service_id: f.add[0] if f.add else "country-wide" for f in fixes
+                    if f.field == corrections.TOWN}
     research = _research_rows(sources, result)
     stated_ages = {r.service_id for r in research if r.field in ("age_min", "age_max")}
     generated = _generated_rows(sources, raw, fixes, stated_ages, result)

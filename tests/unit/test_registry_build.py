@@ -150,7 +150,9 @@ def test_town_correction_moves_a_far_fallback_to_a_gazetteer_town(
                     + "gtm-linea-nueve-prueba-6c249a22,town,,Ciudad Tecún Umán|GT-SM,"
                     "https://gob.example.org/nueve,the page names the Tecún Umán office\n"
                     "mex-albergue-uno-prueba-aabacffb,town,,Ciudad Tecún Umán|GT-SM,"
-                    "https://news.example.org/uno,wrong country\n", encoding="utf-8")
+                    "https://news.example.org/uno,wrong country\n"
+                    "mex-refugio-cinco-prueba-151d8739,town,Tenosique,,"
+                    "https://cinco.example.org/contacto,a national line\n", encoding="utf-8")
     result = build(sources, gazetteer)
     feature = next(f for f in result.features
                    if f["properties"]["id"] == "gtm-linea-nueve-prueba-6c249a22")
@@ -160,3 +162,7 @@ def test_town_correction_moves_a_far_fallback_to_a_gazetteer_town(
     assert [(i.feature_id, i.field) for i in result.issues] == [
         ("mex-albergue-uno-prueba-aabacffb", "add")]  # not a place of MEX
     assert result.towns["gtm-linea-nueve-prueba-6c249a22"] == "Ciudad Tecún Umán|GT-SM"
+    cinco = next(f for f in result.features
+                 if f["properties"]["id"] == "mex-refugio-cinco-prueba-151d8739")
+    assert cinco["geometry"] is None and cinco["properties"]["city"] == ""  # country-wide
+    assert cinco["properties"]["location_precision"] == "city"
