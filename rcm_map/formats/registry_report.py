@@ -65,10 +65,12 @@ def _has_field(name: str) -> Callable[[dict[str, Any]], bool]:
     return test
 
 
-def is_child_line(props: dict[str, Any]) -> bool:
-    """A child-protection authority's hotline with a phone (reachable from anywhere)."""
+def is_child_line(feature: Feature) -> bool:
+    """A country-wide child-protection hotline with a phone (reachable from anywhere)."""
+    props = feature["properties"]
     types = props["service_types"]
-    return "hotline" in types and "child_protection_authority" in types and bool(props["phones"])
+    return (feature.get("geometry") is None and "hotline" in types
+            and "child_protection_authority" in types and bool(props["phones"]))
 
 
 def contacts_markdown(features: list[Feature]) -> str:
@@ -103,10 +105,10 @@ def gaps_markdown(features: list[Feature]) -> str:
     """Services within `GAP_RADIUS_KM` of each hotspot (public points), honestly counted."""
     located = [f for f in features if f.get("geometry")]
     found = {point: (lat, lon) for point, lat, lon in locate(HOTSPOTS, default_gazetteer())}
-    national = {f["properties"]["country"] for f in features if is_child_line(f["properties"])}
+    national = {f["properties"]["country"] for f in features if is_child_line(f)}
     lines = [f"| place | services within {GAP_RADIUS_KM:.0f} km | with phone or e-mail | "
              "child-protection authority with a phone | "
-             "child-protection hotline in the country | note |",
+             "country-wide child-protection line with a phone | note |",
              "|---|---|---|---|---|---|"]
     for spot in HOTSPOTS:
         if spot not in found:
