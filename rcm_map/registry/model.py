@@ -25,14 +25,14 @@ import pyarrow.compute as pc
 import shapely
 from shapely.geometry import Point
 
-from rcm_map.core import boundaries, schema
+from rcm_map.core import boundaries, schema, settings
 from rcm_map.core.geo import public_point
 from rcm_map.core.schema import Issue
+from rcm_map.core.settings import REGISTRY_ENV
 from rcm_map.registry.spatial import GridIndex
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REGISTRY = REPO_ROOT / "data" / "actors.geojson"
-REGISTRY_ENV = "RCM_MAP_REGISTRY"
 MAX_FILE_BYTES = 200 * 1024 * 1024  # files people validate, import or upload
 # The server's own registry (written by the app or an administrator, not uploaded)
 # may be larger: 1,000,000 services take about 0.9 GB of GeoJSON (issue 6).
@@ -53,7 +53,7 @@ class RegistryError(Exception):
 
 def default_registry_path() -> Path:
     """The registry in use: $RCM_MAP_REGISTRY, else data/actors.geojson."""
-    env = os.environ.get(REGISTRY_ENV)
+    env = settings.get(REGISTRY_ENV)
     return Path(env) if env else DEFAULT_REGISTRY
 
 

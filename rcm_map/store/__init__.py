@@ -10,9 +10,10 @@ May import every layer below (`core`, `registry`, `search`, `render`, `formats`)
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from rcm_map.core import settings
+from rcm_map.core.settings import DATABASE_URL_ENV
 from rcm_map.store.base import (
     ChangeRecord,
     ConflictError,
@@ -25,8 +26,6 @@ from rcm_map.store.base import (
     StoreError,
     UpdateRejected,
 )
-
-DATABASE_URL_ENV = "RCM_MAP_DATABASE_URL"
 
 
 def open_store(url: str | None = None, *, registry: str | Path | None = None,
@@ -43,7 +42,7 @@ def open_store(url: str | None = None, *, registry: str | Path | None = None,
     migrate : bool
         Apply pending PostGIS migrations on opening.
     """
-    url = url if url is not None else os.environ.get(DATABASE_URL_ENV, "").strip() or None
+    url = url if url is not None else settings.get(DATABASE_URL_ENV)
     if url:
         from rcm_map.store.postgis import PostGISStore
 

@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from rcm_map.core import schema
+from rcm_map.core import schema, settings
 from rcm_map.core.schema import Issue
+from rcm_map.core.settings import DATABASE_URL_ENV, USER_ENV
 from rcm_map.registry.model import MAX_FILE_BYTES, RegistryError, parse_json_bytes
 from rcm_map.store import open_store
 from rcm_map.store.base import (
@@ -41,7 +41,6 @@ from rcm_map.store.base import (
 )
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
-USER_ENV = "RCM_MAP_USER"
 
 
 def count_records(name: str, data: bytes) -> int:
@@ -212,7 +211,7 @@ def seed_from_file(store: Store, path: Path, user: str, out: TextIO | None = Non
 
 
 def _user(args: argparse.Namespace) -> str:
-    return args.user or os.environ.get(USER_ENV) or f"cli:{getpass.getuser()}"
+    return args.user or settings.get(USER_ENV) or f"cli:{getpass.getuser()}"
 
 
 def _store(args: argparse.Namespace) -> Store:
@@ -300,7 +299,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
 
 def cmd_db_migrate(args: argparse.Namespace) -> int:
     """`rcm-map db-migrate`: apply pending PostGIS migrations."""
-    url = args.database_url or os.environ.get("RCM_MAP_DATABASE_URL")
+    url = args.database_url or settings.get(DATABASE_URL_ENV)
     if not url:
         print("rcm-map db-migrate: set RCM_MAP_DATABASE_URL or pass --database-url",
               file=sys.stderr)

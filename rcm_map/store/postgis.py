@@ -64,7 +64,6 @@ WGS84_A = 6378137.0
 WGS84_B = WGS84_A * (1 - 1 / 298.257223563)
 POSTGIS_SPHERE_RADIUS_M = (2 * WGS84_A + WGS84_B) / 3  # 6371008.7714...
 SPHERE_SCALE = EARTH_RADIUS_KM * 1000 / POSTGIS_SPHERE_RADIUS_M
-DATABASE_URL_ENV = "RCM_MAP_DATABASE_URL"
 POOL_SIZE = 8  # idle connections kept per store (one store per app process)
 _C = 'COLLATE "C"'  # code-point order, as Python sorts strings
 # `noqa: S608` below: SQL is assembled only from fixed fragments of this module;

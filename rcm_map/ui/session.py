@@ -4,11 +4,11 @@ signed-in focal point. Used by every page; imports no page module.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import streamlit as st
 
+from rcm_map.core import settings
 from rcm_map.store import Store, auth, open_store
 
 SESSION_USER = "rcm_focal_point"
@@ -19,7 +19,7 @@ def shared_store() -> Store:
     RCM_MAP_DATABASE_URL is set, else the registry file in use)."""
     from rcm_map.registry.model import default_registry_path
 
-    return _cached_store(os.environ.get("RCM_MAP_DATABASE_URL", ""), str(default_registry_path()))
+    return _cached_store(settings.get("RCM_MAP_DATABASE_URL") or "", str(default_registry_path()))
 
 
 @st.cache_resource(show_spinner=False)
