@@ -23,6 +23,7 @@ import pytest
 from rcm_map.core import schema
 from rcm_map.core.boundaries import points_in_admin1, points_in_country
 from rcm_map.formats.export import geojson_bytes
+from rcm_map.formats.importer import is_confidential
 from rcm_map.formats.registry_build import build
 from rcm_map.formats.registry_report import readme_blocks
 from rcm_map.registry import model as registry
@@ -182,6 +183,21 @@ def test_every_contact_has_an_evidence_row(features: list[dict[str, Any]]) -> No
             assert (p["id"], name, value) in evidenced, (p["id"], name, value)
             checked += 1
     assert checked > 60
+
+
+def test_sources_publish_no_address_of_a_confidential_residence(
+        features: list[dict[str, Any]]) -> None:
+    """What the app withholds is not in the repository's source files either."""
+    additions = sorted((SOURCES / "parts").glob("*-additions.csv"))
+    for path in [SOURCES / "actors_sources.csv", *additions]:
+        with path.open(encoding="utf-8", newline="") as fh:
+            assert [r["name"] for r in csv.DictReader(fh) if is_confidential(r) and r["address"]] \
+                == [], path
+    hidden = {f["properties"]["id"] for f in features
+              if f["properties"]["location_precision"] == "confidential"}
+    with EVIDENCE.open(encoding="utf-8", newline="") as fh:
+        assert [r for r in csv.DictReader(fh) if r["service_id"] in hidden
+                and r["field"] in ("address", "location")] == []
 
 
 def test_holding_facilities_are_never_shelters(features: list[dict[str, Any]]) -> None:
