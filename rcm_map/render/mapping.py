@@ -294,11 +294,11 @@ def _coordinates(row: Mapping[str, Any]) -> tuple[float, float] | None:
 
 
 def service_record(row: Mapping[str, Any], lang: str, labels: Mapping[str, str],
-                   tr: Translator | None = None) -> dict | None:
+                   verification: str | None = None) -> dict | None:
     """The compact record the browser needs for one service, or None if unplaced.
 
     ``v`` is `rcm_map.core.freshness.freshness_text`: whether the network verified the
-    entry or only a dated source supports it (pass `tr` to reuse one translator).
+    entry or only a dated source supports it (`verification` passes it precomputed).
 
     Confidential rows never carry ``address``, and their distance is a band. If a
     confidential row is not on the public grid (the engine should already have
@@ -325,7 +325,7 @@ def service_record(row: Mapping[str, Any], lang: str, labels: Mapping[str, str],
         "p": phones, "e": [email, mailto_href(email)] if email else None,
         "w": safe_url(row.get("website")), "h": cell_text(row.get("hours")),
         "r": cell_text(row.get("referral")), "g": cell_text(row.get("eligibility")),
-        "v": freshness_text(row, tr or lang),
+        "v": verification if verification is not None else freshness_text(row, lang),
         "q": precision, "ad": address,
         "d": distance_text(row, confidential, lang),
         "x": round(lon, 5), "y": round(lat, 5),
@@ -345,8 +345,15 @@ def services_payload(
         columns.append("geometry")
     values = [results[c].tolist() for c in columns]
     tr = Translator(lang)
-    records = (service_record(dict(zip(columns, row, strict=True)), lang, texts, tr)
-               for row in zip(*values, strict=True))
+    memo: dict[tuple[Any, ...], str] = {}  # a few hundred distinct dates in any result
+
+    def record(row: dict[str, Any]) -> dict | None:
+        key = tuple(str(row.get(c, "")) for c in ("source_date", "verified_on", "verified_by"))
+        if key not in memo:
+            memo[key] = freshness_text(row, tr)
+        return service_record(row, lang, texts, memo[key])
+
+    records = (record(dict(zip(columns, row, strict=True))) for row in zip(*values, strict=True))
     return [r for r in records if r is not None]
 
 
