@@ -1,7 +1,7 @@
 """Seeded synthetic registries for the benchmark (10k, 100k, 1M services).
 
 Every service is clustered around a real place of the eight countries (the
-gazetteer, else ../shared/data/sources/places.csv), chosen with a weight that
+bundled gazetteer, data/gazetteer.csv.gz), chosen with a weight that
 grows with its population, and jittered by a few kilometres (more in big
 cities). Every schema field is filled plausibly; ids start with ``synthetic-``
 and names with ``[SYNTHETIC]``. Files go to ``bench/work/`` (gitignored): they
@@ -30,11 +30,8 @@ from rcm_map.core import boundaries, schema  # noqa: E402
 from rcm_map.core.geo import EARTH_RADIUS_KM  # noqa: E402
 
 WORK_DIR = ROOT / "bench" / "work"
-PLACE_SOURCES = (
-    ROOT / "data" / "gazetteer.csv",
-    ROOT.parent / "shared" / "data" / "sources" / "places.csv",
-    Path("/work/shared/data/sources/places.csv"),
-)
+# The bundled gazetteer (GeoNames populated places, CC BY 4.0; see data/README.md).
+PLACES = ROOT / "data" / "gazetteer.csv.gz"
 DEFAULT_SEED = 20250601
 KM_PER_DEG = math.pi * EARTH_RADIUS_KM / 180.0
 PLACE_TOLERANCE_KM = 2.0  # stricter than validation (5 km), so every point validates
@@ -52,19 +49,10 @@ COSTS = ("gratuito", "free", "")
 TYPE_WEIGHTS = np.array([3, 4, 1, 1, 2, 3, 4, 3, 1, 1, 3, 3, 2, 1, 1], dtype=float)
 
 
-def places_source() -> Path:
-    """The first place list that exists (the gazetteer once it is built)."""
-    for path in PLACE_SOURCES:
-        if path.exists():
-            return path
-    raise FileNotFoundError("no place list: expected one of " + ", ".join(map(str, PLACE_SOURCES)))
-
-
 def load_places(path: Path | None = None) -> pd.DataFrame:
     """Places with name, country_iso3, admin1_code, lat, lon, population; only those
     that lie inside their own country (so generated points validate)."""
-    frame = pd.read_csv(path or places_source())
-    frame = frame.rename(columns={"country": "country_iso3"}) if "country" in frame else frame
+    frame = pd.read_csv(path or PLACES)
     frame = frame[frame["country_iso3"].isin(schema.COUNTRIES)].reset_index(drop=True)
     inside = boundaries.points_in_country(
         frame["lon"].to_numpy(), frame["lat"].to_numpy(), frame["country_iso3"].tolist(),

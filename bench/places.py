@@ -1,4 +1,4 @@
-"""Benchmark: place search (issue 14): share answered right and lookup time.
+"""Benchmark: place search: share of queries answered right, and lookup time.
 
 Runs the 199 queries of tests/data/place_queries.csv through
 `rcm_map.search.placefinder` (an answer counts when the place taken is within

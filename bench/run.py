@@ -1,4 +1,4 @@
-"""Benchmark: rcm_map's engine against the naive Streamlit + Folium approach (issue 6).
+"""Benchmark: rcm_map's engine against the naive Streamlit + Folium approach.
 
 For synthetic registries of 10k, 100k and 1M services (bench/generate.py) it
 measures, in one run and on this machine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +11,13 @@ import pytest
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 
 
 @pytest.fixture
-def small_path() -> Path:
-    """The 6-service registry described in tests/data/README.md."""
-    return DATA / "small.geojson"
+def small_path(tmp_path: Path) -> Path:
+    """A private copy of the 6-service registry described in tests/data/README.md
+    (caches and backups made beside it go to tmp_path, never into tests/data/)."""
+    return Path(shutil.copy(DATA / "small.geojson", tmp_path / "small.geojson"))
 
 
 @pytest.fixture

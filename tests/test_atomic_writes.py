@@ -1,4 +1,4 @@
-"""Nothing lost: killed or failing writes leave the old or the new registry, whole (issue 5).
+"""Nothing lost: killed or failing writes leave the old or the new registry, whole.
 
 A forked child rewrites a ~1 MB registry in a loop (alternating two versions) and
 is SIGKILLed at a random moment, 60 times per writer (`atomic_write_bytes` and

@@ -1,4 +1,4 @@
-"""A confidential shelter's true coordinates and address appear in no output (issue 5).
+"""A confidential shelter's true coordinates and address appear in no output.
 
 One registry holds a confidential shelter at precise coordinates with a street
 address. Every output the project produces from it (public frame, query results,

@@ -1,4 +1,4 @@
-"""No search trail: the searched place and point are written nowhere (issue 5).
+"""No search trail: the searched place and point are written nowhere.
 
 A canary point and a made-up place name are searched through the CLI, the search
 page (AppTest) and a real `streamlit run` server driven by Chromium with
@@ -86,9 +86,9 @@ def test_the_canary_detector_works() -> None:
     assert hits(f"lat={CANARY_LAT}") and hits(CANARY_PLACE.lower())
 
 
-def test_cli_search_leaves_no_trail(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+def test_cli_search_leaves_no_trail(caplog: pytest.LogCaptureFixture, small_path: Path) -> None:
     start = time.time() - 1
-    registry = ROOT / "tests" / "data" / "small.geojson"
+    registry = small_path
     with caplog.at_level(logging.DEBUG):
         for args in (["--near", f"{CANARY_LAT},{CANARY_LON}", "--radius-km", "80"],
                      ["--text", CANARY_PLACE]):
@@ -102,10 +102,10 @@ def test_cli_search_leaves_no_trail(caplog: pytest.LogCaptureFixture, tmp_path: 
 
 
 def test_search_page_leaves_no_trail(caplog: pytest.LogCaptureFixture,
-                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+                                     monkeypatch: pytest.MonkeyPatch, small_path: Path) -> None:
     from streamlit.testing import v1 as testing
     start = time.time() - 1
-    monkeypatch.setenv("RCM_MAP_REGISTRY", str(ROOT / "tests" / "data" / "small.geojson"))
+    monkeypatch.setenv("RCM_MAP_REGISTRY", str(small_path))
     with caplog.at_level(logging.DEBUG):
         at = testing.AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
         at.query_params.update({"lat": CANARY_LAT, "lon": CANARY_LON, "radius": "80"})
@@ -175,7 +175,8 @@ def test_streamlit_server_at_debug_leaves_no_trail(tmp_path: Path) -> None:
         folder.mkdir()
     env = {**os.environ, "HOME": str(sandbox["home"]), "XDG_CACHE_HOME": str(sandbox["cache"]),
            "TMPDIR": str(sandbox["tmp"]),
-           "RCM_MAP_REGISTRY": str(ROOT / "tests" / "data" / "small.geojson")}
+           "RCM_MAP_REGISTRY": str(tmp_path / "small.geojson")}
+    shutil.copy(ROOT / "tests" / "data" / "small.geojson", tmp_path / "small.geojson")
     port = free_port()
     log = tmp_path / "server.log"
     start = time.time() - 1

@@ -1,13 +1,14 @@
 """The bundled data: registry, evidence, boundaries and gazetteer as committed in data/.
 
 The registry is rebuilt from data/sources/ (inside the repository) and compared byte
-for byte. Tests marked `needs_shared` rebuild the boundaries and the gazetteer from
-../shared/data and skip when that folder is absent (a clone without it).
+for byte; the boundary and gazetteer builds run on samples of their sources copied
+into tests/data/sources/ (see tests/data/README.md) and compare with data/.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import importlib.util
 import json
 import re
@@ -32,11 +33,9 @@ from rcm_map.search.gazetteer import default_gazetteer
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
 ACTORS = DATA / "actors.geojson"
-SHARED_DATA = REPO.parent / "shared" / "data"
 SOURCES = DATA / "sources"
 EVIDENCE = SOURCES / "evidence.csv"
-needs_shared = pytest.mark.skipif(not (SHARED_DATA / "sources").is_dir(),
-                                  reason="../shared/data is not present")
+SOURCE_SAMPLES = REPO / "tests" / "data" / "sources"
 
 
 @pytest.fixture(scope="module")
@@ -216,15 +215,49 @@ def _script(name: str) -> ModuleType:
     return module
 
 
-@needs_shared
-def test_boundaries_rebuild_byte_identical(tmp_path: Path) -> None:
-    assert _script("build_boundaries").main(["--out", str(tmp_path)]) == 0
-    for name in ("admin0.geojson", "admin1.geojson"):
-        assert (tmp_path / name).read_bytes() == (DATA / "admin_boundaries" / name).read_bytes()
+def _feature_lines(path: Path) -> list[str]:
+    """The features of a file written by build_boundaries (one per line)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == '{"type":"FeatureCollection","features":[' and lines[-1] == "]}"
+    return [line.rstrip(",") for line in lines[1:-1]]
 
 
-@needs_shared
-def test_gazetteer_rebuilds_byte_identical(tmp_path: Path) -> None:
-    out = tmp_path / "gazetteer.csv.gz"
-    assert _script("build_gazetteer").main(["--out", str(out)]) == 0
-    assert out.read_bytes() == (DATA / "gazetteer.csv.gz").read_bytes()
+def test_boundaries_rebuild_the_committed_features(tmp_path: Path) -> None:
+    """build_boundaries on a sample of its sources gives the committed features, code
+    and name updates included (MX-DIF -> MX-CMX, Costa Caribe Norte, Guna Yala)."""
+    assert _script("build_boundaries").main(["--sources", str(SOURCE_SAMPLES),
+                                             "--out", str(tmp_path)]) == 0
+    for name, count in (("admin0.geojson", 2), ("admin1.geojson", 6)):
+        built = _feature_lines(tmp_path / name)
+        assert len(built) == count
+        committed = set(_feature_lines(DATA / "admin_boundaries" / name))
+        assert [line for line in built if line not in committed] == [], name
+    codes = [json.loads(line)["properties"]["admin1_code"]
+             for line in _feature_lines(tmp_path / "admin1.geojson")]
+    assert codes == sorted(codes) and "MX-CMX" in codes and "MX-DIF" not in codes
+
+
+def _gazetteer_rows(path: Path) -> list[dict[str, str]]:
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_gazetteer_rebuilds_the_committed_rows(tmp_path: Path) -> None:
+    """build_gazetteer on a sample of GeoNames places gives the committed rows (keys,
+    aliases, updated admin-1 codes) in the committed order, with the same bytes twice."""
+    first, second = tmp_path / "a.csv.gz", tmp_path / "b.csv.gz"
+    for out in (first, second):
+        assert _script("build_gazetteer").main(["--source", str(SOURCE_SAMPLES / "places.csv"),
+                                                "--out", str(out)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    built = _gazetteer_rows(first)
+    committed = _gazetteer_rows(DATA / "gazetteer.csv.gz")
+    position = {row["geonameid"]: n for n, row in enumerate(committed)}
+    with (SOURCE_SAMPLES / "places.csv").open(encoding="utf-8", newline="") as fh:
+        sampled = {row["geonameid"] for row in csv.DictReader(fh)}
+    assert {r["geonameid"] for r in built if int(r["geonameid"]) > 0} == sampled
+    # plus the places GeoNames lacks (data/corridor_places.csv rows without a geonameid)
+    assert any(int(r["geonameid"]) < 0 for r in built)
+    assert built == [committed[position[row["geonameid"]]] for row in built]
+    assert [position[row["geonameid"]] for row in built] == sorted(
+        position[row["geonameid"]] for row in built)

@@ -1,5 +1,5 @@
 """Start-up health check: a damaged registry is reported, a good backup offered, nothing
-overwritten (issue 5)."""
+overwritten."""
 
 from __future__ import annotations
 

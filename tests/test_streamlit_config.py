@@ -1,4 +1,4 @@
-"""The hardened `.streamlit/config.toml` (issue 5): each setting, and that it is valid."""
+"""The hardened `.streamlit/config.toml`: each setting, and that it is valid."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Registry text never runs as template code on the server (issue 9).
+"""Registry text never runs as template code on the server.
 
 Every HTML-producing path that exists (the folium map through `render`, `save`,
 `_repr_html_` and the benchmark's payload measure; the referral sheet; the map

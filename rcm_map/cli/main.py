@@ -243,7 +243,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     """Replace the registry only when every row imports and the result validates.
 
-    A rejected import leaves the current registry byte-for-byte as it was (issue 5);
+    A rejected import leaves the current registry byte-for-byte as it was;
     an accepted one keeps a timestamped backup of the old file first.
     """
     if args.country:

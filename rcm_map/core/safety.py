@@ -2,7 +2,8 @@
 
 Why one module: folium escapes nothing and renders its HTML through Jinja, so a
 registry name such as ``{{ 7*191 }}`` or ``${alert(1)}`` is either evaluated on the
-server or run in the browser (see ../shared/FINDINGS.md and issues 5 and 9). Every
+server or run in the browser (the streamlit-folium iframe allows scripts and same
+origin, so it reaches the Streamlit page itself). Every
 piece of registry or user text that reaches HTML, a script or a CSV export goes
 through a function here, and the tests attack these functions directly.
 
@@ -324,7 +325,7 @@ def distance_band_label(code: str, lang: str = "es") -> str:
 from rcm_map.core.geo import PUBLIC_GRID_DEG, PUBLIC_MIN_KM, public_point  # noqa: E402, F401
 
 # The C encoder behind json.dumps, given our string encoder: ~3x faster than dumping
-# and then escaping inside every string token with a regular expression (issue 6).
+# and then escaping inside every string token with a regular expression.
 _C_ENCODER = (
     json.encoder.c_make_encoder(  # type: ignore[attr-defined]
         None, _json_default, _encode_string, None, ":", ",", False, False, False)

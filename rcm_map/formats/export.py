@@ -32,7 +32,7 @@ def _is_missing(value: Any) -> bool:
 
 def _as_frame(services: pd.DataFrame) -> pd.DataFrame:
     """Add lon/lat columns from a geometry column when needed; Python lists in list fields."""
-    services = plain_lists(services)  # a Registry frame holds Arrow lists (issue 6)
+    services = plain_lists(services)  # a Registry frame holds Arrow lists
     if "lon" in services.columns and "lat" in services.columns:
         return services
     out = pd.DataFrame(services.drop(columns="geometry"))

@@ -20,6 +20,7 @@ import json
 import re
 import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ import pandas as pd
 
 from rcm_map.core import schema
 from rcm_map.core.files import atomic_write_bytes
+from rcm_map.core.schema import Issue
 from rcm_map.formats import export
 from rcm_map.formats import hsds_tables as tables
 from rcm_map.formats.hsds_import import import_hsds
@@ -165,19 +167,29 @@ def feature_rows(feature: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 def package_rows(features: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Every table's rows for some features, duplicates (shared organisations) removed."""
+    """Every table's rows for some features, duplicates (shared organisations) removed.
+
+    Each row keeps the registry id of the (first) service it comes from under
+    `_record`, which no table has as a column, to name that service in reports.
+    """
     out: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in tables.TABLES}
     for feature in features:
+        record = feature["properties"]["id"]
         for table, rows in feature_rows(feature).items():
             for row in rows:
-                out[table].setdefault(row["id"], row)
+                out[table].setdefault(row["id"], {**row, "_record": record})
     out["taxonomies"] = {r["id"]: r for r in taxonomy_rows()}
     out["taxonomy_terms"] = {r["id"]: r for r in term_rows()}
     return {t: list(rows.values()) for t, rows in out.items()}
 
 
-def datapackage(table_names: Iterable[str] = tables.TABLES) -> dict[str, Any]:
-    """The `datapackage.json` descriptor of our tabular HSDS 3.0 package."""
+def datapackage() -> dict[str, Any]:
+    """The `datapackage.json` descriptor of our tabular HSDS 3.0 package.
+
+    Its table schemas are the official ones (`hsds_tables.table_resource`), so
+    the descriptor carries the CC BY-SA 4.0 notice of the HSDS schema.
+    """
+    official = tables.official_descriptor()
     return {
         "name": PACKAGE_NAME,
         "title": "rcm_map: protection services for migrant children (HSDS 3.0)",
@@ -185,28 +197,83 @@ def datapackage(table_names: Iterable[str] = tables.TABLES) -> dict[str, Any]:
                        "tabular data package. Taxonomies rcm_map:* are rcm_map's own "
                        "vocabularies (see docs/interop.md).",
         "profile": "tabular-data-package",
-        "hsds_version": "3.0",
-        "resources": [
-            {"name": name, "path": f"{name}.csv", "profile": "tabular-data-resource",
-             "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
-             "schema": tables.table_schema(name)}
-            for name in table_names
-        ],
+        "hsds_version": official["version"],
+        "sources": [{
+            "title": f"{official['title']} {official['version']} (Open Referral): table "
+                     f"schemas, licence {official['license']['name']} "
+                     f"({official['license']['type']})",
+            "path": official["homepage"],
+        }],
+        "resources": [tables.table_resource(name) for name in tables.TABLES],
     }
 
 
-def package_files(frame_or_features: pd.DataFrame | Iterable[dict[str, Any]]
-                  ) -> dict[str, bytes]:
-    """File name -> bytes of the whole package (CSV tables and datapackage.json)."""
+@dataclass(frozen=True)
+class HsdsPackage:
+    """An HSDS 3.0 tabular package in memory, and what it could not fill.
+
+    Attributes
+    ----------
+    files
+        File name -> bytes: one CSV per table, `datapackage.json` and `README.md`
+        (which lists the values in `unfilled`).
+    unfilled
+        One warning per required HSDS cell left empty because the registry does
+        not know the value (an address without a postal code, ...), naming the
+        file, row, column and registry id. Never filled with a placeholder.
+    """
+
+    files: dict[str, bytes]
+    unfilled: list[Issue]
+
+    def zip_bytes(self) -> bytes:
+        """The package as a ZIP file (fixed timestamps: same package, same bytes)."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name, data in self.files.items():
+                info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, data)
+        return buffer.getvalue()
+
+
+def hsds_package(frame_or_features: pd.DataFrame | Iterable[dict[str, Any]]) -> HsdsPackage:
+    """The HSDS package of a registry or search-result frame, or of features."""
     rows = package_rows(features_of(frame_or_features))
     files = {f"{name}.csv": tables.table_csv_bytes(name, rows[name]) for name in tables.TABLES}
     files["datapackage.json"] = (json.dumps(datapackage(), indent=2, ensure_ascii=False)
                                  + "\n").encode("utf-8")
-    return files
+    unfilled = [issue for name in tables.TABLES
+                for issue in tables.missing_required(name, rows[name])]
+    files["README.md"] = readme(unfilled)
+    return HsdsPackage(files, unfilled)
+
+
+def readme(unfilled: list[Issue]) -> bytes:
+    """The package's README.md: what it is, the schema's licence, and every required
+    value left empty (so a downloaded ZIP explains what a validator will flag)."""
+    official = tables.official_descriptor()
+    lines = [
+        "# rcm_map services as an Open Referral HSDS 3.0 tabular data package", "",
+        "One CSV per HSDS table and `datapackage.json` (validate it with "
+        "`frictionless validate datapackage.json`). Taxonomies `rcm_map:*` are rcm_map's "
+        "own vocabularies.", "",
+        f"Table schemas: {official['title']} {official['version']}, Open Referral, "
+        f"{official['license']['name']} ({official['license']['url']}).", "",
+        "## Required values the registry does not know", "",
+    ]
+    if unfilled:
+        lines += ["HSDS requires these values; the registry does not hold them, so they are "
+                  "left empty rather than made up, and a validator reports these rows:", ""]
+        lines += [f"- {issue.file} row {issue.index} (service `{issue.feature_id}`): "
+                  f"`{issue.field}`" for issue in unfilled]
+    else:
+        lines.append("None: every required value is filled.")
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def export_hsds(frame_or_features: pd.DataFrame | Iterable[dict[str, Any]],
-                out_dir: str | Path) -> list[Path]:
+                out_dir: str | Path) -> HsdsPackage:
     """Write an HSDS 3.0 tabular data package into `out_dir` (created if needed).
 
     Parameters
@@ -219,27 +286,21 @@ def export_hsds(frame_or_features: pd.DataFrame | Iterable[dict[str, Any]],
 
     Returns
     -------
-    list of Path
-        The files written.
+    HsdsPackage
+        What was written (`files`, by name) and the required values left empty
+        (`unfilled`), to report to the person exporting.
     """
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in package_files(frame_or_features).items():
+    package = hsds_package(frame_or_features)
+    for name, data in package.files.items():
         atomic_write_bytes(folder / name, data)
-        written.append(folder / name)
-    return written
+    return package
 
 
 def hsds_zip_bytes(frame: pd.DataFrame | Iterable[dict[str, Any]]) -> bytes:
     """The HSDS package as a ZIP file in memory (for a download button)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in package_files(frame).items():
-            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, data)
-    return buffer.getvalue()
+    return hsds_package(frame).zip_bytes()
 
 
-__all__ = ["export_hsds", "hsds_zip_bytes", "import_hsds", "package_files"]
+__all__ = ["HsdsPackage", "export_hsds", "hsds_package", "hsds_zip_bytes", "import_hsds"]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rcm_map.core import schema
+from rcm_map.core.geo import lat_lon_problem
 from rcm_map.core.schema import Issue
 from rcm_map.formats.hsds_read import MISSING, Obj, _issue, read_services
 from rcm_map.formats.taxonomy import TAXONOMIES, resolve_term
@@ -193,15 +194,11 @@ def _position(location: Obj, issues: list[Issue]) -> list[float] | None:
         issues.append(_issue(location, "missing coordinates: the location has no latitude "
                              "and longitude (geocode it first)", "latitude/longitude"))
         return None
-    for name, value, limit in (("latitude", lat, 90), ("longitude", lon, 180)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not math.isfinite(value):
-            issues.append(_issue(location, f"{name} is missing or not a number", name, value))
-            return None
-        if not -limit <= value <= limit:
-            issues.append(_issue(location, f"invalid position: {name} outside "
-                                 f"-{limit}..{limit}", name, value))
-            return None
+    problem = lat_lon_problem(lat, lon, numbers_only=True)
+    if problem is not None:
+        issues.append(_issue(location, f"invalid position: {problem.message}", problem.field,
+                             problem.value))
+        return None
     return [float(lon), float(lat)]
 
 

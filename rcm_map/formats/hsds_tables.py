@@ -1,117 +1,131 @@
-"""The HSDS 3.0 tables rcm_map reads and writes, and their CSV encoding.
+"""The HSDS 3.0 tables rcm_map writes and reads, derived from the official schema.
 
-The column lists follow the official HSDS 3.0 schema (openreferral/specification,
-`schema/*.json`); `tests/unit/test_hsds.py` checks them, column by column,
-against the official compiled schema in ../shared/data/peer/hsds-3.0/. A column
-spec is ``name[:format][!]``: format is ``uuid``, ``uri``, ``email``,
-``date-time`` or ``number`` (a numeric column); ``!`` marks a value the table
-requires (HSDS `required`, plus `tabular_required` foreign keys).
+`hsds_spec/datapackage.json` next to this module is Open Referral's HSDS 3.0.0
+tabular data package descriptor, unchanged (CC BY-SA 4.0; see
+`hsds_spec/README.md`). Every table layout used here comes from it: columns and
+their order, types and formats, required columns, enumerations, primary and
+foreign keys. This module only chooses which official tables rcm_map fills
+(`TABLES`, by file name) and encodes cells as CSV.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
+import json
 import math
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from rcm_map.core.safety import neutralize_csv_cell, restore_csv_cell
+from rcm_map.core.schema import Issue
 
-_SPECS: dict[str, str] = {
-    "organizations": "id:uuid! name! alternate_name description! email:email website:uri "
-    "tax_status tax_id year_incorporated:number legal_status logo uri:uri "
-    "parent_organization_id:uuid",
-    "services": "id:uuid! organization_id:uuid! program_id:uuid name! alternate_name description "
-    "url:uri email:email status! interpretation_services application_process fees_description "
-    "wait_time fees accreditations eligibility_description minimum_age:number "
-    "maximum_age:number assured_date assurer_email:email licenses alert "
-    "last_modified:date-time",
-    "locations": "id:uuid! location_type! url:uri organization_id:uuid name alternate_name "
-    "description transportation latitude:number longitude:number external_identifier "
-    "external_identifier_type",
-    "service_at_location": "id:uuid! service_id:uuid! location_id:uuid! description",
-    "phones": "id:uuid! location_id:uuid service_id:uuid organization_id:uuid contact_id:uuid "
-    "service_at_location_id:uuid number! extension:number type description",
-    "addresses": "id:uuid! location_id:uuid attention address_1! address_2 city! region "
-    "state_province! postal_code! country! address_type!",
-    "languages": "id:uuid! service_id:uuid location_id:uuid phone_id:uuid name code note",
-    "schedules": "id:uuid! service_id:uuid location_id:uuid service_at_location_id:uuid "
-    "valid_from valid_to dtstart timezone:number until count:number wkst freq "
-    "interval:number byday byweekno bymonthday byyearday description opens_at closes_at "
-    "schedule_link:uri attending_type notes",
-    "attributes": "id:uuid! link_id:uuid! taxonomy_term_id:uuid! link_type link_entity! value",
-    "taxonomies": "id:uuid! name! description! uri:uri version",
-    "taxonomy_terms": "id:uuid! code name! description! parent_id:uuid taxonomy language "
-    "taxonomy_id:uuid term_uri:uri",
-}
-
-ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("services", "status"): ("active", "inactive", "defunct", "temporarily closed"),
-    ("locations", "location_type"): ("physical", "postal", "virtual"),
-    ("addresses", "address_type"): ("physical", "postal", "virtual"),
-    ("schedules", "wkst"): ("MO", "TU", "WE", "TH", "FR", "SA", "SU"),
-    ("schedules", "freq"): ("WEEKLY", "MONTHLY"),
-}
-
-# Foreign keys we write (table, column) -> referenced table (always its `id`).
-FOREIGN_KEYS: dict[tuple[str, str], str] = {
-    ("services", "organization_id"): "organizations",
-    ("locations", "organization_id"): "organizations",
-    ("service_at_location", "service_id"): "services",
-    ("service_at_location", "location_id"): "locations",
-    ("phones", "service_id"): "services",
-    ("addresses", "location_id"): "locations",
-    ("languages", "service_id"): "services",
-    ("schedules", "service_id"): "services",
-    ("attributes", "taxonomy_term_id"): "taxonomy_terms",
-    ("taxonomy_terms", "taxonomy_id"): "taxonomies",
-}
+# The official tables rcm_map fills, by file name without ".csv" (the official
+# resource names are singular: "organization" for organizations.csv).
+TABLES: tuple[str, ...] = (
+    "organizations", "services", "locations", "service_at_location", "phones",
+    "addresses", "languages", "schedules", "attributes", "taxonomies", "taxonomy_terms",
+)
+NUMERIC_TYPES = ("number", "integer")
 
 
-def _parse_spec(spec: str) -> tuple[tuple[str, str, bool], ...]:
-    out = []
-    for token in spec.split():
-        required = token.endswith("!")
-        name, _, fmt = token.rstrip("!").partition(":")
-        out.append((name, fmt, required))
-    return tuple(out)
+@cache
+def official_descriptor() -> dict[str, Any]:
+    """The official HSDS 3.0.0 `datapackage.json` (read once; do not modify it)."""
+    text = resources.files(__package__).joinpath("hsds_spec/datapackage.json").read_text(
+        encoding="utf-8")
+    descriptor: dict[str, Any] = json.loads(text)
+    return descriptor
 
 
-COLUMNS: dict[str, tuple[tuple[str, str, bool], ...]] = {
-    table: _parse_spec(spec) for table, spec in _SPECS.items()
-}
-TABLES: tuple[str, ...] = tuple(COLUMNS)
+@cache
+def _resources_by_table() -> dict[str, dict[str, Any]]:
+    return {r["path"].removesuffix(".csv"): r for r in official_descriptor()["resources"]}
+
+
+def official_resource(table: str) -> dict[str, Any]:
+    """The official resource (name, path, description, schema, ...) of a table.
+
+    Raises
+    ------
+    KeyError
+        When HSDS 3.0 has no such table.
+    """
+    return _resources_by_table()[table]
+
+
+def _fields(table: str) -> list[dict[str, Any]]:
+    fields: list[dict[str, Any]] = official_resource(table)["schema"]["fields"]
+    return fields
 
 
 def column_names(table: str) -> list[str]:
     """The columns of a table, in the official order."""
-    return [name for name, _, _ in COLUMNS[table]]
+    return [f["name"] for f in _fields(table)]
+
+
+# Table -> its official columns, for the tables rcm_map reads and writes.
+COLUMNS: dict[str, tuple[str, ...]] = {t: tuple(column_names(t)) for t in TABLES}
 
 
 def numeric_columns(table: str) -> set[str]:
     """The columns of a table that hold numbers (written and read unquoted)."""
-    return {name for name, fmt, _ in COLUMNS[table] if fmt == "number"}
+    return {f["name"] for f in _fields(table) if f.get("type") in NUMERIC_TYPES}
 
 
-def table_schema(table: str) -> dict[str, Any]:
-    """A Frictionless Table Schema for one table (for our datapackage.json)."""
-    fields = []
-    for name, fmt, required in COLUMNS[table]:
-        field: dict[str, Any] = {"name": name, "type": "number" if fmt == "number" else "string"}
-        if fmt and fmt != "number":
-            field["format"] = fmt
-        constraints: dict[str, Any] = {"required": required}
-        if name == "id":
-            constraints["unique"] = True
-        if (table, name) in ENUMS:
-            constraints["enum"] = list(ENUMS[(table, name)])
-        field["constraints"] = constraints
-        fields.append(field)
-    keys = [{"fields": col, "reference": {"resource": ref, "fields": "id"}}
-            for (tab, col), ref in FOREIGN_KEYS.items() if tab == table]
-    out: dict[str, Any] = {"fields": fields, "primaryKey": "id"}
+def required_columns(table: str) -> list[str]:
+    """The columns a row of the table must fill, in the official order."""
+    return [f["name"] for f in _fields(table) if f.get("constraints", {}).get("required")]
+
+
+def enum(table: str, column: str) -> tuple[str, ...] | None:
+    """The values a column allows, or None when it is free."""
+    for f in _fields(table):
+        if f["name"] == column:
+            allowed = f.get("constraints", {}).get("enum")
+            return tuple(allowed) if allowed else None
+    raise KeyError(f"HSDS table {table!r} has no column {column!r}")
+
+
+def foreign_keys(table: str) -> list[tuple[str, str]]:
+    """(column, referenced table) of each official foreign key of a table."""
+    by_name = {r["name"]: t for t, r in _resources_by_table().items()}
+    return [(key["fields"], by_name[key["reference"]["resource"]])
+            for key in official_resource(table)["schema"].get("foreignKeys", [])]
+
+
+def table_resource(table: str, tables: tuple[str, ...] = TABLES) -> dict[str, Any]:
+    """The descriptor of one table in a package holding `tables`: the official
+    resource, with the foreign keys to tables the package does not hold left out
+    (no row of ours fills those columns, e.g. `services.program_id`)."""
+    resource = copy.deepcopy(official_resource(table))
+    kept_names = {official_resource(t)["name"] for t in tables}
+    schema = resource["schema"]
+    keys = [k for k in schema.get("foreignKeys", []) if k["reference"]["resource"] in kept_names]
     if keys:
-        out["foreignKeys"] = keys
+        schema["foreignKeys"] = keys
+    else:
+        schema.pop("foreignKeys", None)
+    resource["encoding"] = "utf-8"
+    return resource
+
+
+def missing_required(table: str, rows: list[dict[str, Any]]) -> list[Issue]:
+    """One warning per required cell the rows leave empty, naming the CSV row.
+
+    A row's `_record` key (when present) is the registry id it comes from, so
+    that the warning names the service rather than an HSDS uuid.
+    """
+    out = []
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        for column in required_columns(table):
+            if _cell(row.get(column), False) == "":
+                out.append(Issue("HSDS requires this value and the registry does not know "
+                                 "it; left empty, never made up", f"{table}.csv", number,
+                                 str(row.get("_record", "")), column, severity="warning",
+                                 row_label="row"))
     return out
 
 
@@ -149,7 +163,7 @@ def parse_number(text: str) -> float | int | str:
 
 def read_table_rows(text: str, table: str) -> list[dict[str, Any]]:
     """Rows of one HSDS CSV: empty cells dropped, text un-neutralised, numbers parsed."""
-    numbers = numeric_columns(table) if table in COLUMNS else set()
+    numbers = numeric_columns(table) if table in _resources_by_table() else set()
     rows = []
     for raw in csv.DictReader(io.StringIO(text)):
         row: dict[str, Any] = {}

@@ -2,7 +2,7 @@
 
 Two CSV formats are recognised by their header:
 
-* the source list format of ``../shared/data/actors_sources.csv`` (19 columns:
+* the source list format of the registry (``tests/data/actors_sources.csv``; 19 columns:
   name, organization, country_iso3, admin1 name, city, phone, age_groups,
   source_url, source_note, ...), used by focal points for country updates;
 * the project's own CSV export (schema field names plus lon/lat, lists joined
@@ -523,34 +523,6 @@ def _import_rows(reader: Any, header: list[str], result: ImportResult, gazetteer
         seen[feature["properties"]["id"]] = number
         result.features.append(feature)
         result.placements[ctx.placement] += 1
-
-
-def import_to_geojson(src: str | Path, out: str | Path,
-                      gazetteer: Gazetteer | None = None) -> ImportResult:
-    """Import `src` and write the registry file `out` (RFC 7946, sorted by id, atomic).
-
-    Parameters
-    ----------
-    src : str or Path
-        CSV in the source-list or export format.
-    out : str or Path
-        Registry file to (re)write.
-    gazetteer : Gazetteer, optional
-        Defaults to the bundled one.
-
-    Returns
-    -------
-    ImportResult
-        `out` is written only when the file was readable and no row was rejected;
-        otherwise it is left exactly as it was.
-    """
-    from rcm_map.core.files import replace_with_backup
-    from rcm_map.formats.export import geojson_bytes
-
-    result = import_sources_csv(src, gazetteer)
-    if result.format and not result.rejected and not result.errors:
-        replace_with_backup(out, geojson_bytes(result.features, sort=True))
-    return result
 
 
 def counts_markdown(features: list[dict[str, Any]]) -> str:

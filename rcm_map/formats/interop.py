@@ -16,7 +16,7 @@ import pandas as pd
 
 from rcm_map.core.files import atomic_write_bytes
 from rcm_map.core.schema import Issue
-from rcm_map.formats.hsds import export_hsds, hsds_zip_bytes, import_hsds
+from rcm_map.formats.hsds import export_hsds, hsds_package, hsds_zip_bytes, import_hsds
 from rcm_map.formats.hxl import export_hxl, import_hxl
 
 FORMATS = ("hsds", "hxl")
@@ -46,7 +46,8 @@ def cli_export(fmt: str, frame: pd.DataFrame, out: str | Path) -> str:
     Returns
     -------
     str
-        One line saying what was written, for the command's stderr.
+        What was written, for the command's stderr: one line, then (HSDS) one
+        line per required HSDS value the registry cannot fill and left empty.
     """
     _check_format(fmt)
     out = Path(out)
@@ -54,10 +55,18 @@ def cli_export(fmt: str, frame: pd.DataFrame, out: str | Path) -> str:
         atomic_write_bytes(out, export_hxl(frame))
         return f"wrote {len(frame)} services to {out} (HXL CSV)"
     if out.suffix.lower() == ".zip":
-        atomic_write_bytes(out, hsds_zip_bytes(frame))
-        return f"wrote {len(frame)} services to {out} (HSDS 3.0 package, ZIP)"
-    files = export_hsds(frame, out)
-    return f"wrote {len(frame)} services to {out}/ (HSDS 3.0 package, {len(files)} files)"
+        package = hsds_package(frame)
+        atomic_write_bytes(out, package.zip_bytes())
+        line = f"wrote {len(frame)} services to {out} (HSDS 3.0 package, ZIP)"
+    else:
+        package = export_hsds(frame, out)
+        line = (f"wrote {len(frame)} services to {out}/ (HSDS 3.0 package, "
+                f"{len(package.files)} files)")
+    if package.unfilled:
+        line += (f"\n{len(package.unfilled)} values HSDS requires are unknown and left "
+                 "empty (an HSDS validator reports these rows):")
+        line += "".join(f"\n  {issue}" for issue in package.unfilled)
+    return line
 
 
 def cli_import(fmt: str, path: str | Path, defaults: dict[str, Any] | None = None

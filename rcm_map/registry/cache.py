@@ -162,7 +162,8 @@ def registry_from_table(table: pa.Table, geometry: np.ndarray | None = None) -> 
     (but the points, unless `geometry` holds them already).
 
     Columns are combined into one chunk each: with chunked string columns pandas 3
-    takes ~90 ms for an ``iloc`` of 200 rows, 0.6 ms once combined (FINDINGS).
+    takes ~90 ms for an ``iloc`` of 200 rows, 0.6 ms once combined (measured at
+    1,000,000 rows; combining takes ~0.16 s once, at load).
     """
     table = table.combine_chunks()
     for name in schema.LIST_FIELDS:  # one list type, whatever the writer named its items

@@ -9,7 +9,6 @@ column arrays the query engine filters on.
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ import shapely
 from shapely.geometry import Point
 
 from rcm_map.core import boundaries, schema, settings
-from rcm_map.core.geo import public_point
+from rcm_map.core.geo import lat_lon_problem, public_point
 from rcm_map.core.schema import Issue
 from rcm_map.core.settings import REGISTRY_ENV
 from rcm_map.registry.spatial import GridIndex
@@ -35,7 +34,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REGISTRY = REPO_ROOT / "data" / "actors.geojson"
 MAX_FILE_BYTES = 200 * 1024 * 1024  # files people validate, import or upload
 # The server's own registry (written by the app or an administrator, not uploaded)
-# may be larger: 1,000,000 services take about 0.9 GB of GeoJSON (issue 6).
+# may be larger: 1,000,000 services take about 0.9 GB of GeoJSON.
 MAX_REGISTRY_BYTES = 2 * 1024 * 1024 * 1024
 MAX_FEATURES = 2_000_000
 
@@ -102,17 +101,8 @@ def read_json_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
 def _coordinate_problem(coords: Any) -> str | None:
     if not isinstance(coords, list) or len(coords) < 2:
         return "Point coordinates must be [longitude, latitude]"
-    lon, lat = coords[0], coords[1]
-    for value in (lon, lat):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return "coordinates must be numbers"
-        if isinstance(value, float) and not math.isfinite(value):
-            return "coordinates must be finite numbers"
-    if not -180 <= lon <= 180:
-        return "longitude outside -180..180"
-    if not -90 <= lat <= 90:
-        return "latitude outside -90..90 (are longitude and latitude swapped?)"
-    return None
+    problem = lat_lon_problem(coords[1], coords[0], numbers_only=True)
+    return None if problem is None else problem.message
 
 
 def _feature_issues(feature: Any, index: int, file: str) -> list[Issue]:
@@ -277,7 +267,7 @@ class Registry:
 
     List fields (``service_types``, ``populations``, ``phones``, ``languages``) are
     Arrow list columns in `frame`: a cached registry of 1,000,000 services starts in
-    about a second that way, where Python lists would take several (issue 6). A cell
+    about a second that way, where Python lists would take several. A cell
     still reads as a Python list; `rcm_map.search.query.search` results hold Python lists.
 
     Build with `Registry.from_frame` (or `load_registry`); the frame is never mutated.

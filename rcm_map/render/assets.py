@@ -5,7 +5,8 @@ set-up (`make setup` runs `npm ci`), then copied here into `static/vendor/`, whi
 Streamlit serves at `/app/static/vendor/` when `server.enableStaticServing` is on.
 Nothing third-party is committed. Paths are absolute because streamlit-folium loads
 them inside its component iframe, where relative paths resolve under the
-component's own URL and fail (see ../shared/FINDINGS.md).
+component's own URL and fail: with no CDN reachable the iframe then stays at
+height 0 and the page shows no map and no error.
 """
 
 from __future__ import annotations
@@ -51,12 +52,6 @@ def js_urls() -> list[tuple[str, str]]:
 def css_urls() -> list[tuple[str, str]]:
     """(name, absolute URL) of every stylesheet the map needs."""
     return [(name, f"{URL_PREFIX}/{dest}") for name, (_, dest) in CSS.items()]
-
-
-def missing_assets(vendor_dir: Path = VENDOR_DIR) -> list[Path]:
-    """Asset files that are not installed yet (empty when the map can render offline)."""
-    wanted = [dest for _, dest in (*JS.values(), *CSS.values())]
-    return [vendor_dir / d for d in wanted if not (vendor_dir / d).is_file()]
 
 
 def install(node_modules: Path = NODE_MODULES, vendor_dir: Path = VENDOR_DIR) -> None:

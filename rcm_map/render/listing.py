@@ -2,7 +2,7 @@
 
 The UI renders these frames with ``st.dataframe`` (plain text cells, so registry
 text is never interpreted as HTML or markdown). Confidential services show only
-their distance band, never the exact distance (issue 5).
+their distance band, never the exact distance, so no one can locate them.
 """
 
 from __future__ import annotations

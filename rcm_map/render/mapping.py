@@ -2,10 +2,10 @@
 
 No Streamlit here (the UI passes the map to ``streamlit_folium.st_folium``).
 
-Why not one ``folium.Marker`` + ``Popup`` per service (see ../shared/FINDINGS.md):
+Why not one ``folium.Marker`` + ``Popup`` per service:
 it costs ~1.6 s per 1,000 markers, folium writes popup text raw into HTML and JS
 template literals, and folium re-parses element output as Jinja template source,
-so registry text such as ``{{ 7*191 }}`` is evaluated on the server (issue 9).
+so registry text such as ``{{ 7*191 }}`` is evaluated on the server.
 Instead one `ServiceLayer` element embeds the results as ONE JSON array made by
 `rcm_map.core.safety.json_for_script` (every ``<``, ``{``, ``}``, ``%``, backtick, ``$``
 ... inside strings is a ``\\uXXXX`` escape) and our own script
@@ -47,6 +47,7 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from rcm_map.core.freshness import freshness_text
+from rcm_map.core.geo import validate_lat_lon
 from rcm_map.core.i18n import Translator, catalogue
 from rcm_map.core.safety import (
     DISTANCE_BANDS,
@@ -144,7 +145,8 @@ class ServiceLayer(MacroElement):
         branca's `MacroElement.render` wraps each macro's output in a new
         `Element`, i.e. compiles the *output* as a Jinja template again: a second
         parse of the whole JSON payload (~30 ms per rerun at 200 services) and the
-        mechanism behind issue 9. Our output is final text, so it skips that.
+        mechanism that evaluates registry text such as ``{{ 7*191 }}`` on the
+        server. Our output is final text, so it skips that.
         streamlit-folium calls the macros directly and is unaffected.
         """
         figure = self.get_root()
@@ -423,7 +425,8 @@ def boundaries_near(
 ) -> dict[str, Any]:
     """Only the features whose bbox meets `bounds` grown by `margin_deg` degrees.
 
-    Keeps the map payload bounded (issue 6) while leaving context to pan into.
+    Keeps the map payload bounded, whatever the registry size, while leaving
+    context to pan into.
     """
     if bounds is None:
         return dict(payload)
@@ -538,16 +541,12 @@ def build_map(
 def _validate_center(center: Sequence[float]) -> tuple[float, float]:
     """Check a (lat, lon) pair, quoting the bad value like folium does."""
     try:
-        lat, lon = (float(v) for v in center)
+        lat, lon = center
     except (TypeError, ValueError) as err:
         raise ValueError(
             f"Expected two (lat, lon) values for center, instead got: {center!r}."
         ) from err
-    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90
-            and -180 <= lon <= 180):
-        raise ValueError(f"Expected lat in [-90, 90] and lon in [-180, 180] for center, "
-                         f"instead got: {center!r}.")
-    return lat, lon
+    return validate_lat_lon(lat, lon)
 
 
 def _middle(bounds: list[list[float]]) -> list[float]:

@@ -9,7 +9,7 @@ distance, then id, and carry `distance_km`; confidential services also carry a
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -39,7 +39,6 @@ class Query:
     near: tuple[float, float] | None = None  # (lat, lon)
     radius_km: float | None = None
     limit: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def problems(self) -> list[str]:
         """Why this query is invalid, one sentence each (empty when valid)."""
@@ -257,7 +256,7 @@ def _take(
 ) -> pd.DataFrame:
     """Rows of `registry.attributes` (plus `extra` columns) as a new frame built in
     one go, list fields as Python lists: a third of the cost of ``iloc`` and
-    `rcm_map.registry.model.plain_lists` on 24 columns (issue 6)."""
+    `rcm_map.registry.model.plain_lists` on 24 columns."""
     data: dict[str, Any] = {}
     for name, values in registry.attribute_arrays.items():
         dtype = values.dtype

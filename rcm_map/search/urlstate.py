@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rcm_map.core import schema
+from rcm_map.core.geo import lat_lon_problem, validate_lat_lon
 from rcm_map.search.query import Query
 
 DEFAULT_RADIUS_KM = 50
@@ -239,14 +240,13 @@ def _decode_point(raw: dict[str, str | None], changes: dict[str, Any], drop: Any
     lat_text, lon_text = raw["lat"], raw["lon"]
     if lat_text is None and lon_text is None:
         return
-    lat = _float(lat_text, -90, 90) if lat_text is not None else None
-    lon = _float(lon_text, -180, 180) if lon_text is not None else None
-    if lat is None or lon is None:
+    if lat_text is None or lon_text is None or lat_lon_problem(lat_text, lon_text):
         if lat_text is not None:
             drop("lat", lat_text)
         if lon_text is not None:
             drop("lon", lon_text)
         return
+    lat, lon = validate_lat_lon(lat_text, lon_text)
     changes["lat"] = round(lat, COORD_DECIMALS)
     changes["lon"] = round(lon, COORD_DECIMALS)
 
@@ -287,14 +287,11 @@ def click_point(
     if not isinstance(last_clicked, Mapping):
         return None
     lat, lon = last_clicked.get("lat"), last_clicked.get("lng")
-    if isinstance(lat, bool) or isinstance(lon, bool):
+    if isinstance(lon, float) and math.isfinite(lon):
+        lon = (lon + 180.0) % 360.0 - 180.0  # Leaflet reports wrapped-around worlds
+    elif isinstance(lon, int) and not isinstance(lon, bool):
+        lon = (lon + 180) % 360 - 180
+    if lat_lon_problem(lat, lon, numbers_only=True) is not None:
         return None
-    if not isinstance(lat, (int, float)) or not isinstance(lon, (int, float)):
-        return None
-    if not (math.isfinite(lat) and math.isfinite(lon)):
-        return None
-    lon = (float(lon) + 180.0) % 360.0 - 180.0  # Leaflet reports wrapped-around worlds
-    if not -90 <= lat <= 90:
-        return None
-    point = (round(float(lat), COORD_DECIMALS), round(lon, COORD_DECIMALS))
+    point = (round(float(lat), COORD_DECIMALS), round(float(lon), COORD_DECIMALS))
     return None if point == previous else point

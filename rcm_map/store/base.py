@@ -16,7 +16,6 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -396,12 +395,6 @@ def search_text_of(props: Mapping[str, Any]) -> str:
 
     cols = ("name", "organization", "city", "description", "address", "referral")
     return fold(" ".join(str(props.get(c) or "") for c in cols))
-
-
-def is_finite_number(value: Any) -> bool:
-    """True for int/float values that are finite (and not bool)."""
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
 
 
 # --- the interface ------------------------------------------------------------------

@@ -31,7 +31,6 @@ from rcm_map.registry.model import (
     Registry,
     RegistryError,
     frame_from_features,
-    read_json_file,
     read_registry_features,
 )
 from rcm_map.search.query import Query, SearchResult, search
@@ -466,10 +465,3 @@ def _country_of(changes: list[tuple[str, StoredService | None, Feature | None]])
              for _, old, new in changes}
     return found.pop() if len(found) == 1 else "*"
 
-
-def read_features(path: str | Path) -> list[Feature]:
-    """Features of any GeoJSON file (unvalidated), for previews of uploads."""
-    obj = read_json_file(path)
-    if not isinstance(obj, dict) or not isinstance(obj.get("features"), list):
-        raise StoreError(f"{path}: not a GeoJSON FeatureCollection")
-    return obj["features"]

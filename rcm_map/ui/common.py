@@ -86,7 +86,7 @@ _RESTORED = "rcm_restored_from"
 def show_registry_health(tr: i18n.Translator, path: Path) -> None:
     """What is wrong with the registry file, as plain text, and (for a signed-in focal
     point) the last good backup to restore after confirmation. Nothing is restored
-    without a person's decision (issue 5, item 6)."""
+    without a person's decision."""
     from rcm_map.registry.recovery import check_registry_health
     from rcm_map.ui.session import current_user
 
@@ -136,11 +136,9 @@ def restored_notice(tr: i18n.Translator) -> None:
 
 @st.cache_resource(show_spinner=False)
 def gazetteer() -> Any | None:
-    """The bundled gazetteer, or None when it is not installed."""
-    try:
-        from rcm_map.search.gazetteer import default_gazetteer
-    except ImportError:
-        return None
+    """The bundled gazetteer, or None when its data file cannot be read."""
+    from rcm_map.search.gazetteer import default_gazetteer
+
     try:
         return default_gazetteer()
     except (OSError, ValueError):
@@ -154,7 +152,7 @@ def admin1_frame() -> Any | None:
         from rcm_map.core.boundaries import load_admin1
 
         return load_admin1()
-    except (ImportError, OSError, ValueError):
+    except (OSError, ValueError):  # the data file is missing or unreadable
         return None
 
 

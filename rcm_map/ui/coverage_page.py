@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from rcm_map.core import schema
+from rcm_map.core.boundaries import admin1_units
 from rcm_map.core.i18n import Translator
 from rcm_map.registry.model import Registry
 from rcm_map.search import coverage
@@ -17,10 +18,6 @@ BANDS = (coverage.ALL_AGES, *schema.AGE_BANDS)
 
 
 def _units(countries: list[str]) -> list[coverage.Unit]:
-    try:
-        from rcm_map.core.boundaries import admin1_units
-    except ImportError:
-        return []
     return [coverage.Unit(u.code, u.country, u.name) for u in admin1_units()
             if not countries or u.country in countries]
 

@@ -286,7 +286,7 @@ def _admin1_names_cached(codes: tuple[str, ...]) -> dict[str, tuple[str, str]]:
         from rcm_map.core.boundaries import admin1_units
 
         out = {u.code: (u.country, u.name) for u in admin1_units()}
-    except (ImportError, OSError, ValueError):
+    except (OSError, ValueError):  # the data file is missing or unreadable
         out = {}
     by_iso2 = {v: k for k, v in schema.ISO2_BY_ISO3.items()}
     for code in codes:
@@ -408,10 +408,8 @@ def _downloads(tr: Translator, result: SearchResult, chosen: list[str]) -> None:
 
 
 def _referral_html(tr: Translator, rows: Any) -> bytes | None:
-    try:
-        from rcm_map.render.referral import referral_sheet_html
-    except ImportError:
-        return None
+    from rcm_map.render.referral import referral_sheet_html
+
     text = referral_sheet_html(rows, lang=tr.lang, labels=None, generated_on=dt.date.today())
     return text.encode("utf-8") if isinstance(text, str) else text
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,10 +21,12 @@ common.start_session()
 
 
 @pytest.fixture(autouse=True)
-def small_registry(monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every AppTest reads tests/data/small.geojson (never the real registry)."""
-    monkeypatch.setenv("RCM_MAP_REGISTRY", str(SMALL))
-    return SMALL
+def small_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every AppTest reads a copy of tests/data/small.geojson in tmp_path (never the
+    real registry; its cache is written beside the copy, not into tests/data/)."""
+    copy = Path(shutil.copy(SMALL, tmp_path / "small.geojson"))
+    monkeypatch.setenv("RCM_MAP_REGISTRY", str(copy))
+    return copy
 
 
 @pytest.fixture

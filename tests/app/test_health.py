@@ -1,4 +1,4 @@
-"""AppTest of start-up health (issue 5, item 6): a corrupt registry is reported in
+"""AppTest of start-up health: a corrupt registry is reported in
 plain text with no traceback, temporary files are cleaned, and only a signed-in
 focal point may put the last good backup back, after confirming."""
 

@@ -3,11 +3,10 @@ query parameters restore a search, and the URL follows the widgets."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from rcm_map.registry import load_registry
+from rcm_map.registry.model import default_registry_path
 from rcm_map.search.query import search
 from rcm_map.search.urlstate import decode
 
@@ -21,13 +20,10 @@ def listed(at) -> list[str]:
     return list(at.dataframe[0].value["name"])
 
 
-SMALL = Path(__file__).resolve().parents[1] / "data" / "small.geojson"
-
-
 def engine(at) -> list[str]:
     """What the engine returns for the state the page wrote into the URL."""
     state = decode(dict(at.query_params)).state
-    result = search(load_registry(SMALL), state.to_query())
+    result = search(load_registry(default_registry_path()), state.to_query())
     return list(result.located["name"])
 
 

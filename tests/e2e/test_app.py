@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,20 +33,29 @@ TAPACHULA_QUERY = ("lang=en&place=Tapachula&lat=14.90541&lon=-92.25891&radius=50
 
 
 @pytest.fixture(scope="module")
-def base_url(streamlit_server: Any) -> Iterator[str]:
-    """app.py served on the bundled registry."""
-    saved = os.environ.pop("RCM_MAP_REGISTRY", None)
+def registry_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the bundled registry, so its cache is written in a temporary folder."""
+    return Path(shutil.copy(DEFAULT_REGISTRY, tmp_path_factory.mktemp("e2e") / "actors.geojson"))
+
+
+@pytest.fixture(scope="module")
+def base_url(streamlit_server: Any, registry_copy: Path) -> Iterator[str]:
+    """app.py served on (a copy of) the bundled registry."""
+    saved = os.environ.get("RCM_MAP_REGISTRY")
+    os.environ["RCM_MAP_REGISTRY"] = str(registry_copy)
     try:
         yield streamlit_server(APP)
     finally:
-        if saved is not None:
+        if saved is None:
+            os.environ.pop("RCM_MAP_REGISTRY", None)
+        else:
             os.environ["RCM_MAP_REGISTRY"] = saved
 
 
 @pytest.fixture(scope="module")
-def registry() -> Any:
+def registry(registry_copy: Path) -> Any:
     """The same registry the server reads."""
-    return load_registry(DEFAULT_REGISTRY)
+    return load_registry(registry_copy)
 
 
 def expected(registry: Any, query: str) -> Any:

@@ -1,4 +1,4 @@
-"""The columnar registry cache: same registry, rebuilt on change, public only (issue 6)."""
+"""The columnar registry cache: same registry, rebuilt on change, public only."""
 
 from __future__ import annotations
 

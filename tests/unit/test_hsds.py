@@ -1,61 +1,63 @@
-"""HSDS 3.0: our package matches the official schema; imports report every problem.
+"""HSDS 3.0: our package passes the reference validator; imports report every problem.
 
-The official schema and examples are read from ../shared/data/peer/hsds-3.0/
-(see its PROVENANCE.md) and never copied here; tests that need them skip when
-the folder is absent. The examples' `csv/datapackage.json` is a dangling git
-symlink, so table schemas are derived from the compiled JSON schema of
-`service`, whose objects carry their table (`path`), columns, formats and
-`required` / `tabular_required` lists.
+The official examples are copied in tests/data/hsds-3.0/ (CC BY-SA 4.0, see its
+README.md): the example tabular package, the example JSON documents, and the
+compiled JSON schema of `service` (gzipped). The official table schema itself
+ships with the package (rcm_map/formats/hsds_spec/datapackage.json).
+Every export is checked with `frictionless`, the reference Data Package validator.
 """
 
 from __future__ import annotations
 
 import copy
 import csv
+import gzip
 import io
 import json
-import re
 import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import frictionless
+import jsonschema
 import pytest
 
 from rcm_map.formats import hsds_tables as tables
-from rcm_map.formats.hsds import export_hsds, features_of, hsds_zip_bytes, import_hsds
+from rcm_map.formats.hsds import (
+    HsdsPackage,
+    export_hsds,
+    features_of,
+    hsds_package,
+    hsds_zip_bytes,
+    import_hsds,
+)
 from rcm_map.formats.hsds_read import package_services
 from rcm_map.formats.taxonomy import TAXONOMIES, resolve_term, term_rows
 from rcm_map.registry.model import Registry, frame_from_features
 
-OFFICIAL = Path(__file__).resolve().parents[2].parent / "shared/data/peer/hsds-3.0"
-needs_official = pytest.mark.skipif(not OFFICIAL.is_dir(), reason="no ../shared HSDS examples")
-
-# Required address parts rcm_map does not know: written empty rather than made up
-# (docs/interop.md, "What HSDS cannot carry / what we cannot fill").
-KNOWN_GAPS = {("addresses", "postal_code"), ("addresses", "state_province"),
-              ("addresses", "city")}
+OFFICIAL = Path(__file__).resolve().parents[1] / "data" / "hsds-3.0"
 
 
 @pytest.fixture(scope="module")
 def compiled_schema() -> dict[str, Any]:
     """The official compiled JSON schema of an HSDS 3.0 service."""
-    if not OFFICIAL.is_dir():
-        pytest.skip("no ../shared HSDS examples")
-    return json.loads((OFFICIAL / "json/schema_service_compiled.json").read_text("utf-8"))
+    with gzip.open(OFFICIAL / "json/schema_service_compiled.json.gz", "rt",
+                   encoding="utf-8") as fh:
+        schema: dict[str, Any] = json.load(fh)
+    return schema
 
 
 @pytest.fixture(scope="module")
 def official_tables(compiled_schema) -> dict[str, dict[str, Any]]:
-    """Table name -> {columns: [(name, type, format, enum)], required: set}."""
+    """Table name -> {columns: [names], required: set}, from the compiled JSON schema."""
     found: dict[str, dict[str, Any]] = {}
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             path = node.get("path")
             if isinstance(path, str) and path.endswith(".csv") and "properties" in node:
-                columns = [(k, v.get("type"), v.get("format"), v.get("enum"))
-                           for k, v in node["properties"].items()
+                columns = [k for k, v in node["properties"].items()
                            if v.get("type") not in ("array", "object")]
                 required = set(node.get("required") or []) | set(
                     node.get("tabular_required") or [])
@@ -82,72 +84,100 @@ def read_csv(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(path.read_text("utf-8"))))
 
 
-# --- our table layout against the official schema --------------------------------
+def reference_errors(folder: Path) -> tuple[list[str], set[tuple[str, int, str]]]:
+    """What `frictionless validate datapackage.json` finds: package-level errors, and
+    (file, row, column) of every cell error."""
+    limit = csv.field_size_limit()
+    try:
+        report = frictionless.validate(str(folder / "datapackage.json"))
+    finally:  # frictionless raises the process-wide CSV field limit when it loads
+        csv.field_size_limit(limit)  # its CSV parser; the importer's tests need the default
+    package_errors = [e.message for e in report.errors]
+    cells = set()
+    for task in report.tasks:
+        for error in task.errors:
+            cells.add((Path(task.place).name, getattr(error, "row_number", None),
+                       getattr(error, "field_name", error.type)))
+    return package_errors, cells
 
-def test_every_table_we_write_is_an_official_table_with_the_same_columns(official_tables):
+
+def unfilled_cells(package: HsdsPackage) -> set[tuple[str, int | None, str]]:
+    return {(i.file, i.index, i.field) for i in package.unfilled}
+
+
+# --- the official schema, shipped as package data ---------------------------------
+
+def test_shipped_schema_agrees_with_the_official_compiled_json_schema(official_tables):
+    """The two official artefacts agree on each table we write: a corrupted or
+    hand-edited copy of datapackage.json fails here."""
     for table in tables.TABLES:
         official = official_tables[table]
-        assert tables.column_names(table) == [c[0] for c in official["columns"]], table
-        for (name, fmt, required), (_, typ, off_fmt, enum) in zip(
-                tables.COLUMNS[table], official["columns"], strict=True):
-            assert (fmt == "number") == (typ == "number"), (table, name)
-            if fmt != "number":
-                assert (fmt or None) == off_fmt, (table, name)
-            assert required == (name in official["required"]), (table, name)
-            assert tables.ENUMS.get((table, name)) == (tuple(enum) if enum else None)
+        assert tables.column_names(table) == official["columns"], table
+        assert set(tables.required_columns(table)) == official["required"], table
+    assert tables.official_descriptor()["version"] == "3.0.0"
 
 
-def _cell_problem(table: str, name: str, fmt: str, value: str) -> str | None:
-    if fmt == "uuid":
-        try:
-            uuid.UUID(value)
-        except ValueError:
-            return "not a uuid"
-    if fmt == "number":
-        try:
-            float(value)
-        except ValueError:
-            return "not a number"
-    if fmt == "uri" and not re.match(r"^https?://\S+$", value):
-        return "not an http(s) URI"
-    if fmt == "email" and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", value):
-        return "not an e-mail"
-    if (table, name) in tables.ENUMS and value not in tables.ENUMS[(table, name)]:
-        return "not in enum"
-    return None
+def test_table_layout_comes_from_the_descriptor():
+    assert tables.enum("services", "status") == ("active", "inactive", "defunct",
+                                                 "temporarily closed")
+    assert tables.enum("services", "name") is None
+    assert ("organization_id", "organizations") in tables.foreign_keys("services")
+    assert {"minimum_age", "maximum_age"} <= tables.numeric_columns("services")
+    with pytest.raises(KeyError):
+        tables.official_resource("children")
 
 
-def validate_package(folder: Path) -> list[tuple[str, str, str]]:
-    """(table, column, problem) for every cell breaking the table schema or a key."""
-    problems = []
-    ids: dict[str, set[str]] = {}
-    rows_by_table = {t: read_csv(folder / f"{t}.csv") for t in tables.TABLES}
-    for table, rows in rows_by_table.items():
-        assert list(rows[0].keys()) if rows else True
-        ids[table] = {r["id"] for r in rows}
-        if len(ids[table]) != len(rows):
-            problems.append((table, "id", "duplicate id"))
-        for row in rows:
-            for name, fmt, required in tables.COLUMNS[table]:
-                value = row[name]
-                if not value:
-                    if required:
-                        problems.append((table, name, "required value empty"))
-                    continue
-                problem = _cell_problem(table, name, fmt, value)
-                if problem:
-                    problems.append((table, name, problem))
-    for (table, column), ref in tables.FOREIGN_KEYS.items():
-        for row in rows_by_table[table]:
-            if row[column] and row[column] not in ids[ref]:
-                problems.append((table, column, "foreign key to nothing"))
-    return problems
+# --- our export against the reference validator ------------------------------------
+
+def test_export_passes_the_reference_validator_but_for_the_rows_it_reports(package,
+                                                                          small_features):
+    package_errors, cells = reference_errors(package)
+    assert package_errors == []
+    exported = hsds_package(Registry.from_frame(frame_from_features(small_features)).frame)
+    # mex-tap-dif's address has no postal code: reported by the export, never made up.
+    assert unfilled_cells(exported) == {("addresses.csv", 2, "postal_code")}
+    assert cells == unfilled_cells(exported)
+    (gap,) = exported.unfilled
+    assert gap.feature_id == "mex-tap-dif" and gap.severity == "warning"
+    assert read_csv(package / "addresses.csv")[0]["postal_code"] == ""
+    readme = (package / "README.md").read_text("utf-8")  # the ZIP download says it too
+    assert "- addresses.csv row 2 (service `mex-tap-dif`): `postal_code`" in readme
+    assert "CC-BY-SA" in readme or "ShareAlike" in readme
 
 
-def test_exported_tables_validate_against_the_official_table_schemas(package):
-    problems = validate_package(package)
-    assert {(t, c) for t, c, _ in problems} <= KNOWN_GAPS
-    assert problems == [("addresses", "postal_code", "required value empty")]  # mex-tap-dif
+def test_a_complete_export_is_valid(tmp_path, small_features):
+    for feature in small_features:
+        if feature["properties"]["id"] == "mex-tap-dif":
+            feature["properties"]["address"] += ", C.P. 30700"
+    package = export_hsds(Registry.from_frame(frame_from_features(small_features)).frame,
+                          tmp_path)
+    assert package.unfilled == []
+    assert reference_errors(tmp_path) == ([], set())
+    assert "None: every required value is filled." in (tmp_path / "README.md").read_text()
+    assert read_csv(tmp_path / "addresses.csv")[0]["postal_code"] == "30700"
+
+
+def test_the_cli_export_names_each_unfilled_value(tmp_path, small_features):
+    from rcm_map.formats.interop import cli_export
+
+    frame = Registry.from_frame(frame_from_features(small_features)).frame
+    for out in (tmp_path / "pkg", tmp_path / "pkg.zip"):
+        text = cli_export("hsds", frame, out)
+        assert "1 values HSDS requires are unknown and left empty" in text
+        assert "addresses.csv: row 2 (id 'mex-tap-dif'): field 'postal_code'" in text
+
+
+def test_a_broken_package_fails_the_reference_validator(package):
+    """The validator really checks: a bad enum and a dangling key are caught."""
+    services = (package / "services.csv").read_text("utf-8")
+    (package / "services.csv").write_text(services.replace(",active,", ",open,", 1), "utf-8")
+    sal = read_csv(package / "service_at_location.csv")
+    text = (package / "service_at_location.csv").read_text("utf-8")
+    (package / "service_at_location.csv").write_text(
+        text.replace(sal[0]["location_id"], str(uuid.uuid4())), "utf-8")
+    _, cells = reference_errors(package)
+    assert ("services.csv", 2, "status") in cells
+    assert any(f == "service_at_location.csv" for f, _, _ in cells)
 
 
 def _strip_private(obj: Any) -> Any:
@@ -160,7 +190,6 @@ def _strip_private(obj: Any) -> Any:
 
 def test_exported_services_validate_against_the_official_json_schema(package,
                                                                      compiled_schema):
-    jsonschema = pytest.importorskip("jsonschema")
     validator = jsonschema.Draft202012Validator(
         compiled_schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     services, issues = package_services(package)
@@ -176,12 +205,16 @@ def test_exported_services_validate_against_the_official_json_schema(package,
 def test_datapackage_describes_every_table_written(package):
     descriptor = json.loads((package / "datapackage.json").read_text("utf-8"))
     assert descriptor["profile"] == "tabular-data-package"
+    assert "CC-BY-SA-4.0" in descriptor["sources"][0]["title"]
+    assert [r["path"] for r in descriptor["resources"]] == [f"{t}.csv" for t in tables.TABLES]
     for resource in descriptor["resources"]:
         path = package / resource["path"]
         assert path.is_file()
         header = next(csv.reader(io.StringIO(path.read_text("utf-8"))))
         assert header == [f["name"] for f in resource["schema"]["fields"]]
         assert resource["schema"]["primaryKey"] == "id"
+        official = tables.official_resource(path.stem)
+        assert resource["schema"]["fields"] == official["schema"]["fields"]
 
 
 def test_export_is_deterministic_and_the_zip_holds_the_same_files(tmp_path, small_features):
@@ -259,10 +292,14 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
 COUNTRY_US = ("addresses.country or attributes (rcm_map:field country)", "error")
 
 
-@needs_official
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_official_json_examples_load_or_report_every_record(name):
-    loaded, reported = _official_outcome(OFFICIAL / "json" / name)
+def test_official_json_examples_load_or_report_every_record(name, tmp_path):
+    path = OFFICIAL / "json" / name
+    if not path.is_file():  # the compiled schema is stored gzipped
+        with gzip.open(path.with_name(name + ".gz")) as fh:
+            (tmp_path / name).write_bytes(fh.read())
+        path = tmp_path / name
+    loaded, reported = _official_outcome(path)
     assert loaded == []
     got = {(field, sev) for _, sev, field in reported}
     expected = set(EXPECTED[name])
@@ -273,7 +310,6 @@ def test_official_json_examples_load_or_report_every_record(name):
     assert all(f == name for f, _, _ in reported)
 
 
-@needs_official
 def test_official_tabular_example_reports_its_one_service_with_every_reason():
     loaded, reported = _official_outcome(OFFICIAL / "csv")
     assert loaded == []
@@ -289,7 +325,6 @@ def test_official_tabular_example_reports_its_one_service_with_every_reason():
     }
 
 
-@needs_official
 def test_a_fixed_official_record_loads_with_partner_defaults(tmp_path):
     doc = json.loads((OFFICIAL / "json/service_full.json").read_text("utf-8"))
     location = doc["service_at_locations"][0]["location"]
@@ -434,14 +469,15 @@ def test_tabular_package_with_a_broken_link_is_reported(tmp_path, small_features
 
 def test_bundled_registry_exports_valid_hsds_but_for_unknown_postal_codes(tmp_path,
                                                                          compiled_schema):
-    """Data test: the whole public registry against the official tables and JSON schema."""
+    """Data test: the whole public registry against the reference validator and the
+    official JSON schema; what fails is exactly what the export reports."""
     registry = Path(__file__).resolve().parents[2] / "data" / "actors.geojson"
-    if not registry.is_file():
-        pytest.skip("data/actors.geojson not built yet")
-    jsonschema = pytest.importorskip("jsonschema")
     features = json.loads(registry.read_text("utf-8"))["features"]
-    export_hsds(Registry.from_frame(frame_from_features(features)).frame, tmp_path)
-    assert {(t, c) for t, c, _ in validate_package(tmp_path)} <= KNOWN_GAPS
+    package = export_hsds(Registry.from_frame(frame_from_features(features)).frame, tmp_path)
+    package_errors, cells = reference_errors(tmp_path)
+    assert package_errors == []
+    assert cells == unfilled_cells(package)
+    assert {(f, c) for f, _, c in cells} <= {("addresses.csv", "postal_code")}
     validator = jsonschema.Draft202012Validator(
         compiled_schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     services, issues = package_services(tmp_path)

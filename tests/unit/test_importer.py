@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from rcm_map.cli.main import main as rcm_map_cli
 from rcm_map.core import schema
 from rcm_map.formats import export
 from rcm_map.formats.importer import (
@@ -18,7 +19,6 @@ from rcm_map.formats.importer import (
     counts_markdown,
     detect_format,
     import_sources_csv,
-    import_to_geojson,
     infer_organization_type,
     is_confidential,
     make_id,
@@ -253,7 +253,8 @@ def test_unreadable_files_give_issues_not_tracebacks(tmp_path: Path) -> None:
     assert res.format == "" and res.issues[0].field == "header"
     missing = import_sources_csv(tmp_path / "nope.csv")
     assert "cannot read file" in str(missing.issues[0])
-    assert not import_to_geojson(tmp_path / "nope.csv", tmp_path / "out.geojson").features
+    assert rcm_map_cli(["import", str(tmp_path / "nope.csv"), "--out",
+                        str(tmp_path / "out.geojson")]) != 0
     assert not (tmp_path / "out.geojson").exists()
 
 
@@ -275,25 +276,25 @@ def test_report_lists_counts_and_every_issue(result: ImportResult) -> None:
         assert str(issue) in text
 
 
-def test_import_to_geojson_is_byte_identical(tmp_path: Path, gazetteer: Gazetteer) -> None:
+def test_cli_import_is_byte_identical(tmp_path: Path, capsys) -> None:
+    """`rcm-map import` (bundled gazetteer) writes the same bytes twice, and a valid file."""
     lines = SOURCES.read_text(encoding="utf-8").splitlines(keepends=True)
     clean = tmp_path / "clean.csv"  # without the two rows that are rejected
     clean.write_text("".join(line for n, line in enumerate(lines, start=1)
                              if n not in (9, 11)), encoding="utf-8")
     first, second = tmp_path / "a.geojson", tmp_path / "b.geojson"
-    assert import_to_geojson(clean, first, gazetteer).rejected == []
-    import_to_geojson(clean, second, gazetteer)
+    assert rcm_map_cli(["import", str(clean), "--out", str(first)]) == 0
+    assert rcm_map_cli(["import", str(clean), "--out", str(second)]) == 0
+    assert "8 of 8 rows imported" in capsys.readouterr().out
     assert first.read_bytes() == second.read_bytes()
     assert registry.errors(registry.validate_file(first)) == []
 
 
-def test_import_to_geojson_writes_nothing_when_a_row_is_rejected(
-    tmp_path: Path, gazetteer: Gazetteer
-) -> None:
+def test_cli_import_writes_nothing_when_a_row_is_rejected(tmp_path: Path, capsys) -> None:
     out = tmp_path / "actors.geojson"
     out.write_text("old", encoding="utf-8")
-    result = import_to_geojson(SOURCES, out, gazetteer)
-    assert result.rejected == [9, 11]
+    assert rcm_map_cli(["import", str(SOURCES), "--out", str(out)]) != 0
+    assert "rejected rows: 2 (9, 11)" in capsys.readouterr().out
     assert out.read_text(encoding="utf-8") == "old"
 
 
@@ -314,9 +315,7 @@ def test_export_csv_reimports_unchanged(tmp_path: Path, result: ImportResult) ->
     csv_path.write_bytes(export.to_csv_bytes(frame))
     assert csv_path.read_bytes().startswith(b"\xef\xbb\xbf")
     again = tmp_path / "again.geojson"
-    reimported = import_to_geojson(csv_path, again)
-    assert reimported.format == "export"
-    assert reimported.errors == []
+    assert rcm_map_cli(["import", str(csv_path), "--out", str(again)]) == 0
     assert again.read_bytes() == original.read_bytes()
 
 

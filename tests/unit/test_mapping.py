@@ -1,4 +1,4 @@
-"""The map builder: offline assets, one escaped payload, no Jinja evaluation (issue 9)."""
+"""The map builder: offline assets, one escaped payload, no Jinja evaluation."""
 
 from __future__ import annotations
 
@@ -173,8 +173,10 @@ def test_config_carries_selection_search_and_legend() -> None:
 
 
 def test_bad_center_is_quoted() -> None:
-    with pytest.raises(ValueError, match=r"instead got: \(95, 0\)"):
+    with pytest.raises(ValueError, match=r"Latitude must be between -90 and 90, instead got: 95"):
         build_map(frame(), center=(95, 0))
+    with pytest.raises(ValueError, match=r"two \(lat, lon\) values for center, instead got: 14"):
+        build_map(frame(), center=14)
 
 
 def test_palette_covers_every_service_type_colour_blind_safe() -> None:
@@ -207,7 +209,7 @@ def test_far_boundaries_are_not_sent() -> None:
     assert [f["properties"]["code"] for f in fc["features"]] == ["near"]
 
 
-# ------------------------------------------------------------------ Jinja (issue 9)
+# ------------------------------------------------------------------ Jinja
 
 
 def _outputs(m: folium.Map, tmp_path: Path) -> dict[str, str]:

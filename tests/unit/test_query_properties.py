@@ -1,4 +1,4 @@
-"""Indexed search returns exactly what brute force returns (Hypothesis, issue 6).
+"""Indexed search returns exactly what brute force returns (Hypothesis).
 
 Random registries (with exact coordinate ties, confidential and country-wide
 services) and random queries: `search` must select and order the same services

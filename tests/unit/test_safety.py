@@ -1,4 +1,4 @@
-"""Attack the shared escaping functions directly (issues 5 and 9)."""
+"""Attack the shared escaping functions directly."""
 
 from __future__ import annotations
 

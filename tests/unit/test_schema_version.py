@@ -28,7 +28,7 @@ def validation_fingerprint() -> str:
     code = [schema.validate_properties, schema.normalize_properties, schema.empty_value,
             model.validate_collection, model.frame_from_features, model.public_view,
             model.arrow_lists, model.list_bits, model.list_masks, model.Registry.from_frame,
-            geo.public_point, cache.registry_to_table]
+            geo.public_point, geo.lat_lon_problem, cache.registry_to_table]
     private = [name for module in (schema, model) for name in dir(module)
                if name.startswith("_") and not name.startswith("__")
                and inspect.isfunction(getattr(module, name))]

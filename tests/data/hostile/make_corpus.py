@@ -1,4 +1,4 @@
-"""Write the hostile corpus: malformed and hostile registries and CSV imports (issue 5).
+"""Write the hostile corpus: malformed and hostile registries and CSV imports.
 
 Run from the repository root to regenerate the committed files:
 
