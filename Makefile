@@ -34,6 +34,8 @@ test: setup lint
 
 bench: setup
 	$(PY) bench/run.py
+	$(PY) bench/hosted.py
+	$(PY) bench/sessions.py
 
 # Place search only: share of tests/data/place_queries.csv answered right, lookup p95.
 bench-places: setup

@@ -21,18 +21,17 @@ from rcm_map.core.files import replace_with_backup
 from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.safety import distance_band_label
 from rcm_map.formats import export
-from rcm_map.registry import load_registry
 from rcm_map.registry.model import (
     MAX_FILE_BYTES,
-    Registry,
+    MAX_REGISTRY_BYTES,
     RegistryError,
-    default_registry_path,
     errors,
     read_json_file,
     validate_collection,
 )
-from rcm_map.search.query import Query, SearchResult, search
-from rcm_map.store import cli_support
+from rcm_map.search.query import Query, SearchResult
+from rcm_map.store import StoreError, cli_support, database_url
+from rcm_map.store.reading import RegistryReader, open_reader
 
 if TYPE_CHECKING:
     from rcm_map.search.gazetteer import Place
@@ -45,8 +44,7 @@ class UsageError(Exception):
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--registry", type=Path, help="registry GeoJSON (default: "
-                        "$RCM_MAP_REGISTRY or data/actors.geojson)")
+    _add_source(parser)
     parser.add_argument("--service", action="append", default=[], metavar="CODE",
                         help="service type code (repeat for any of several)")
     parser.add_argument("--age", type=int, help="the child's age in whole years")
@@ -68,12 +66,24 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int)
 
 
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--registry", type=Path, help="registry GeoJSON (default: "
+                        "$RCM_MAP_REGISTRY or data/actors.geojson); not with a database")
+    parser.add_argument("--database-url", help="PostgreSQL URL (default "
+                        "$RCM_MAP_DATABASE_URL); when set, the database is the registry")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rcm-map", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("validate", help="check a registry file; one line per problem")
-    p.add_argument("path", type=Path)
+    p = sub.add_parser("validate", help="check a registry file, or the live registry "
+                       "(database or registry file) when no file is given; one line per problem")
+    p.add_argument("path", type=Path, nargs="?")
+    p.add_argument("--large-file", action="store_true", help="accept a local file up to "
+                   f"{MAX_REGISTRY_BYTES // 1024**3} GB (a whole registry) instead of the "
+                   f"{MAX_FILE_BYTES // 1024**2} MB limit of uploads and imports")
+    _add_source(p)
 
     p = sub.add_parser("search", help="find services near a point or place")
     _add_filters(p)
@@ -160,8 +170,23 @@ def _place_line(place: Place) -> str:
             f"({place.lat:.5f}, {place.lon:.5f})")
 
 
-def _load(args: argparse.Namespace) -> Registry:
-    return load_registry(args.registry or default_registry_path())
+def _reader(args: argparse.Namespace) -> RegistryReader:
+    """The live registry: the database when a URL is configured (never the file then)."""
+    url = args.database_url or database_url()
+    if url and args.registry:
+        raise UsageError("--registry names a file, but a database is configured "
+                         "($RCM_MAP_DATABASE_URL or --database-url) and is then the only "
+                         "registry; drop --registry, or unset the database URL")
+    return open_reader(url or None, registry=args.registry)
+
+
+def _search(args: argparse.Namespace) -> SearchResult:
+    query = _query_from_args(args)
+    source = _reader(args)
+    try:
+        return source.search(query)
+    finally:
+        source.close()
 
 
 def _table(result: SearchResult) -> str:
@@ -192,8 +217,14 @@ def _age(value: object) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    if args.path is None:
+        return _validate_live(args)
+    if args.registry or args.database_url:
+        raise UsageError("give a FILE to check, or --registry/--database-url to check the "
+                         "live registry, not both")
+    limit = MAX_REGISTRY_BYTES if args.large_file else MAX_FILE_BYTES
     try:
-        obj = read_json_file(args.path)
+        obj = read_json_file(args.path, max_bytes=limit)
     except RegistryError as exc:
         for issue in exc.issues:
             print(issue)
@@ -210,9 +241,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if n_errors else EXIT_OK
 
 
+def _validate_live(args: argparse.Namespace) -> int:
+    """`rcm-map validate` without a file: the registry in use, database or file."""
+    source = _reader(args)
+    try:
+        found = source.validate()
+    finally:
+        source.close()
+    for issue in found.issues:
+        print(issue)
+    n_errors = len(errors(found.issues))
+    print(f"{found.source}: {found.count} features, {n_errors} errors, "
+          f"{len(found.issues) - n_errors} warnings")
+    return EXIT_PROBLEMS if n_errors else EXIT_OK
+
+
 def cmd_search(args: argparse.Namespace) -> int:
-    query = _query_from_args(args)
-    result = search(_load(args), query)
+    result = _search(args)
     out = sys.stdout.buffer
     if args.format == "geojson":
         out.write(export.to_geojson_bytes(result.located))
@@ -225,8 +270,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    query = _query_from_args(args)
-    result = search(_load(args), query)
+    result = _search(args)
     frame = pd.concat([result.located, result.countrywide], ignore_index=True)
     if args.format in ("hsds", "hxl"):
         from rcm_map.formats.interop import cli_export
@@ -314,6 +358,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RegistryError as exc:
         for issue in exc.issues:
             print(issue, file=sys.stderr)
+        return EXIT_UNREADABLE
+    except StoreError as exc:  # e.g. the database is unreachable
+        print(f"rcm-map {args.command}: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
     except OSError as exc:
         print(f"rcm-map {args.command}: {exc.filename or ''}: {exc.strerror or exc}",

@@ -51,6 +51,9 @@ class Setting:
 DATABASE_URL_ENV = "RCM_MAP_DATABASE_URL"
 REGISTRY_ENV = "RCM_MAP_REGISTRY"
 USER_ENV = "RCM_MAP_USER"
+DB_POOL_MIN_ENV = "RCM_MAP_DB_POOL_MIN"
+DB_POOL_MAX_ENV = "RCM_MAP_DB_POOL_MAX"
+DB_TIMEOUT_ENV = "RCM_MAP_DB_TIMEOUT_S"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(DATABASE_URL_ENV, str, None,
@@ -61,6 +64,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(USER_ENV, str, None,
             "Name recorded in the history for changes made from the command line "
             "(default `cli:<login name>`)."),
+    Setting(DB_POOL_MIN_ENV, int, 1,
+            "PostGIS: database connections each app process keeps open."),
+    Setting(DB_POOL_MAX_ENV, int, 10,
+            "PostGIS: most database connections one app process opens at once; more "
+            "simultaneous page reruns wait for a free one. Keep replicas x this below the "
+            "server's `max_connections`."),
+    Setting(DB_TIMEOUT_ENV, float, 5.0,
+            "PostGIS: seconds a request waits for a connection (or a new connection for "
+            "the server) before the page says the database is unavailable."),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -24,8 +24,19 @@ from rcm_map.store.base import (
     Store,
     StoredService,
     StoreError,
+    StoreUnavailable,
     UpdateRejected,
 )
+
+
+def database_url() -> str | None:
+    """The configured PostgreSQL URL (`$RCM_MAP_DATABASE_URL`), None when unset or blank.
+
+    When it is set, PostGIS is the one source of truth: every read (app pages,
+    downloads, `rcm-map search/export/validate`) goes through the store and no
+    code path reads the registry GeoJSON file (issue 13).
+    """
+    return settings.text(DATABASE_URL_ENV)
 
 
 def open_store(url: str | None = None, *, registry: str | Path | None = None,
@@ -42,7 +53,7 @@ def open_store(url: str | None = None, *, registry: str | Path | None = None,
     migrate : bool
         Apply pending PostGIS migrations on opening.
     """
-    url = url if url is not None else settings.text(DATABASE_URL_ENV)
+    url = url if url is not None else database_url()
     if url:
         from rcm_map.store.postgis import PostGISStore
 
@@ -55,5 +66,6 @@ def open_store(url: str | None = None, *, registry: str | Path | None = None,
 
 __all__ = [
     "DATABASE_URL_ENV", "ChangeRecord", "ConflictError", "Diff", "NotFoundError", "Report",
-    "ServiceChange", "Store", "StoreError", "StoredService", "UpdateRejected", "open_store",
+    "ServiceChange", "Store", "StoreError", "StoredService", "StoreUnavailable", "UpdateRejected",
+    "database_url", "open_store",
 ]

@@ -45,6 +45,10 @@ class StoreError(Exception):
     """A request the store cannot carry out; the message says why and what to do."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot be reached now (database down); retrying later may succeed."""
+
+
 class NotFoundError(StoreError):
     """No service, change or report with that id."""
 

@@ -315,8 +315,36 @@ def cmd_db_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_db_seed(args: argparse.Namespace) -> int:
-    """`rcm-map db-seed REGISTRY.geojson`: load a registry file into the store."""
+    """`rcm-map db-seed REGISTRY.geojson [--bulk]`: load a registry file into the store."""
+    if args.bulk:
+        return _guarded(lambda: bulk_seed_from_file(_store(args), Path(args.source),
+                                                    _user(args)))
     return _guarded(lambda: seed_from_file(_store(args), Path(args.source), _user(args)))
+
+
+def bulk_seed_from_file(store: Store, path: Path, user: str, out: TextIO | None = None) -> int:
+    """Validate a whole registry file (up to the server's 2 GB) and COPY it into an empty
+    PostGIS database in one transaction (`rcm_map.store.pgbulk`)."""
+    from rcm_map.registry.model import MAX_REGISTRY_BYTES, read_registry_features
+    from rcm_map.store.pgbulk import bulk_seed, service_rows
+    from rcm_map.store.postgis import PostGISStore
+
+    out = out or sys.stdout
+    if not isinstance(store, PostGISStore):
+        print("rcm-map db-seed --bulk: needs a database (RCM_MAP_DATABASE_URL or "
+              "--database-url)", file=out)
+        return EXIT_UNREADABLE
+    try:
+        features = read_registry_features(path, max_bytes=MAX_REGISTRY_BYTES)
+    except RegistryError as exc:
+        for issue in exc.issues:
+            print(issue, file=out)
+        print(f"{path}: not seeded", file=out)
+        return EXIT_PROBLEMS
+    change_id = bulk_seed(store, service_rows(features, user), user)
+    print(f"change {change_id}: seeded {len(features):,} services from {path.name} by COPY",
+          file=out)
+    return EXIT_OK
 
 
 def cmd_hash_password(args: argparse.Namespace) -> int:
@@ -359,6 +387,8 @@ def add_commands(sub: Any) -> None:
     p = sub.add_parser("db-seed", help="load a registry GeoJSON into the store")
     common(p)
     p.add_argument("source", type=Path)
+    p.add_argument("--bulk", action="store_true", help="an empty database, a large file: "
+                   "one COPY, one baseline change (no per-service history)")
     sub.add_parser("hash-password", help="hash a focal point's password for secrets.toml")
 
 

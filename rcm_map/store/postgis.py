@@ -25,7 +25,6 @@ by `get(public=False)`, `all_features` and the history, for focal points.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -59,12 +58,12 @@ from rcm_map.store.base import (
     validate_update,
     version_conflicts,
 )
+from rcm_map.store.pgpool import PoolSettings, connect_once, open_pool, transaction
 
 WGS84_A = 6378137.0
 WGS84_B = WGS84_A * (1 - 1 / 298.257223563)
 POSTGIS_SPHERE_RADIUS_M = (2 * WGS84_A + WGS84_B) / 3  # 6371008.7714...
 SPHERE_SCALE = EARTH_RADIUS_KM * 1000 / POSTGIS_SPHERE_RADIUS_M
-POOL_SIZE = 8  # idle connections kept per store (one store per app process)
 _C = 'COLLATE "C"'  # code-point order, as Python sorts strings
 # `noqa: S608` below: SQL is assembled only from fixed fragments of this module;
 # every value is a bound parameter.
@@ -163,58 +162,69 @@ class PostGISStore(Store):
         Check at import that points lie in their country (bundled boundaries).
     """
 
-    def __init__(self, url: str, *, migrate: bool = True, check_countries: bool = True) -> None:
+    def __init__(self, url: str, *, migrate: bool = True, check_countries: bool = True,
+                 pool: PoolSettings | None = None) -> None:
         self.url = url
         self.check_countries = check_countries
         self._psycopg = _import_psycopg()
-        self._idle: list[Any] = []
-        self._pool_lock = threading.Lock()
+        self.pool_settings = pool or PoolSettings.from_env()
         if migrate:
             from rcm_map.store.migrate import migrate as run_migrations
 
-            with self._psycopg.connect(url, autocommit=True) as conn:
+            with connect_once(url, self.pool_settings) as conn:
                 run_migrations(conn)
+        self._pool = open_pool(url, self.pool_settings)
 
     def __repr__(self) -> str:
         return "PostGISStore(<url hidden>)"  # the URL may hold a password
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:
-        """A pooled connection inside one transaction, committed on success."""
-        conn = self._checkout()
-        try:
-            with conn.transaction():
-                yield conn
-        except BaseException:
-            conn.close()  # never hand a connection in an unknown state to the next caller
-            raise
-        self._checkin(conn)
-
-    def _checkout(self) -> Any:
-        from psycopg.rows import dict_row
-
-        with self._pool_lock:
-            while self._idle:
-                conn = self._idle.pop()
-                if not conn.closed and conn.info.transaction_status == 0:  # IDLE
-                    return conn
-                conn.close()
-        return self._psycopg.connect(self.url, row_factory=dict_row,
-                                     application_name="rcm_map")
-
-    def _checkin(self, conn: Any) -> None:
-        with self._pool_lock:
-            if len(self._idle) < POOL_SIZE and not conn.closed:
-                self._idle.append(conn)
-                return
-        conn.close()
+        """A pooled connection inside one transaction, committed on success
+        (StoreUnavailable when the database cannot be reached)."""
+        with transaction(self._pool) as conn:
+            yield conn
 
     def close(self) -> None:
-        """Close the idle connections."""
-        with self._pool_lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
+        """Close the pool and its connections."""
+        self._pool.close()
+
+    def registry_version(self) -> int:
+        """A counter that moves with every committed change to the services.
+
+        Bumped by a trigger (migration 0003) for any write, the store's or not;
+        one indexed single-row read, cheap enough to check on every page rerun.
+        """
+        with self._tx() as conn:
+            return int(conn.execute("SELECT version FROM registry_state").fetchone()["version"])
+
+    def count(self) -> int:
+        """How many services the registry holds."""
+        with self._tx() as conn:
+            return int(conn.execute("SELECT count(*) AS n FROM services").fetchone()["n"])
+
+    def facets(self) -> tuple[list[str], list[str]]:
+        """The spoken-language codes and admin-1 codes in use (for filter choices)."""
+        with self._tx() as conn:
+            langs = conn.execute("SELECT DISTINCT unnest(languages) AS c FROM services")
+            admin1 = conn.execute("SELECT DISTINCT admin1 AS c FROM services WHERE admin1 <> ''")
+            found = [r["c"] for r in langs.fetchall()], [r["c"] for r in admin1.fetchall()]
+        return sorted(found[0]), sorted(found[1])  # code-point order, as the file reader
+
+    def public_features(self) -> list[Feature]:
+        """Every service as the public may see it (`base.public_feature`), sorted by id."""
+        with self._tx() as conn:
+            rows = conn.execute("SELECT props, public_lon, public_lat FROM services "
+                                'ORDER BY id COLLATE "C"').fetchall()
+        out = []
+        for row in rows:
+            shown = public_feature({"type": "Feature", "geometry": None,
+                                    "properties": _ordered(row["props"])})
+            if row["public_lon"] is not None:
+                shown["geometry"] = {"type": "Point",
+                                     "coordinates": [row["public_lon"], row["public_lat"]]}
+            out.append(shown)
+        return out
 
     def _lock_country(self, conn: Any, country: str) -> None:
         """Serialise writers of one country (the lock ends with the transaction)."""

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rcm_map.registry.model import default_registry_path
+from rcm_map.store.reading import FileReader
 from rcm_map.ui import common
 
 
 def render() -> None:
     """The about page (every sentence comes from the catalogue)."""
     tr = common.translator()
-    reg = common.registry(tr)
+    source = common.read_source(tr)
+    count = common.guarded(tr, source.count)
     st.title(tr.t("about.title"))
     st.markdown(tr.t("about.what"))
-    st.metric(tr.t("about.services_count"), len(reg))
-    st.caption(tr.t("about.file", name=default_registry_path().name))
+    st.metric(tr.t("about.services_count"), count)
+    st.caption(tr.t("about.file", name=source.describe()) if isinstance(source, FileReader)
+               else tr.t("about.database"))
     st.error(tr.t("about.verify"), icon=":material/warning:")
     st.subheader(tr.t("about.sources_title"))
     st.markdown(tr.t("about.sources"))

@@ -1,29 +1,47 @@
-"""Shared UI helpers: cached loaders, the session's translator, the sidebar.
+"""Shared UI helpers: the registry reader, cached loaders, the session's translator,
+the sidebar.
 
-Loaders use ``st.cache_resource``: the registry, the gazetteer and the boundary
-payloads are read once per server process and shared read-only by every session.
+The store and the registry reader (`rcm_map.store.reading`) are one per server
+process (``st.cache_resource``), shared by every session; the reader rebuilds its
+whole-registry views when the registry changes (file stamp or database version,
+checked on each rerun). The gazetteer and the boundary payloads are read once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import streamlit as st
 
 from rcm_map.core import i18n
-from rcm_map.registry import load_registry
 from rcm_map.registry.model import Registry, RegistryError, default_registry_path
+from rcm_map.store import StoreUnavailable, database_url
+from rcm_map.store.reading import FileReader, RegistryReader, open_reader
+from rcm_map.ui import session
 
 LANG_KEY = "lang"
 LANG_WIDGET = "lang_choice"
+T = TypeVar("T")
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _registry(path: str, stamp: tuple[int, int]) -> Registry:
-    # `stamp` (mtime, size) is only part of the key: an update applied by a focal
-    # point, or a restored backup, is picked up on the next run of every session.
-    return load_registry(path)
+def _config() -> tuple[str, str]:
+    """(database URL or "", registry file): the source of truth this process uses."""
+    return (database_url() or "", str(default_registry_path()))
+
+
+@st.cache_resource(show_spinner=False)
+def _cached_reader(url: str, registry: str) -> RegistryReader:
+    if url:  # reads share the focal points' store and its connection pool
+        return open_reader(store=session.cached_store(url, registry))
+    return FileReader(registry)
+
+
+def reader() -> RegistryReader:
+    """Where this process reads the public registry: PostGIS when a database URL is
+    configured (the GeoJSON file is then never read), else the registry file."""
+    return _cached_reader(*_config())
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,44 +54,60 @@ def _startup_cleanup(path: str) -> int:
     return sum(len(clean_temp_files(d)) for d in folders if d.is_dir())
 
 
-def _stamp(path: Path) -> tuple[int, int]:
-    try:
-        info = path.stat()
-    except OSError:
-        return (0, -1)
-    return (info.st_mtime_ns, info.st_size)
-
-
-def _load(path: Path) -> Registry:
-    _startup_cleanup(str(path))
-    return _registry(str(path), _stamp(path))
-
-
 def registry_changed() -> None:
-    """Forget the loaded registry after this process changed the file."""
-    _registry.clear()
+    """Forget the views of the registry after this process changed it."""
+    try:
+        reader().forget()
+    except StoreUnavailable:
+        pass  # nothing cached can be trusted less than it already is
+
+
+def database_unavailable(tr: i18n.Translator) -> None:
+    """Say the database is unreachable (no server detail: visitors are anonymous)."""
+    st.error(tr.t("error.database"), icon=":material/cloud_off:")
+
+
+def guarded(tr: i18n.Translator, read: Callable[[], T]) -> T:
+    """Run a read; when the database is unreachable say so and stop the page."""
+    try:
+        return read()
+    except StoreUnavailable:
+        database_unavailable(tr)
+        st.stop()
+        raise  # unreachable: st.stop() raises
+
+
+def read_source(tr: i18n.Translator) -> RegistryReader:
+    """The registry reader, checked for this rerun, or stop the page with the reason.
+
+    The start-up health check: the registry file loads and validates (else its
+    health report), or the database answers (else a plain message).
+    """
+    if not registry_health_panel(tr):
+        st.stop()
+    return reader()
 
 
 def registry(tr: i18n.Translator) -> Registry:
-    """The registry in use, or stop the page with its health report."""
-    path = default_registry_path()
-    try:
-        reg = _load(path)
-    except RegistryError:
-        show_registry_health(tr, path)
-        st.stop()
-        raise  # unreachable: st.stop() raises
-    restored_notice(tr)
-    return reg
+    """The whole public registry in use, or stop the page with the reason."""
+    return guarded(tr, read_source(tr).registry)
 
 
 def registry_health_panel(tr: i18n.Translator) -> bool:
-    """True when the registry loads; else show its health report and return False."""
-    path = default_registry_path()
+    """True when the registry can be read; else show why and return False."""
+    path = _config()[1]
     try:
-        _load(path)
+        source = reader()
+        if isinstance(source, FileReader):
+            _startup_cleanup(path)
+            source.registry()
+        else:
+            source.stamp()  # the database answers and holds the schema
+    except StoreUnavailable:
+        database_unavailable(tr)
+        return False
     except RegistryError:
-        show_registry_health(tr, path)
+        show_registry_health(tr, Path(path))
         return False
     restored_notice(tr)
     return True

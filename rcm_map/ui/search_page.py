@@ -19,9 +19,8 @@ from rcm_map.core import schema
 from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.i18n import Translator
 from rcm_map.formats import export, interop
-from rcm_map.registry.model import Registry
 from rcm_map.render import listing
-from rcm_map.search.query import SearchResult, search
+from rcm_map.search.query import SearchResult
 from rcm_map.search.urlstate import (
     LIMIT_CHOICES,
     PARAMS,
@@ -31,6 +30,7 @@ from rcm_map.search.urlstate import (
     decode,
     encode,
 )
+from rcm_map.store.reading import Facets
 from rcm_map.ui import common
 
 MAP_KEY = "map"
@@ -234,13 +234,13 @@ def _who(tr: Translator) -> None:
                      format_func=lambda b: tr.t("search.band_label", band=b))
 
 
-def _what(tr: Translator, reg: Registry) -> None:
+def _what(tr: Translator, reg: Facets) -> None:
     st.multiselect(tr.t("search.services"), list(schema.SERVICE_TYPES), key="services",
                    format_func=lambda c: tr.label("service_types", c),
                    placeholder=tr.t("search.any"))
 
 
-def _more_filters(tr: Translator, reg: Registry) -> None:
+def _more_filters(tr: Translator, reg: Facets) -> None:
     st.multiselect(tr.t("search.populations"), list(schema.POPULATIONS), key="populations",
                    format_func=lambda c: tr.label("populations", c),
                    placeholder=tr.t("search.any"))
@@ -263,7 +263,7 @@ def language_name(code: str, tr: Translator) -> str:
     return code if name == f"language.{code}" else name
 
 
-def _network_filters(tr: Translator, reg: Registry) -> None:
+def _network_filters(tr: Translator, reg: Facets) -> None:
     with st.expander(tr.t("search.network"), expanded=bool(
             st.session_state.get("countries") or st.session_state.get("admin1"))):
         st.multiselect(tr.t("search.countries"), list(schema.COUNTRIES), key="countries",
@@ -294,7 +294,7 @@ def _admin1_names_cached(codes: tuple[str, ...]) -> dict[str, tuple[str, str]]:
     return out
 
 
-def admin1_names(reg: Registry) -> dict[str, tuple[str, str]]:
+def admin1_names(reg: Facets) -> dict[str, tuple[str, str]]:
     """Admin-1 code -> (country, name) for the filter (boundaries, else registry codes)."""
     codes = tuple(sorted({c for c in reg.admin1 if isinstance(c, str) and c}))
     return _admin1_names_cached(codes)
@@ -428,7 +428,8 @@ def _summary(tr: Translator, state: SearchState, result: SearchResult) -> None:
 def render() -> None:
     """The search page."""
     tr = common.translator()
-    reg = common.registry(tr)
+    source = common.read_source(tr)  # the file, or PostGIS when a database is configured
+    reg = common.guarded(tr, source.facets)
     st.title(tr.t("search.title"))
     st.warning(tr.t("notice.verify_short"), icon=":material/warning:")
     load_state()
@@ -447,7 +448,7 @@ def render() -> None:
     state = current_state(tr.lang)
     save_state(state)
     try:
-        result = search(reg, state.to_query())
+        result = common.guarded(tr, lambda: source.search(state.to_query()))
     except ValueError:
         st.error(tr.t("error.query"))
         return

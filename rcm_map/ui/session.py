@@ -8,8 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from rcm_map.core import settings
-from rcm_map.store import Store, auth, open_store
+from rcm_map.store import Store, auth, database_url, open_store
 
 SESSION_USER = "rcm_focal_point"
 
@@ -19,11 +18,18 @@ def shared_store() -> Store:
     RCM_MAP_DATABASE_URL is set, else the registry file in use)."""
     from rcm_map.registry.model import default_registry_path
 
-    return _cached_store(settings.text("RCM_MAP_DATABASE_URL") or "", str(default_registry_path()))
+    return cached_store(database_url() or "", str(default_registry_path()))
 
 
-@st.cache_resource(show_spinner=False)
-def _cached_store(url: str, registry: str) -> Store:
+def _close(store: Store) -> None:
+    store.close()
+
+
+@st.cache_resource(show_spinner=False, on_release=_close)
+def cached_store(url: str, registry: str) -> Store:
+    """The store of a configuration, opened once per process (the registry reader of
+    `common` shares it). Not cached when opening fails (database down): the next
+    rerun tries again."""
     return open_store(url or None, registry=registry)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,11 @@ from rcm_map.registry.model import errors, validate_collection
 from rcm_map.store.base import Store
 from rcm_map.store.geojson_store import GeoJSONStore
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # this folder's helper modules
+from pgcluster import seed, wipe  # noqa: E402 - shared with tests that import them
+
 DATA = Path(__file__).resolve().parent.parent / "data"
 BACKENDS = ("geojson", pytest.param("postgis", marks=pytest.mark.postgis))
-TABLES = ("services", "changes", "service_changes", "reports")
 
 # Inland points well inside each country, so jittered services stay in it.
 CENTRES = {
@@ -120,16 +123,6 @@ def pg_url() -> Iterator[str]:
         cluster.stop()
 
 
-def wipe(url: str) -> None:
-    """Empty every store table (keeps the schema and its migrations)."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        exists = conn.execute("SELECT to_regclass('services') IS NOT NULL").fetchone()
-        if exists and exists[0]:
-            conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-
-
 def _make(backend: str, tmp: Path, request: pytest.FixtureRequest) -> Store:
     if backend == "geojson":
         return GeoJSONStore(tmp / "registry.geojson")
@@ -139,14 +132,6 @@ def _make(backend: str, tmp: Path, request: pytest.FixtureRequest) -> Store:
     store = PostGISStore(url)
     wipe(url)
     return store
-
-
-def seed(store: Store, features: list[dict[str, Any]], user: str = "seed") -> None:
-    """Load features country by country through preview + apply."""
-    countries = sorted({f["properties"]["country"] for f in features})
-    for country in countries:
-        mine = [f for f in features if f["properties"]["country"] == country]
-        store.apply_update(store.preview_update(country, mine), user)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -181,3 +166,28 @@ def loaded_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 StoreFactory = Callable[[], Store]
+
+
+@pytest.fixture
+def hosted(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+           small_features: list[dict[str, Any]]) -> Iterator[Store]:
+    """The app's configuration when hosted: RCM_MAP_DATABASE_URL set, the database
+    holding small.geojson, and RCM_MAP_REGISTRY pointing at a damaged decoy file that
+    any read of the GeoJSON file would trip over."""
+    from rcm_map.store.postgis import PostGISStore
+
+    wipe(pg_url)
+    decoy = tmp_path / "decoy" / "actors.geojson"
+    decoy.parent.mkdir()
+    decoy.write_bytes(DECOY)
+    monkeypatch.setenv("RCM_MAP_DATABASE_URL", pg_url)
+    monkeypatch.setenv("RCM_MAP_REGISTRY", str(decoy))
+    store = PostGISStore(pg_url)
+    seed(store, small_features)
+    yield store
+    store.close()
+    assert decoy.read_bytes() == DECOY
+    assert sorted(p.name for p in decoy.parent.iterdir()) == ["actors.geojson"]  # no cache
+
+
+DECOY = b'{"type": "FeatureCollection", "features": [ {"not": "read"'

@@ -3,7 +3,8 @@
 The cluster lives in a temporary folder, listens only on a unix socket there (no
 TCP), and runs with fsync off: it is for tests only. As root (CI containers),
 `initdb` refuses to run, so the commands run as the `postgres` user via `runuser`
-and the folder is handed to that user.
+and the folder is handed to that user. `wipe` and `seed` empty and fill a store's
+database; tests anywhere import them from here (a plain module, unlike conftest).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 TEST_DATABASE = "rcm_map_test"
+TABLES = ("services", "changes", "service_changes", "reports")
 
 
 class ClusterUnavailable(Exception):
@@ -34,6 +37,7 @@ class Cluster:
     socket_dir: Path
     port: int
     run_as: str | None
+    options: str = ""
 
     @property
     def url(self) -> str:
@@ -45,6 +49,17 @@ class Cluster:
     def admin_url(self) -> str:
         """URL of the `postgres` maintenance database."""
         return f"postgresql://postgres@/postgres?host={self.socket_dir}&port={self.port}"
+
+    def pause(self) -> None:
+        """Stop the server (fast shutdown), keeping its data: an outage."""
+        _run(self, [str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast",
+                    "-w", "stop"])
+
+    def resume(self) -> None:
+        """Start the server again after `pause`, on the same socket and port."""
+        _run(self, [str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-l",
+                    str(self.root / "server.log"), "-o", self.options, "-w", "-t", "60",
+                    "start"])
 
     def stop(self) -> None:
         """Stop the server immediately and delete its folder."""
@@ -115,10 +130,10 @@ def start_cluster() -> Cluster:
     try:
         _run(cluster, [str(bindir / "initdb"), "-D", str(root / "data"), "-U", "postgres",
                        "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"])
-        options = (f"-k {root} -p {cluster.port} -c listen_addresses='' -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50")
-        _run(cluster, [str(bindir / "pg_ctl"), "-D", str(root / "data"), "-l",
-                       str(root / "server.log"), "-o", options, "-w", "-t", "60", "start"])
+        cluster.options = (f"-k {root} -p {cluster.port} -c listen_addresses='' -c fsync=off "
+                           "-c synchronous_commit=off -c full_page_writes=off "
+                           "-c max_connections=50")
+        cluster.resume()
         import psycopg
 
         with psycopg.connect(cluster.admin_url, autocommit=True) as conn:
@@ -131,3 +146,21 @@ def start_cluster() -> Cluster:
             raise RuntimeError(f"PostgreSQL did not start; server log:\n{tail}") from None
         raise
     return cluster
+
+
+def wipe(url: str) -> None:
+    """Empty every store table (keeps the schema and its migrations)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        exists = conn.execute("SELECT to_regclass('services') IS NOT NULL").fetchone()
+        if exists and exists[0]:
+            conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+
+
+def seed(store: Any, features: list[dict[str, Any]], user: str = "seed") -> None:
+    """Load features country by country through preview + apply."""
+    countries = sorted({f["properties"]["country"] for f in features})
+    for country in countries:
+        mine = [f for f in features if f["properties"]["country"] == country]
+        store.apply_update(store.preview_update(country, mine), user)

@@ -127,3 +127,21 @@ def test_rejected_exchange_import_leaves_registry_untouched(tmp_path, small_path
     code, out, _ = run(["import", "--format", "hxl", bad, "--out", target], capsys)
     assert code == 1 and "unchanged" in out
     assert target.read_bytes() == small_path.read_bytes()
+
+
+def test_validate_large_local_file_needs_the_flag(small_path, monkeypatch, capsys):
+    """Files over the upload limit are refused unless --large-file says it is meant."""
+    monkeypatch.setattr(cli, "MAX_FILE_BYTES", 100)
+    code, out, _ = run(["validate", small_path], capsys)
+    assert code == 2 and "more than the limit of 100" in out
+    code, out, _ = run(["validate", "--large-file", small_path], capsys)
+    assert code == 0 and out.strip().endswith("6 features, 0 errors, 0 warnings")
+
+
+def test_validate_without_a_file_checks_the_registry_in_use(small_path, monkeypatch, capsys):
+    """No database configured: the live registry is the registry file in use."""
+    monkeypatch.delenv("RCM_MAP_DATABASE_URL", raising=False)
+    monkeypatch.setenv("RCM_MAP_REGISTRY", str(small_path))
+    code, out, _ = run(["validate"], capsys)
+    assert code == 0
+    assert out.strip().splitlines()[-1] == f"{small_path}: 6 features, 0 errors, 0 warnings"

@@ -1,0 +1,176 @@
+"""Hosted benchmark (issue 13): PostGIS seeded by COPY and the caseworker query at
+100k and 1M services, with the file engine's figures on the same data in the same run.
+
+For each size: generate the synthetic registry in memory (bench/generate.py), seed an
+empty PostGIS database with `rcm_map.store.pgbulk.bulk_seed` (one COPY), then run the
+same 30 caseworker queries as bench/run.py (filters + nearest 20 within 50 km,
+confidential rows banded) through `PostGISStore.search` and through the in-memory
+engine (`rcm_map.search.query.search`), after one warm-up pass each.
+
+A throwaway cluster (tests/store/pgcluster.py) is started unless --database-url is
+given (that database is wiped). Results are merged into bench/results.json under
+"hosted"; bench/README.md's "Hosted" section is rewritten.
+
+Usage: ``python bench/hosted.py [--sizes 100000,1000000] [--database-url URL]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import generate  # noqa: E402
+from run import machine, make_queries, percentile  # noqa: E402
+
+from rcm_map.registry.model import Registry, frame_from_features  # noqa: E402
+from rcm_map.search.query import search  # noqa: E402
+from rcm_map.store.pgbulk import bulk_seed, service_rows  # noqa: E402
+from rcm_map.store.postgis import PostGISStore  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results.json"
+README = ROOT / "bench" / "README.md"
+SIZES = (100_000, 1_000_000)
+RADIUS_KM, NEAREST = 50.0, 20
+GOALS = {"seed_1m_s": 60.0, "query_p50_ms_1m": 20.0}
+SECTION = "## Hosted: PostGIS at 100k and 1M services"
+
+
+def log(message: str) -> None:
+    print(f"[hosted {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def timed(fn: Any, queries: list[Any]) -> dict[str, float]:
+    """p50/p95 in ms of `fn(query)` over the queries, after one warm-up pass."""
+    for q in queries:
+        fn(q)
+    times = []
+    for q in queries:
+        start = time.perf_counter()
+        fn(q)
+        times.append((time.perf_counter() - start) * 1000)
+    return {"p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95)}
+
+
+def wipe(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('services') IS NOT NULL").fetchone()[0]:
+            conn.execute("TRUNCATE services, changes, service_changes, reports "
+                          "RESTART IDENTITY CASCADE")
+
+
+def bench_size(url: str, n: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    features = generate.make_features(n)
+    generated = time.perf_counter() - started
+    log(f"{n:,}: generated in {generated:.1f} s")
+    wipe(url)
+    store = PostGISStore(url)
+    try:
+        started = time.perf_counter()
+        rows = service_rows(features)
+        prepare_s = time.perf_counter() - started
+        started = time.perf_counter()
+        bulk_seed(store, rows)
+        copy_s = time.perf_counter() - started
+        seed_s = prepare_s + copy_s
+        del rows
+        log(f"{n:,}: rows prepared in {prepare_s:.1f} s, COPY + indexes {copy_s:.1f} s")
+        queries = [bq.query(RADIUS_KM, NEAREST) for bq in make_queries()]
+        pg = timed(store.search, queries)
+        log(f"{n:,}: PostGIS query p50 {pg['p50_ms']:.1f} ms")
+    finally:
+        store.close()
+    registry = Registry.from_frame(frame_from_features(features))
+    del features
+    engine = timed(lambda q: search(registry, q), queries)
+    log(f"{n:,}: file engine query p50 {engine['p50_ms']:.1f} ms")
+    return {"generate_s": generated, "seed_prepare_s": prepare_s, "seed_copy_index_s": copy_s,
+            "seed_copy_s": seed_s, "postgis_query": pg,
+            "file_engine_query": engine}
+
+
+def readme_section(hosted: dict[str, Any]) -> str:
+    lines = [SECTION, "",
+             f"Measured {hosted['date']} by `python bench/hosted.py` on a machine of "
+             f"{hosted['machine']['cores']} cores **shared with other sessions** (load "
+             f"average at start {hosted['load_average_start'][0]:.1f}): figures are "
+             "upper bounds. Caseworker query = 30 searches near populated places with "
+             "their filters, nearest 20 within 50 km, confidential rows banded; one "
+             "warm-up pass first. The file engine runs the same queries on the same data.",
+             "", "| services | seed: rows prepared + COPY and indexes = total | PostGIS query "
+             "p50 / p95 | file engine p50 / p95 |", "|---|---|---|---|"]
+    for size, r in hosted["sizes"].items():
+        pg, fe = r["postgis_query"], r["file_engine_query"]
+        lines.append(f"| {int(size):,} | {r['seed_prepare_s']:.1f} + {r['seed_copy_index_s']:.1f}"
+                     f" = {r['seed_copy_s']:.1f} s | {pg['p50_ms']:.1f} / "
+                     f"{pg['p95_ms']:.1f} ms | {fe['p50_ms']:.1f} / {fe['p95_ms']:.1f} ms |")
+    lines += ["", "Goals (issue 13): seed 1M in ≤ 60 s; PostGIS query p50 ≤ 20 ms at 1M. "
+              + "; ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in
+                          hosted["goals_met"].items()) + ".", ""]
+    return "\n".join(lines)
+
+
+def write_results(hosted: dict[str, Any]) -> None:
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results["hosted"] = hosted
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
+    if SECTION in text:
+        head, _, tail = text.partition(SECTION)
+        rest = tail.split("\n## ", 1)
+        text = head + readme_section(hosted) + ("\n## " + rest[1] if len(rest) > 1 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + readme_section(hosted)
+    README.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--database-url", help="an existing database to use (it is wiped)")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so the cluster is stopped
+    sizes = [int(s) for s in args.sizes.split(",")]
+    cluster = None
+    url = args.database_url
+    if not url:
+        sys.path.insert(0, str(ROOT / "tests" / "store"))
+        cluster = importlib.import_module("pgcluster").start_cluster()
+        url = cluster.url
+    hosted: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                              "machine": machine(), "load_average_start": os.getloadavg(),
+                              "sizes": {}}
+    try:
+        for n in sizes:
+            hosted["sizes"][str(n)] = bench_size(url, n)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    one_m = hosted["sizes"].get("1000000")
+    hosted["goals"] = GOALS
+    hosted["goals_met"] = {} if one_m is None else {
+        "seed_1m_s": bool(one_m["seed_copy_s"] <= GOALS["seed_1m_s"]),
+        "query_p50_ms_1m": bool(one_m["postgis_query"]["p50_ms"] <= GOALS["query_p50_ms_1m"]),
+    }
+    write_results(hosted)
+    print(json.dumps(hosted, indent=1, default=lambda o: float(np.asarray(o))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
