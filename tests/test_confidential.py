@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from rcm_map.cli import main as cli
-from rcm_map.core import geo, safety
+from rcm_map.core import geo, safety, standin
 from rcm_map.formats import export
 from rcm_map.registry import load_registry
 from rcm_map.registry import model as registry
@@ -106,8 +106,8 @@ def test_the_scanner_finds_the_secret() -> None:
 def test_public_point_is_far_and_fixed(reg: registry.Registry) -> None:
     row = int(np.flatnonzero(reg.frame["id"] == CONF_ID)[0])
     lon, lat = reg.lon[row], reg.lat[row]
-    assert (lon, lat) == geo.public_point(TRUE_LON, TRUE_LAT)
-    assert geo.haversine_km(TRUE_LAT, TRUE_LON, lat, lon) >= geo.PUBLIC_MIN_KM
+    assert (lon, lat) == standin.public_point(TRUE_LON, TRUE_LAT, "MEX", "MX-CHP")
+    assert geo.haversine_km(TRUE_LAT, TRUE_LON, lat, lon) >= standin.PUBLIC_MIN_KM
     assert reg.frame.loc[row, "address"] == ""
     assert reg.frame.geometry.iloc[row].coords[0] == (lon, lat)
 
@@ -272,7 +272,7 @@ def element_dump(node: Any) -> str:
 def test_tiny_radius_searches_only_see_the_public_point(reg: registry.Registry) -> None:
     """From 400 points around the site with radii of 0.5-3 km, whether the shelter is
     found and the band shown follow from the public point alone."""
-    pub_lon, pub_lat = geo.public_point(TRUE_LON, TRUE_LAT)
+    pub_lon, pub_lat = standin.public_point(TRUE_LON, TRUE_LAT, "MEX", "MX-CHP")
     offsets = np.linspace(-0.12, 0.12, 20)
     hits = 0
     for dlat in offsets:
@@ -291,3 +291,26 @@ def test_tiny_radius_searches_only_see_the_public_point(reg: registry.Registry) 
                 shown = export.to_csv_bytes(rows).decode("utf-8-sig")
                 assert leaks(shown) == []
     assert hits > 0  # some searches did land on the public point
+
+
+def test_grid_searches_cannot_tell_two_sites_of_one_cell_apart(tmp_path: Path) -> None:
+    """Move the shelter anywhere inside its 0.1-degree cell: 441 searches around the town
+    (radii 0.5-25 km) give byte-identical results, so searching narrows it to the cell at
+    best (issue 12)."""
+    other_lon, other_lat = -92.2013, 14.9987  # ~11 km from the true site, same cell
+    regs = []
+    for i, (lon, lat) in enumerate([(TRUE_LON, TRUE_LAT), (other_lon, other_lat)]):
+        path = tmp_path / f"r{i}.geojson"
+        path.write_bytes(export.geojson_bytes([
+            service(CONF_ID, lon, lat, address=ADDRESS, location_precision="confidential"),
+            service("mex-tap-public", -92.2667, 14.9)]))
+        regs.append(registry.load_registry_uncached(path))
+    offsets = np.linspace(-0.15, 0.15, 21)
+    for k, dlat in enumerate(offsets):
+        for dlon in offsets:
+            near = (14.95 + dlat, -92.25 + dlon)
+            radius = (0.5, 1, 3, 10, 25)[k % 5]
+            shown = [export.to_csv_bytes(query.search(r, query.Query(near=near,
+                                                                     radius_km=radius)).located)
+                     for r in regs]
+            assert shown[0] == shown[1], (near, radius)

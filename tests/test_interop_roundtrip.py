@@ -140,7 +140,8 @@ def feature(draw: st.DrawFn) -> dict[str, Any]:
                                    unique=True)),
         "cost": draw(text), "referral": draw(text),
         "notifies_authorities": draw(st.sampled_from(list(schema.NOTIFIES_AUTHORITIES))),
-        "location_precision": draw(st.sampled_from(list(schema.LOCATION_PRECISIONS))),
+        "location_precision": "country_wide" if geometry is None
+        else draw(st.sampled_from(schema.POINT_PRECISIONS)),
         "source_date": draw(st.sampled_from(["", day.isoformat()])),
         "verified_on": draw(st.sampled_from(["", day.isoformat()])),
         "verified_by": draw(st.sampled_from(["", "ana (MEX)"])),

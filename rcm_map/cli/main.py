@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from rcm_map.core import schema
-from rcm_map.core.files import replace_with_backup
+from rcm_map.core.files import read_regular_file, replace_with_backup
 from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.safety import distance_band_label
+from rcm_map.core.schema import issue_lines
 from rcm_map.formats import export
 from rcm_map.registry.model import (
     MAX_FILE_BYTES,
@@ -226,13 +227,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         obj = read_json_file(args.path, max_bytes=limit)
     except RegistryError as exc:
-        for issue in exc.issues:
-            print(issue)
+        print("\n".join(issue_lines(exc.issues)))
         print(f"{args.path}: cannot be read")
         return EXIT_UNREADABLE
     issues = validate_collection(obj, str(args.path))
-    for issue in issues:
-        print(issue)
+    if issues:
+        print("\n".join(issue_lines(issues)))
     n_errors = len(errors(issues))
     features = obj.get("features") if isinstance(obj, dict) else None
     count = len(features) if isinstance(features, list) else 0
@@ -298,10 +298,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         return _import_exchange_format(args)
     from rcm_map.formats.importer import import_sources_csv
 
-    size = args.source.stat().st_size
-    if size > MAX_FILE_BYTES:
-        print(f"{args.source}: file is {size:,} bytes, more than the limit of "
-              f"{MAX_FILE_BYTES:,}; nothing written")
+    try:
+        read_regular_file(args.source, MAX_FILE_BYTES)  # devices and pipes refused too
+    except ValueError as exc:
+        print(f"{args.source}: {exc}; nothing written")
         return EXIT_UNREADABLE
     try:
         result = import_sources_csv(args.source)
@@ -314,8 +314,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     invalid = errors(validate_collection(
         {"type": "FeatureCollection", "features": result.features}, str(args.source)))
-    for issue in invalid:  # the importer's own checks should make this empty
-        print(f"  {issue}")
+    if invalid:  # the importer's own checks should make this empty
+        print("\n".join(issue_lines(invalid, "  ")))
     if result.errors or result.rejected or invalid or not result.features:
         print(f"{args.out}: unchanged; fix the rows above and import again"
               if result.features else f"{args.out}: unchanged (no service to import)")
@@ -332,8 +332,8 @@ def _import_exchange_format(args: argparse.Namespace) -> int:
     features, issues = cli_import(args.format, args.source)
     issues = issues + errors(validate_collection(
         {"type": "FeatureCollection", "features": features}, str(args.source)))
-    for issue in issues:
-        print(f"  {issue}")
+    if issues:
+        print("\n".join(issue_lines(issues, "  ")))
     print(summary(features, issues))
     if errors(issues) or not features:
         print(f"{args.out}: unchanged; fix the records above and import again")
@@ -356,8 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rcm-map {args.command}: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
     except RegistryError as exc:
-        for issue in exc.issues:
-            print(issue, file=sys.stderr)
+        print("\n".join(issue_lines(exc.issues)), file=sys.stderr)
         return EXIT_UNREADABLE
     except StoreError as exc:  # e.g. the database is unreachable
         print(f"rcm-map {args.command}: {exc}", file=sys.stderr)

@@ -297,6 +297,20 @@ def point_in_country(
     return bool(points_in_country([lon], [lat], [iso3], tolerance_km)[0])
 
 
+def near_outline(lons: Any, lats: Any, distance_km: float) -> np.ndarray:
+    """Whether each point lies within `distance_km` of any country outline (coast or border).
+
+    Ground distance in a local equirectangular frame, like every lookup here. The
+    bundled polygons hold only the eight countries, so a coast and a land border
+    with a ninth country look alike: both count.
+    """
+    xs, ys = _as_float_array(lons, "lons"), _as_float_array(lats, "lats")
+    result = np.zeros(len(xs), dtype=bool)
+    for p, _ in _country_index().near(xs, ys, distance_km):
+        result[p] = True
+    return result
+
+
 def points_in_admin1(
     lons: Any, lats: Any, codes: Sequence[str], tolerance_km: float = DEFAULT_TOLERANCE_KM
 ) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import stat
 from pathlib import Path
 
 TEMP_MARK = ".tmp-"
@@ -118,3 +119,40 @@ __all__ = [
     "atomic_write_bytes", "backup_dir", "clean_temp_files", "list_backups", "make_backup",
     "replace_with_backup", "restore_backup",
 ]
+
+
+class NotARegularFile(OSError):
+    """A path that is a device, a pipe, a socket or a folder, not a file to read."""
+
+
+def read_regular_file(path: str | Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most `max_bytes`.
+
+    ``rcm-map validate /dev/zero`` used to end in MemoryError: a device or pipe
+    reports size 0, so the size check passed and the read never ended (issue 12).
+    Now only regular files are read, and never more than `max_bytes` + 1 bytes, so a
+    file that grows while it is read is refused too.
+
+    Raises
+    ------
+    NotARegularFile
+        For devices, pipes, sockets and folders; the message says what it is.
+    ValueError
+        When the file is larger than `max_bytes`; the message gives both sizes.
+    OSError
+        When the file cannot be read.
+    """
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a folder" if stat.S_ISDIR(info.st_mode) else
+                "a pipe" if stat.S_ISFIFO(info.st_mode) else
+                "a socket" if stat.S_ISSOCK(info.st_mode) else "a device")
+        raise NotARegularFile(f"{path} is {kind}, not a file; give the path of a file")
+    if info.st_size > max_bytes:
+        raise ValueError(f"file is {info.st_size:,} bytes, more than the limit of "
+                         f"{max_bytes:,}")
+    with open(path, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"file is more than the limit of {max_bytes:,} bytes")
+    return data

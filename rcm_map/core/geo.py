@@ -1,4 +1,4 @@
-"""Great-circle distances and the public point of confidential locations."""
+"""Great-circle distances and latitude/longitude validation (stand-ins: `rcm_map.standin`)."""
 
 from __future__ import annotations
 
@@ -105,81 +105,3 @@ def parse_lat_lon(text: str) -> tuple[float, float]:
     if len(parts) != 2 or not all(parts):
         raise ValueError(f"Expected 'LAT,LON' such as '14.9,-92.26', instead got: {text!r}.")
     return validate_lat_lon(*parts)  # type: ignore[arg-type]
-
-
-PUBLIC_GRID_DEG = 0.1
-PUBLIC_MIN_KM = 5.0
-
-
-def public_point(
-    lon: float, lat: float, *, min_km: float = PUBLIC_MIN_KM, grid_deg: float = PUBLIC_GRID_DEG
-) -> tuple[float, float]:
-    """Deterministic public stand-in for a confidential site, at least `min_km` away.
-
-    The public point is the centre of a `grid_deg` grid cell: of all cell centres at
-    least `min_km` (great-circle) from the true site, the nearest one; ties are
-    broken by (lon, lat) so the answer never depends on iteration order. The same
-    site always gives the same point (no randomness to average out over reloads),
-    the point is never closer than `min_km`, and every site in a region of about
-    one grid cell (~11 x 11 km at 0.1 degree near the equator) maps to the same
-    point, so the point does not reveal where in that region the site is.
-
-    Parameters
-    ----------
-    lon, lat
-        True coordinates in degrees (WGS 84).
-    min_km
-        Minimum distance from the true site, km.
-    grid_deg
-        Grid spacing in degrees.
-
-    Returns
-    -------
-    tuple of float
-        ``(lon, lat)`` of the public point, rounded to 6 decimals.
-
-    Raises
-    ------
-    ValueError
-        When the coordinates are not finite or out of range.
-    """
-    if not (
-        isinstance(lon, (int, float)) and isinstance(lat, (int, float))
-        and math.isfinite(lon) and math.isfinite(lat)
-        and -180 <= lon <= 180 and -90 <= lat <= 90
-    ):
-        raise ValueError(f"Expected lon in [-180, 180] and lat in [-90, 90], "
-                         f"instead got: {(lon, lat)!r}.")
-    best: tuple[float, float, float] | None = None
-    for clon, clat in _grid_centres_around(lon, lat, min_km, grid_deg):
-        d = haversine_km(lat, lon, clat, clon)
-        if d >= min_km and (best is None or (d, clon, clat) < best):
-            best = (d, clon, clat)
-    if best is None:  # only conceivable at the poles
-        raise ValueError(f"No public point found near {(lon, lat)!r}.")
-    return round(_wrap_lon(best[1]), 6), round(best[2], 6)
-
-
-def _grid_centres_around(
-    lon: float, lat: float, min_km: float, grid_deg: float
-) -> list[tuple[float, float]]:
-    """Cell centres in a window wide enough to hold one at >= `min_km`."""
-    km_per_deg = math.pi * EARTH_RADIUS_KM / 180
-    reach_deg = (min_km + 2 * grid_deg * km_per_deg) / km_per_deg
-    n_lat = math.ceil(reach_deg / grid_deg) + 1
-    coslat = max(math.cos(math.radians(lat)), 0.05)
-    n_lon = min(math.ceil(reach_deg / coslat / grid_deg) + 1, int(360 / grid_deg))
-    i0, j0 = math.floor(lon / grid_deg), math.floor(lat / grid_deg)
-    centres = []
-    for j in range(j0 - n_lat, j0 + n_lat + 1):
-        clat = (j + 0.5) * grid_deg
-        if not -90 < clat < 90:
-            continue
-        for i in range(i0 - n_lon, i0 + n_lon + 1):
-            centres.append(((i + 0.5) * grid_deg, clat))
-    return centres
-
-
-def _wrap_lon(lon: float) -> float:
-    """Longitude wrapped into [-180, 180)."""
-    return (lon + 180.0) % 360.0 - 180.0

@@ -21,6 +21,8 @@ neutralize_csv_cell, restore_csv_cell
     OWASP CSV-injection defence that still round-trips phone numbers exactly.
 distance_band, distance_band_label, public_point
     What a confidential service may reveal: a distance band and a public point.
+public_properties, source_links, WITHHELD_FOR_CONFIDENTIAL
+    The one gate for the free text of confidential services in public outputs.
 """
 
 from __future__ import annotations
@@ -236,16 +238,23 @@ def _needs_quote_prefix(text: str) -> bool:
     return text.lstrip("'")[:1] in CSV_TRIGGERS and text.lstrip("'") != ""
 
 
+CSV_SPLIT = ";"
+"""Where a cell may be split again: our list separator, and the CSV separator of
+spreadsheets in Spanish and French locales. Every piece is neutralised on its own."""
+
+
 def neutralize_csv_cell(value: Any) -> Any:
-    """Make one CSV cell inert in spreadsheets, reversibly.
+    """Make one CSV cell inert in spreadsheets, reversibly, piece by piece.
 
     Text that starts with ``=``, ``+``, ``-``, ``@``, TAB or CR gets one leading
     apostrophe (OWASP "CSV injection"), so ``+52 962 ...`` is written as
-    ``'+52 962 ...``. Text that *already* starts with apostrophes followed by one of
-    those characters also gets one more, which is what makes the mapping
-    reversible: `restore_csv_cell` strips exactly one apostrophe from such text and
-    ``restore_csv_cell(neutralize_csv_cell(s)) == s`` for every string ``s``.
-    Numbers, booleans and None are returned unchanged (numbers stay numbers).
+    ``'+52 962 ...``. The rule applies to every piece between ``;`` too (list
+    items, and text that a spreadsheet splits on ``;``): ``a;=1+1`` becomes
+    ``a;'=1+1`` (issue 12: checking only the first character left ``=1+1`` as a
+    cell of its own). Text that *already* starts with apostrophes followed by one
+    of those characters also gets one more, which is what makes the mapping
+    reversible: ``restore_csv_cell(neutralize_csv_cell(s)) == s`` for every string
+    ``s``. Numbers, booleans and None are returned unchanged.
 
     Parameters
     ----------
@@ -259,19 +268,22 @@ def neutralize_csv_cell(value: Any) -> Any:
     """
     if not isinstance(value, str):
         return value
-    return "'" + value if _needs_quote_prefix(value) else value
+    return CSV_SPLIT.join("'" + piece if _needs_quote_prefix(piece) else piece
+                          for piece in value.split(CSV_SPLIT))
 
 
 def restore_csv_cell(value: Any) -> Any:
     """Undo `neutralize_csv_cell` when importing a CSV the app exported.
 
-    Strips exactly one leading apostrophe when the rest, after any further
-    apostrophes, starts with ``=``, ``+``, ``-``, ``@``, TAB or CR; anything else is
-    returned unchanged.
+    In every piece between ``;``, strips exactly one leading apostrophe when the
+    rest, after any further apostrophes, starts with ``=``, ``+``, ``-``, ``@``,
+    TAB or CR; anything else is returned unchanged (files written by earlier
+    versions, which marked only the first piece, read back the same).
     """
-    if isinstance(value, str) and value.startswith("'") and _needs_quote_prefix(value):
-        return value[1:]
-    return value
+    if not isinstance(value, str):
+        return value
+    return CSV_SPLIT.join(piece[1:] if piece.startswith("'") and _needs_quote_prefix(piece)
+                          else piece for piece in value.split(CSV_SPLIT))
 
 
 # --------------------------------------------------------------------------- distance
@@ -320,9 +332,53 @@ def distance_band_label(code: str, lang: str = "es") -> str:
 
 # --------------------------------------------------------------------------- location
 
-# The public point of confidential sites lives with the other geometry (geo.py);
-# re-exported here because it is part of the safety contract.
-from rcm_map.core.geo import PUBLIC_GRID_DEG, PUBLIC_MIN_KM, public_point  # noqa: E402, F401
+WITHHELD_FOR_CONFIDENTIAL = ("address", "description")
+"""Fields blanked for confidential services in everything the public sees."""
+
+SOURCE_WITHHELD = "(source note withheld: confidential location)"
+"""Public ``source`` of a confidential service whose source has no link to keep."""
+
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+
+
+def source_links(source: Any) -> str:
+    """Only the web addresses of a source text, space-separated, in order.
+
+    A source reads ``URL — note``; the note may say where a site is ("near Dundas &
+    Ossington", "Barrio Medina", issue 12). For a confidential service the public
+    keeps the page to check and loses the note.
+
+    Examples
+    --------
+    >>> source_links("https://a.example/x — located in zona 3; see https://b.example")
+    'https://a.example/x https://b.example'
+    """
+    found = (m.group(0).rstrip(".,;:)]") for m in _URL_IN_TEXT.finditer(_as_text(source)))
+    return " ".join(dict.fromkeys(found))
+
+
+def public_properties(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties of one service as any public output may carry them.
+
+    The one gate for free text: the public frame (`rcm_map.registry.model.public_view`),
+    the stores' public reads (`rcm_map.store.base.public_feature`) and through them
+    every page, popup, list, referral sheet and export (CSV, GeoJSON, HSDS, HXL,
+    xlsx). For a confidential service the fields in `WITHHELD_FOR_CONFIDENTIAL` are
+    blanked and ``source`` keeps its links only (`source_links`, or
+    `SOURCE_WITHHELD` when it has none); other services are returned unchanged
+    (as a new dict).
+    """
+    out = dict(props)
+    if out.get("location_precision") == "confidential":
+        for name in WITHHELD_FOR_CONFIDENTIAL:
+            out[name] = ""
+        out["source"] = source_links(out.get("source")) or SOURCE_WITHHELD
+    return out
+
+
+# The public point of confidential sites lives with the boundaries it keeps to
+# (core/standin.py); re-exported here because it is part of the safety contract.
+from rcm_map.core.standin import PUBLIC_GRID_DEG, PUBLIC_MIN_KM, public_point  # noqa: E402, F401
 
 # The C encoder behind json.dumps, given our string encoder: ~3x faster than dumping
 # and then escaping inside every string token with a regular expression.

@@ -131,7 +131,14 @@ LOCATION_PRECISIONS: dict[str, Labels] = {
         "en": "Confidential location",
         "fr": "Emplacement confidentiel",
     },
+    "country_wide": {
+        "es": "Todo el país (sin ubicación en el mapa)",
+        "en": "Country-wide (not on the map)",
+        "fr": "Tout le pays (pas sur la carte)",
+    },
 }
+POINT_PRECISIONS = ("address", "city", "confidential")
+"""Precisions that need a point; ``country_wide`` is the one for services without one."""
 
 NOTIFIES_AUTHORITIES: dict[str, Labels] = {
     "yes": {"es": "Sí", "en": "Yes", "fr": "Oui"},
@@ -224,9 +231,10 @@ FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 # (validation, normalisation, public points, withheld fields). Bump it with any such
 # change: registry caches built under another version are rebuilt, and
 # tests/unit/test_schema_version.py fails when that code changes and this does not.
-# 4: one coordinate validator's messages; 5: source_date, verified_on, verified_by,
+# 4: one coordinate validator's messages; 5: stand-ins in the country, source notes
+# withheld, country_wide (issue 12); 6: source_date, verified_on, verified_by,
 # eligibility and migration_holding (honest dates, issue 16)
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind.startswith("list:"))
 TEXT_FIELDS: tuple[str, ...] = tuple(
     f.name for f in FIELDS if f.name not in LIST_FIELDS and f.kind != "age"
@@ -239,6 +247,7 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _ADMIN1 = re.compile(r"^([A-Z]{2})-[A-Z0-9]{1,3}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # TAB, LF and CR are text
 
 
 @dataclass(frozen=True)
@@ -266,6 +275,21 @@ class Issue:
         prefix = "warning: " if self.severity == "warning" else ""
         text = f"{prefix}{self.message}{value}"
         return f"{head}: {text}" if head else text
+
+
+MAX_ISSUES_SHOWN = 200
+"""Issue lines printed or shown at most; the rest are counted (issue 12: a hostile
+archive once printed 10.1 million lines)."""
+
+
+def issue_lines(issues: list[Issue], indent: str = "", limit: int = MAX_ISSUES_SHOWN
+                ) -> list[str]:
+    """One line per issue, at most `limit`, then one line counting the rest."""
+    lines = [f"{indent}{issue}" for issue in issues[:limit]]
+    if len(issues) > limit:
+        lines.append(f"{indent}... and {len(issues) - limit:,} more issues "
+                     f"(the first {limit} are shown)")
+    return lines
 
 
 def _short_repr(value: Any, limit: int = 80) -> str:
@@ -296,6 +320,10 @@ def _check_value(kind: str, value: Any, props: dict[str, Any]) -> str | None:
         # JSON "\ud800" escapes decode to lone surrogates that no UTF-8 output can
         # encode: accepted, they made every later search and export fail.
         return "text holds an invalid character (a lone UTF-16 surrogate); re-save as UTF-8"
+    if isinstance(value, str) and (bad := _CONTROL.search(value)):
+        # NUL passed the preview, then PostgreSQL refused it on apply (issue 12).
+        return (f"text holds a control character (U+{ord(bad.group()):04X}) at position "
+                f"{bad.start() + 1}; remove it")
     if kind == "str":
         if not isinstance(value, str):
             return "expected text"

@@ -54,6 +54,7 @@ USER_ENV = "RCM_MAP_USER"
 DB_POOL_MIN_ENV = "RCM_MAP_DB_POOL_MIN"
 DB_POOL_MAX_ENV = "RCM_MAP_DB_POOL_MAX"
 DB_TIMEOUT_ENV = "RCM_MAP_DB_TIMEOUT_S"
+SEARCH_IN_URL_ENV = "RCM_MAP_SEARCH_IN_URL"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(DATABASE_URL_ENV, str, None,
@@ -73,6 +74,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(DB_TIMEOUT_ENV, float, 5.0,
             "PostGIS: seconds a request waits for a connection (or a new connection for "
             "the server) before the page says the database is unavailable."),
+    Setting(SEARCH_IN_URL_ENV, bool, True,
+            "Write the search into the page address, so a link can be shared and a reload "
+            "keeps it (a point not chosen from the place list is rounded to about 1 km). "
+            "`false`: the address never holds a searched place or point."),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

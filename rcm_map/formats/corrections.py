@@ -181,8 +181,8 @@ def apply_corrections(features: list[dict[str, Any]], corrections: list[Correcti
                 continue
             geometry[fix.service_id] = None
             props["city"] = ""
-            if props["location_precision"] == "address":  # no point left to be precise about
-                props["location_precision"] = "city"
+            if props["location_precision"] != "confidential":  # no point left
+                props["location_precision"] = "country_wide"
             continue
         if fix.field == TOWN:
             country = by_id[fix.service_id]["properties"]["country"]
@@ -195,6 +195,8 @@ def apply_corrections(features: list[dict[str, Any]], corrections: list[Correcti
             geometry[fix.service_id] = point
             props = changed.setdefault(fix.service_id, dict(by_id[fix.service_id]["properties"]))
             props["admin1"] = fix.add[0].split("|")[1]
+            if props["location_precision"] == "country_wide":  # it has a (town) point now
+                props["location_precision"] = "city"
             continue
         if fix.field not in LIST_FIELDS:
             continue

@@ -267,7 +267,9 @@ def service_candidates(service: Obj) -> tuple[list[tuple[Obj, Obj]], list[Issue]
     for location in locations or [{}]:
         props = _properties(service, location, file, issues)
         geometry: Obj | None = None
-        if location:
+        if not location:  # no location at all: a country-wide service unless it says more
+            props["location_precision"] = props["location_precision"] or "country_wide"
+        else:
             coords = _position(location, issues)
             # A bad position rejects the record, but its other fields are still
             # checked so that the report gives every reason at once.
@@ -316,6 +318,8 @@ def services_to_features(services: list[Obj], defaults: dict[str, Any] | None = 
         {**f, "geometry": None if f["geometry"] is _NO_POSITION else f["geometry"]}
         for f, _, _ in candidates]}
     for issue in validate_collection(collection):
+        if issue.index in rejected and "needs a point" in issue.message:
+            continue  # the unusable position is already reported
         feature, service, origin = candidates[issue.index or 0]
         issues.append(_translate(issue, service, origin))
         if issue.severity == "error":

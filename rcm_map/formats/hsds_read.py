@@ -20,7 +20,7 @@ from typing import Any
 
 from rcm_map.core.schema import Issue
 from rcm_map.formats import hsds_tables as tables
-from rcm_map.registry.model import MAX_FILE_BYTES, RegistryError, read_json_file
+from rcm_map.registry.model import RegistryError, read_json_file
 
 Obj = dict[str, Any]
 MISSING = "_missing"  # key of a placeholder for a location the package does not have
@@ -34,30 +34,67 @@ def _decode(data: bytes, file: str) -> str:
                                    file)]) from None
 
 
+MAX_ZIP_MEMBERS = 200
+"""Entries a package ZIP may hold (HSDS has 25 tables; a few more for docs)."""
+MAX_PACKAGE_BYTES = 100 * 1024 * 1024
+"""Uncompressed size of all tables read from one package, together."""
+MAX_ZIP_RATIO = 100
+"""Uncompressed / compressed size of one member; CSV compresses ~5-10x, bombs ~1000x."""
+
+
+def _zip_tables(path: Path, archive: zipfile.ZipFile) -> list[tuple[str, zipfile.ZipInfo]]:
+    """The table members of a package ZIP, checked before anything is decompressed.
+
+    Issue 12: a 1.9 MB ZIP with three 190 MB members ended in MemoryError, and tables
+    of the same name in two folders were each read.
+    """
+    infos = archive.infolist()
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise RegistryError([Issue(f"{len(infos):,} entries in the ZIP, more than the limit "
+                                   f"of {MAX_ZIP_MEMBERS}", str(path))])
+    found: dict[str, zipfile.ZipInfo] = {}
+    for info in infos:
+        table = Path(info.filename).stem
+        if table not in tables.COLUMNS or not info.filename.endswith(".csv"):
+            continue
+        if table in found:
+            raise RegistryError([Issue(f"two tables named {table}.csv "
+                                       f"({found[table].filename}, {info.filename}); keep one",
+                                       str(path), field=info.filename)])
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > 1024 * 1024 and ratio > MAX_ZIP_RATIO:
+            raise RegistryError([Issue(f"compressed {ratio:,.0f} to 1, more than the limit of "
+                                       f"{MAX_ZIP_RATIO} to 1 (a ZIP bomb?)", str(path),
+                                       field=info.filename)])
+        found[table] = info
+    total = sum(i.file_size for i in found.values())
+    if total > MAX_PACKAGE_BYTES:
+        raise RegistryError([Issue(f"tables of {total / 2**20:,.0f} MB uncompressed, more than "
+                                   f"the limit of {MAX_PACKAGE_BYTES // 2**20} MB", str(path))])
+    return list(found.items())
+
+
 def _package_texts(path: Path) -> dict[str, tuple[str, str]]:
     """Table name -> (CSV text, file label) for the tables present in a package."""
     texts: dict[str, tuple[str, str]] = {}
     if path.suffix.lower() == ".zip":
         try:
             with zipfile.ZipFile(path) as archive:
-                for info in archive.infolist():
-                    table = Path(info.filename).stem
-                    if table in tables.COLUMNS and info.filename.endswith(".csv"):
-                        if info.file_size > MAX_FILE_BYTES:
-                            raise RegistryError([Issue("table too large", str(path),
-                                                       field=info.filename)])
-                        label = f"{path}!{info.filename}"
-                        texts[table] = (_decode(archive.read(info), label), label)
+                for table, info in _zip_tables(path, archive):
+                    label = f"{path}!{info.filename}"
+                    with archive.open(info) as member:  # reads stop at the declared size
+                        texts[table] = (_decode(member.read(info.file_size + 1), label), label)
         except zipfile.BadZipFile:
             raise RegistryError([Issue("not a readable ZIP file", str(path))]) from None
         return texts
     folder = path.parent if path.is_file() else path
-    for table in tables.TABLES:
-        file = folder / f"{table}.csv"
-        if file.is_file():
-            if file.stat().st_size > MAX_FILE_BYTES:
-                raise RegistryError([Issue("table too large", str(file))])
-            texts[table] = (_decode(file.read_bytes(), str(file)), str(file))
+    files = [folder / f"{t}.csv" for t in tables.TABLES if (folder / f"{t}.csv").is_file()]
+    total = sum(f.stat().st_size for f in files)
+    if total > MAX_PACKAGE_BYTES:
+        raise RegistryError([Issue(f"tables of {total / 2**20:,.0f} MB, more than the limit of "
+                                   f"{MAX_PACKAGE_BYTES // 2**20} MB", str(folder))])
+    for file in files:
+        texts[file.stem] = (_decode(file.read_bytes(), str(file)), str(file))
     ignored = sorted(f.name for f in folder.glob("*.csv") if f.stem not in tables.COLUMNS)
     if ignored and texts:
         texts["_ignored"] = (" ".join(ignored), str(folder))

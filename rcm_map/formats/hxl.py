@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from rcm_map.core import schema
+from rcm_map.core.files import read_regular_file
 from rcm_map.core.safety import restore_csv_cell
 from rcm_map.core.schema import Issue
 from rcm_map.formats import export
@@ -123,10 +124,7 @@ def _read_text(path_or_bytes: str | Path | bytes, file: str) -> str:
     if isinstance(path_or_bytes, bytes):
         data = path_or_bytes
     else:
-        path = Path(path_or_bytes)
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ValueError(f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes")
-        data = path.read_bytes()
+        data = read_regular_file(path_or_bytes, MAX_FILE_BYTES)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -32,7 +32,9 @@ from urllib.parse import urlsplit
 
 from rcm_map.core import schema
 from rcm_map.core.boundaries import admin1_at, point_in_admin1, point_in_country
+from rcm_map.core.files import NotARegularFile, read_regular_file
 from rcm_map.core.schema import Issue
+from rcm_map.registry.model import MAX_FILE_BYTES as MAX_IMPORT_BYTES
 from rcm_map.search.gazetteer import Gazetteer, default_gazetteer, normalize, resolve_admin1
 
 SOURCE_COLUMNS = (
@@ -133,7 +135,7 @@ class ImportResult:
             + (f" ({', '.join(map(str, self.rejected))})" if self.rejected else ""),
             f"  errors: {len(self.errors)}, warnings: {len(self.warnings)}",
         ]
-        lines += [f"  {issue}" for issue in self.errors + self.warnings]
+        lines += schema.issue_lines(self.errors + self.warnings, "  ")
         return "\n".join(lines)
 
 
@@ -397,10 +399,12 @@ def _import_source_row(row: dict[str, str], ctx: _RowContext,
     props = _source_row_properties(row, ctx)
     geometry = _place_source_row(row, props, ctx, gazetteer)
     if is_confidential(row):
-        props["location_precision"] = "confidential"
-        if props["address"]:
-            # section 7: partial addresses of residences are suppressed, not published
-            props["address"] = ""
+        # section 7: partial addresses of residences are suppressed, not published
+        props["address"] = ""
+        if geometry is not None:
+            props["location_precision"] = "confidential"
+    if geometry is None:
+        props["location_precision"] = "country_wide"
     _check_geography(props, geometry, ctx)
     return _finish(props, geometry, ctx)
 
@@ -470,13 +474,19 @@ def import_sources_csv(path: str | Path, gazetteer: Gazetteer | None = None) -> 
     """
     result = ImportResult(source=str(path))
     try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
+        text = read_regular_file(path, MAX_IMPORT_BYTES).decode("utf-8-sig")
+    except NotARegularFile as exc:
+        result.issues.append(Issue(str(exc), str(path)))
+        return result
     except OSError as exc:
         result.issues.append(Issue(f"cannot read file: {exc.strerror}", str(path)))
         return result
     except UnicodeDecodeError as exc:
         result.issues.append(Issue(f"not UTF-8 text (byte {exc.start}); save the file as "
                                    "UTF-8 CSV", str(path)))
+        return result
+    except ValueError as exc:  # larger than the limit
+        result.issues.append(Issue(str(exc), str(path)))
         return result
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [schema.LEGACY_FIELDS.get(h.strip(), h.strip()) for h in next(reader, [])]

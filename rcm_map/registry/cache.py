@@ -38,7 +38,7 @@ import pyarrow as pa
 import shapely
 
 import rcm_map
-from rcm_map.core import schema
+from rcm_map.core import boundaries, schema
 from rcm_map.core.files import atomic_write_bytes
 from rcm_map.core.schema import Issue
 from rcm_map.registry.model import (
@@ -69,10 +69,14 @@ def engine_fingerprint() -> str:
 
     Explicit versions, not a hash of source code: an unrelated edit costs no rebuild of
     a million services, and a change to validation must bump `schema.SCHEMA_VERSION`
-    (tests/unit/test_schema_version.py holds that rule).
+    (tests/unit/test_schema_version.py holds that rule). The boundary files count too:
+    confidential stand-ins are chosen inside them (`rcm_map.core.standin`).
     """
     key = f"{FORMAT}|schema-{schema.SCHEMA_VERSION}|rcm_map-{rcm_map.__version__}"
-    return hashlib.sha256(key.encode()).hexdigest()
+    digest = hashlib.sha256(key.encode())
+    for path in (boundaries.ADMIN0_PATH, boundaries.ADMIN1_PATH):  # stand-ins keep to them
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def cache_dir(source: Path) -> Path:

@@ -9,7 +9,6 @@ column arrays the query engine filters on.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,9 +24,12 @@ import shapely
 from shapely.geometry import Point
 
 from rcm_map.core import boundaries, schema, settings
-from rcm_map.core.geo import lat_lon_problem, public_point
+from rcm_map.core.files import NotARegularFile, read_regular_file
+from rcm_map.core.geo import lat_lon_problem
+from rcm_map.core.safety import WITHHELD_FOR_CONFIDENTIAL, public_properties
 from rcm_map.core.schema import Issue
 from rcm_map.core.settings import REGISTRY_ENV
+from rcm_map.core.standin import public_point
 from rcm_map.registry.spatial import GridIndex
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +41,7 @@ MAX_REGISTRY_BYTES = 2 * 1024 * 1024 * 1024
 MAX_FEATURES = 2_000_000
 
 # Attributes of every confidential row that must never leave the server.
-WITHHELD_FOR_CONFIDENTIAL = ("address",)
+
 
 
 class RegistryError(Exception):
@@ -87,12 +89,11 @@ def read_json_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
     """Read a JSON file with size and encoding checks; raise RegistryError on failure."""
     file = str(path)
     try:
-        size = os.path.getsize(path)
-        if size > max_bytes:
-            raise RegistryError([Issue(
-                f"file is {size:,} bytes, more than the limit of {max_bytes:,}", file)])
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular_file(path, max_bytes)
+    except NotARegularFile as exc:
+        raise RegistryError([Issue(str(exc).replace(f"{file} is", "this is"), file)]) from None
+    except ValueError as exc:
+        raise RegistryError([Issue(str(exc), file)]) from None
     except OSError as exc:
         raise RegistryError([Issue(f"cannot read file: {exc.strerror or exc}", file)]) from None
     return parse_json_bytes(data, file)
@@ -116,7 +117,7 @@ def _feature_issues(feature: Any, index: int, file: str) -> list[Issue]:
     geometry = feature.get("geometry")
     if geometry is None:
         # RFC 7946 "unlocated" feature: a country-wide service, listed but not mapped.
-        return issues
+        return issues + _precision_issues(props, geometry, file, index, fid)
     if not isinstance(geometry, dict) or geometry.get("type") != "Point":
         got = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
         issues.append(Issue("geometry must be a Point (or null for a country-wide service)",
@@ -126,7 +127,29 @@ def _feature_issues(feature: Any, index: int, file: str) -> list[Issue]:
     if problem:
         issues.append(Issue(problem, file, index, fid, "geometry.coordinates",
                             geometry.get("coordinates")))
-    return issues
+        return issues
+    return issues + _precision_issues(props, geometry, file, index, fid)
+
+
+def _precision_issues(props: Any, geometry: Any, file: str, index: int, fid: str) -> list[Issue]:
+    """`location_precision` and geometry must agree (issue 12).
+
+    A street address, a city centre or a confidential site is a point; a service
+    without a point is country-wide and says so, so nobody reads a missing point
+    as "somewhere in this city".
+    """
+    precision = props.get("location_precision") if isinstance(props, dict) else None
+    if not isinstance(precision, str) or precision not in schema.LOCATION_PRECISIONS:
+        return []  # already reported by the vocabulary check
+    if geometry is None and precision in schema.POINT_PRECISIONS:
+        return [Issue(f"location_precision {precision!r} needs a point; a service without "
+                      "one must have location_precision 'country_wide'", file, index, fid,
+                      "location_precision", precision)]
+    if geometry is not None and precision not in schema.POINT_PRECISIONS:
+        return [Issue("a 'country_wide' service has no point: set geometry to null, or "
+                      "choose address, city or confidential", file, index, fid,
+                      "location_precision", precision)]
+    return []
 
 
 def _country_issues(rows: list[tuple[int, str, float, float, str]], file: str) -> list[Issue]:
@@ -245,19 +268,24 @@ def _points(features: list[dict[str, Any]]) -> np.ndarray:
 def public_view(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The frame as it may leave the server: confidential rows at their public point.
 
-    Their true coordinates and street address are replaced, so no query, map,
-    export or log downstream can reveal them (distances included).
+    Their true coordinates are replaced by the stand-in (`rcm_map.core.standin`) and
+    their free text goes through `rcm_map.core.safety.public_properties`, so no
+    query, map, export or log downstream can reveal them (distances included).
     """
     conf = (frame["location_precision"] == "confidential").to_numpy()
     if not conf.any():
         return frame
     out = frame.copy()
     moved = []
-    for geom in out.geometry[conf]:
-        moved.append(None if geom is None or geom.is_empty else Point(public_point(geom.x, geom.y)))
+    rows = zip(out.geometry[conf], out.loc[conf, "country"], out.loc[conf, "admin1"], strict=True)
+    for geom, country, admin1 in rows:
+        moved.append(None if geom is None or geom.is_empty else
+                     Point(public_point(geom.x, geom.y, str(country), str(admin1 or ""))))
     out.loc[conf, "geometry"] = gpd.GeoSeries(moved, index=out.index[conf], crs=frame.crs)
-    for name in WITHHELD_FOR_CONFIDENTIAL:
-        out.loc[conf, name] = ""
+    text = [*WITHHELD_FOR_CONFIDENTIAL, "source", "location_precision"]
+    cleaned = [public_properties(row) for row in out.loc[conf, text].to_dict("records")]
+    for name in text:
+        out.loc[conf, name] = [row[name] for row in cleaned]
     return out
 
 

@@ -12,7 +12,8 @@ Pure module: no Streamlit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rcm_map.core.files import backup_dir, clean_temp_files, list_backups
@@ -63,6 +64,32 @@ class Health:
         if self.cleaned:
             lines.append(f"  removed {len(self.cleaned)} temporary file(s) of interrupted writes")
         return "\n".join(lines)
+
+
+    def redacted_summary(self) -> str:
+        """`summary` for a web page: the file's name only, no bad values.
+
+        A bad value may be the true point or address of a confidential service
+        (``got [14.876543, -92.345678]``), and a server path helps an attacker; both
+        stay in the server log and the CLI (issue 12).
+        """
+        found = errors(list(self.issues))
+        lines = [f"{self.path.name}: registry unusable ({len(found)} errors)"]
+        lines += [f"  {replace(i, file=Path(i.file).name, value=None, message=_redact(i.message))}"
+                  for i in found[:10]]
+        return "\n".join(lines)
+
+
+# Values that messages quote: "instead got: -92.345678", "item '...': ", coordinates.
+_QUOTED_VALUE = re.compile(r",? instead got: .*?(?=\s\(|\.?$)")
+_QUOTED_ITEM = re.compile(r"item '.*?': ")
+_LONG_DECIMAL = re.compile(r"-?\d+\.\d{3,}")
+
+
+def _redact(message: str) -> str:
+    """`message` without the values it quotes (they may locate a confidential site)."""
+    message = _QUOTED_ITEM.sub("item: ", _QUOTED_VALUE.sub("", message))
+    return _LONG_DECIMAL.sub("…", message)
 
 
 def registry_issues(path: str | Path) -> list[Issue]:

@@ -313,7 +313,8 @@ def service_record(row: Mapping[str, Any], lang: str, labels: Mapping[str, str],
     confidential = precision == "confidential"
     lon, lat = where
     if confidential and not _on_public_grid(lon, lat):
-        lon, lat = public_point(lon, lat)
+        lon, lat = public_point(lon, lat, cell_text(row.get("country")) or None,
+                                cell_text(row.get("admin1")) or None)
     phones = [[p, tel_href(p)] for p in cell_list(row.get("phones"))]
     email = cell_text(row.get("email"))
     # Never the street address of a confidential service: its city at most.

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rcm_map.core import schema
-from rcm_map.core.geo import lat_lon_problem, validate_lat_lon
+from rcm_map.core.geo import lat_lon_problem, parse_lat_lon, validate_lat_lon
 from rcm_map.search.query import Query
 
 DEFAULT_RADIUS_KM = 50
@@ -26,7 +26,8 @@ DEFAULT_LIMIT = 25
 LIMIT_CHOICES: tuple[int, ...] = (10, 25, 50, 100, 200)
 MAX_LIMIT = 200
 MAX_PARAM_LENGTH = 500
-COORD_DECIMALS = 5  # ~1 m: enough for a search point, short in a URL
+COORD_DECIMALS = 5  # ~1 m: a named place's point, short in a URL
+LINK_COORD_DECIMALS = 2  # ~1.1 km: any other point written into a URL
 
 PARAMS: tuple[str, ...] = (
     "place", "lat", "lon", "radius", "limit", "age", "band", "services", "populations",
@@ -105,14 +106,31 @@ def _number(value: float, decimals: int = COORD_DECIMALS) -> str:
     return "0" if text in ("", "-0") else text
 
 
+def is_named_place(place: str) -> bool:
+    """True for a place name ("Tapachula"), False for nothing or typed coordinates."""
+    text = place.strip()
+    if not text:
+        return False
+    try:
+        parse_lat_lon(text)
+    except ValueError:
+        return True
+    return False
+
+
 def encode(state: SearchState) -> dict[str, str]:
     """Query parameters for `state`; defaults and empty filters are left out."""
     out: dict[str, str] = {}
-    if state.place.strip():
+    named = is_named_place(state.place)
+    if named:
         out["place"] = state.place.strip()
     if state.point is not None:
-        out["lat"] = _number(state.lat)  # type: ignore[arg-type]
-        out["lon"] = _number(state.lon)  # type: ignore[arg-type]
+        # A point not chosen from the place list (a map click, typed coordinates) may
+        # be the site a caseworker stands at: links and reloads put the URL in proxy
+        # logs, so it goes there rounded to ~1 km (issue 12).
+        decimals = COORD_DECIMALS if named else LINK_COORD_DECIMALS
+        out["lat"] = _number(state.lat, decimals)  # type: ignore[arg-type]
+        out["lon"] = _number(state.lon, decimals)  # type: ignore[arg-type]
     if state.radius_km != DEFAULT_RADIUS_KM:
         out["radius"] = _number(state.radius_km, 1)
     if state.limit != DEFAULT_LIMIT:

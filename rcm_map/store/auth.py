@@ -7,7 +7,7 @@ Pure functions (no Streamlit). Two ways to sign in, both configured in secrets:
     [focal_points.ana]
     country = "MEX"
     name = "Ana Pérez"
-    password_hash = "scrypt$16384$8$1$<salt b64>$<hash b64>"   # rcm-map hash-password
+    password_hash = "$argon2id$v=19$m=65536,t=3,p=4$<salt>$<hash>"   # rcm-map hash-password
 
 * Streamlit's built-in OIDC login (`st.login()`), mapping the verified e-mail to a
   country::
@@ -15,8 +15,10 @@ Pure functions (no Streamlit). Two ways to sign in, both configured in secrets:
     [focal_point_emails]
     "ana@example.org" = "MEX"
 
-Passwords are never stored, only scrypt (or PBKDF2-SHA256) hashes compared in
-constant time.
+Passwords are never stored, only Argon2id hashes made with argon2-cffi (the
+maintained implementation of the password-hashing competition winner); scrypt and
+PBKDF2-SHA256 hashes made by earlier versions are still accepted. Sign-in attempts
+are limited per user name and per client address by `rcm_map.store.throttle`.
 """
 
 from __future__ import annotations
@@ -24,14 +26,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
 from rcm_map.core import schema
 
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # hashes of earlier versions
+_ARGON2 = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory defaults
 PBKDF2_MIN_ITERATIONS = 200_000
 
 
@@ -62,20 +67,20 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def hash_password(password: str, *, salt: bytes | None = None) -> str:
-    """An scrypt hash string to paste into secrets: scrypt$N$r$p$salt$hash."""
+def hash_password(password: str) -> str:
+    """An Argon2id hash string to paste into secrets (``$argon2id$v=19$...``)."""
     if not password:
         raise AuthError("password: expected a non-empty password")
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R,
-                            p=SCRYPT_P, dklen=32)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+    return _ARGON2.hash(password)
 
 
 def check_hash_format(stored: str) -> str | None:
     """Why a stored hash is unusable, or None when it is well formed."""
     parts = stored.split("$") if isinstance(stored, str) else []
     try:
+        if stored.startswith("$argon2"):
+            _ARGON2.check_needs_rehash(stored)  # parses the parameters
+            return None
         if len(parts) == 6 and parts[0] == "scrypt":
             int(parts[1]), int(parts[2]), int(parts[3])
             base64.b64decode(parts[4], validate=True)
@@ -87,16 +92,22 @@ def check_hash_format(stored: str) -> str | None:
             base64.b64decode(parts[2], validate=True)
             base64.b64decode(parts[3], validate=True)
             return None
-    except ValueError:
+    except (ValueError, InvalidHashError, AttributeError):
         pass
-    return ("expected 'scrypt$N$r$p$salt$hash' or 'pbkdf2_sha256$iterations$salt$hash' "
-            "(make one with: rcm-map hash-password)")
+    return ("expected an Argon2id hash '$argon2id$v=19$...' (make one with: rcm-map "
+            "hash-password); 'scrypt$N$r$p$salt$hash' and 'pbkdf2_sha256$iterations$salt$hash' "
+            "from earlier versions are accepted too")
 
 
 def verify_password(password: str, stored: str) -> bool:
     """True when `password` matches the stored hash (constant-time comparison)."""
     if check_hash_format(stored) is not None:
         return False
+    if stored.startswith("$argon2"):
+        try:
+            return _ARGON2.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
     parts = stored.split("$")
     secret = password.encode("utf-8")
     if parts[0] == "scrypt":
@@ -152,7 +163,7 @@ def load_credentials(secrets_map: Mapping[str, Any]) -> dict[str, Credential]:
 
 # Compared against when the username is unknown, so timing does not reveal which
 # usernames exist.
-_DUMMY_HASH = hash_password("not a real password", salt=b"\0" * 16)
+_DUMMY_HASH = hash_password("not a real password")
 
 
 def authenticate(credentials: Mapping[str, Credential], username: str,
@@ -193,4 +204,17 @@ def require_country(user: FocalPoint | None, country: str) -> FocalPoint:
     if user.country != country:
         raise PermissionDenied(f"{user.username} is the focal point for {user.country} and "
                                f"cannot change services of {country}")
+    return user
+
+
+def require_countries(user: FocalPoint | None, countries: tuple[str, ...] | list[str]
+                      ) -> FocalPoint:
+    """Return the user if they may change every one of `countries` (a change that
+    touches several belongs to all of them); else raise PermissionDenied."""
+    if user is None or not countries:
+        return require_country(user, countries[0] if countries else "")
+    others = [c for c in countries if c != user.country]
+    if others:
+        raise PermissionDenied(f"this change also touches {', '.join(others)}; only a focal "
+                               f"point of {', '.join(countries)} may undo it")
     return user

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rcm_map.core import schema
-from rcm_map.core.geo import public_point
+from rcm_map.core.safety import WITHHELD_FOR_CONFIDENTIAL, public_properties
 from rcm_map.core.schema import Issue
-from rcm_map.registry.model import WITHHELD_FOR_CONFIDENTIAL, errors, validate_collection
+from rcm_map.core.standin import public_point
+from rcm_map.registry.model import errors, validate_collection
 from rcm_map.search.query import Query, SearchResult
 
 Feature = dict[str, Any]
@@ -163,6 +164,18 @@ class ChangeRecord:
     restored_from: int | None = None
     services: list[ServiceChange] = field(default_factory=list)
 
+    @property
+    def countries(self) -> tuple[str, ...]:
+        """Every country the change touches, old and new state (issue 12).
+
+        A hand edit that moves a service from GTM to MEX belongs to both: it shows
+        in both histories, and only someone who is a focal point of both may undo it.
+        """
+        found = {self.country}
+        for s in self.services:
+            found |= {feature_country(f) for f in (s.before, s.after) if f}
+        return tuple(sorted(found))
+
 
 @dataclass(frozen=True)
 class Report:
@@ -230,13 +243,11 @@ def _coords(feature: Feature | None) -> list[float] | None:
 
 def public_feature(feature: Feature) -> Feature:
     """The feature as it may be shown to anyone: confidential ones moved and withheld."""
-    props = dict(feature["properties"])
+    props = public_properties(feature["properties"])
     geometry = feature.get("geometry")
     if props.get("location_precision") == "confidential":
-        for name in WITHHELD_FOR_CONFIDENTIAL:
-            props[name] = ""
         if geometry:
-            lon, lat = public_point(*geometry["coordinates"][:2])
+            lon, lat = _stand_in(geometry, props)
             geometry = {"type": "Point", "coordinates": [lon, lat]}
     return {"type": "Feature", "geometry": geometry, "properties": props}
 
@@ -247,8 +258,9 @@ def keep_withheld(stored: Feature, incoming: Feature) -> Feature:
     Focal points often edit an export of the public registry and upload it again.
     There, a confidential service sits at its public point with no address; taking
     that at face value would overwrite the true site that only the server knows.
-    So an incoming point equal to the stored site's public point, and an empty
-    withheld field, mean "unchanged", not "moved" or "erased".
+    So an incoming point equal to the stored site's public point, an empty
+    withheld field and a source reduced to its links mean "unchanged", not
+    "moved" or "erased".
     """
     props = incoming["properties"]
     if (props.get("location_precision") != "confidential"
@@ -256,12 +268,22 @@ def keep_withheld(stored: Feature, incoming: Feature) -> Feature:
         return incoming
     out = {**incoming, "properties": dict(props)}
     true_point, shown = _coords(stored), _coords(incoming)
-    if true_point and shown and _same_point(shown, public_point(*true_point)):
+    if (true_point and shown
+            and _same_point(shown, _stand_in(stored["geometry"], stored["properties"]))):
         out["geometry"] = stored["geometry"]
     for name in WITHHELD_FOR_CONFIDENTIAL:
         if not props.get(name):
             out["properties"][name] = stored["properties"].get(name, "")
+    kept_source = stored["properties"].get("source", "")
+    if props.get("source", "") in ("", public_properties(stored["properties"])["source"]):
+        out["properties"]["source"] = kept_source
     return canonical_feature(out)
+
+
+def _stand_in(geometry: Mapping[str, Any], props: Mapping[str, Any]) -> tuple[float, float]:
+    """The public stand-in of a confidential feature's point (same country and admin-1)."""
+    lon, lat = geometry["coordinates"][:2]
+    return public_point(lon, lat, props.get("country"), props.get("admin1") or None)
 
 
 def _same_point(a: list[float], b: tuple[float, float]) -> bool:
@@ -388,6 +410,8 @@ def validate_report(kind: str, comment: str) -> None:
                          + ", ".join(REPORT_KINDS))
     if not isinstance(comment, str):
         raise StoreError(f"report comment: expected text, instead got: {type(comment).__name__}")
+    if schema._CONTROL.search(comment):
+        raise StoreError("report comment: holds a control character; remove it")
     if len(comment) > MAX_REPORT_COMMENT:
         raise StoreError(f"report comment: {len(comment)} characters, more than the limit "
                          f"of {MAX_REPORT_COMMENT}")

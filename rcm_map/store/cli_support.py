@@ -92,18 +92,26 @@ def read_update(name: str, data: bytes, max_bytes: int = MAX_FILE_BYTES,
                               "ask the network to raise the limit", name)]
     suffix = Path(name).suffix.lower()
     if suffix == ".csv":
-        return _read_csv(name, data)
-    if suffix not in (".geojson", ".json"):
+        features, issues = _read_csv(name, data)
+    elif suffix not in (".geojson", ".json"):
         return [], [Issue("expected a .csv, .geojson or .json file", name, field="name",
                           value=name)]
-    try:
-        obj = parse_json_bytes(data, name)
-    except RegistryError as exc:
-        return [], exc.issues
-    if not isinstance(obj, dict) or obj.get("type") != "FeatureCollection" or not isinstance(
-            obj.get("features"), list):
-        return [], [Issue("not a GeoJSON FeatureCollection with a 'features' list", name)]
-    return obj["features"], []
+    else:
+        try:
+            obj = parse_json_bytes(data, name)
+        except RegistryError as exc:
+            return [], exc.issues
+        if not isinstance(obj, dict) or obj.get("type") != "FeatureCollection" or (
+                not isinstance(obj.get("features"), list)):
+            return [], [Issue("not a GeoJSON FeatureCollection with a 'features' list", name)]
+        features, issues = obj["features"], []
+    # Counted again on what was parsed: the raw-text count misses escapes such as
+    # "Featur\u0065" (issue 12: 60,000 features passed a 50,000 limit).
+    if max_features is not None and len(features) > max_features:
+        return [], [Issue(f"file holds {len(features):,} services, more than the limit of "
+                          f"{max_features:,} for one country update; split the file or "
+                          "ask the network to raise the limit", name)]
+    return features, issues
 
 
 def _read_csv(name: str, data: bytes) -> tuple[list[Feature], list[Issue]]:
@@ -153,16 +161,15 @@ def import_country(store: Store, path: Path, country: str, user: str, *, apply: 
         return EXIT_UNREADABLE
     features, issues = read_update(path.name, data)
     blocking = [i for i in issues if i.severity == "error"]
-    for issue in blocking:
-        print(issue, file=out)
+    if blocking:
+        print("\n".join(schema.issue_lines(blocking)), file=out)
     if blocking or not features and issues:
         print(f"{path}: not applied ({len(blocking)} errors)", file=out)
         return EXIT_PROBLEMS
     try:
         diff = store.preview_update(country, features, file=path.name)
     except UpdateRejected as exc:
-        for issue in exc.issues:
-            print(issue, file=out)
+        print("\n".join(schema.issue_lines(exc.issues)), file=out)
         print(f"{path}: not applied ({len(exc.issues)} errors)", file=out)
         return EXIT_PROBLEMS
     for line in diff_lines(diff):

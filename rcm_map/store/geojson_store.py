@@ -352,9 +352,11 @@ class GeoJSONStore(Store):
     def history(self, *, country: str | None = None, service_id: str | None = None,
                 limit: int = 50) -> list[ChangeRecord]:
         where, args = [], []
-        if country:
-            where.append("country = ?")
-            args.append(country)
+        if country:  # the change's own country, or that of any state it touched
+            where.append("(country = ? OR change_id IN (SELECT change_id FROM service_changes"
+                         " WHERE json_extract(before, '$.properties.country') = ?"
+                         " OR json_extract(after, '$.properties.country') = ?))")
+            args += [country, country, country]
         if service_id:
             where.append("change_id IN (SELECT change_id FROM service_changes "
                          "WHERE service_id = ?)")

@@ -174,6 +174,8 @@ class PostGISStore(Store):
             with connect_once(url, self.pool_settings) as conn:
                 run_migrations(conn)
         self._pool = open_pool(url, self.pool_settings)
+        if migrate:  # rows written by an earlier version: today's stand-ins
+            self.refresh_public_rows()
 
     def __repr__(self) -> str:
         return "PostGISStore(<url hidden>)"  # the URL may hold a password
@@ -181,9 +183,15 @@ class PostGISStore(Store):
     @contextmanager
     def _tx(self) -> Iterator[Any]:
         """A pooled connection inside one transaction, committed on success
-        (StoreUnavailable when the database cannot be reached)."""
-        with transaction(self._pool) as conn:
-            yield conn
+        (StoreUnavailable when the database cannot be reached; a value PostgreSQL
+        refuses, such as NUL in text, is a StoreError naming it)."""
+        try:
+            with transaction(self._pool) as conn:
+                yield conn
+        except self._psycopg.DataError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StoreError(f"the database refused a value: {first}; nothing was saved"
+                             ) from None
 
     def close(self) -> None:
         """Close the pool and its connections."""
@@ -440,6 +448,34 @@ class PostGISStore(Store):
         with conn.cursor() as cur:
             cur.executemany(sql, [{**r, "props": Jsonb(r["props"])} for r in rows])
 
+    def refresh_public_rows(self) -> int:
+        """Recompute the public columns of confidential services; return how many changed.
+
+        The public point and text are derived when a row is written, so rows written
+        by an earlier version keep its stand-ins (issue 12: some across a border) until
+        refreshed here, on opening. Only confidential rows can differ.
+        """
+        with self._tx() as conn:
+            rows = conn.execute(f"{_SELECT_STORED} WHERE props->>'location_precision' = "
+                                "'confidential' FOR UPDATE").fetchall()
+            current = {r["id"]: r for r in conn.execute(
+                "SELECT id, public_lon, public_lat, search_text FROM services "
+                "WHERE props->>'location_precision' = 'confidential'").fetchall()}
+            stale = []
+            for stored in map(_stored, rows):
+                fresh = row_of(stored.feature, stored.version, stored.updated_by)
+                now = current[fresh["id"]]
+                if (now["public_lon"], now["public_lat"], now["search_text"]) != (
+                        fresh["public_lon"], fresh["public_lat"], fresh["search_text"]):
+                    stale.append(fresh)
+            if stale:
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        "UPDATE services SET public_geog = %(public_geog)s, public_lon = "
+                        "%(public_lon)s, public_lat = %(public_lat)s, search_text = "
+                        "%(search_text)s WHERE id = %(id)s", stale)
+        return len(stale)
+
     def _stored_many(self, conn: Any, ids: list[str]) -> list[StoredService]:
         rows = conn.execute(f"{_SELECT_STORED} WHERE id = ANY(%s)", (ids,)).fetchall()
         return [_stored(r) for r in rows]
@@ -450,8 +486,10 @@ class PostGISStore(Store):
                 limit: int = 50) -> list[ChangeRecord]:
         conds = ["TRUE"]
         params: dict[str, Any] = {"limit": int(limit)}
-        if country:
-            conds.append("country = %(country)s")
+        if country:  # the change's own country, or that of any state it touched
+            conds.append("(country = %(country)s OR change_id IN (SELECT change_id FROM "
+                         "service_changes WHERE before->'properties'->>'country' = %(country)s"
+                         " OR after->'properties'->>'country' = %(country)s))")
             params["country"] = country
         if service_id:
             conds.append("change_id IN (SELECT change_id FROM service_changes "

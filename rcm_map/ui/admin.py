@@ -9,7 +9,6 @@ value; the page frames them in the session's language and shows them as text.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import streamlit as st
@@ -18,13 +17,16 @@ from rcm_map.core.i18n import Translator
 from rcm_map.store import ConflictError, Store, StoreError, UpdateRejected, auth
 from rcm_map.store.base import REPORT_KINDS, Diff
 from rcm_map.store.cli_support import diff_lines, history_lines, read_update
+from rcm_map.store.throttle import Throttle, login_keys
 from rcm_map.ui import common, session
-from rcm_map.ui.session import SESSION_USER, current_user, shared_store
+from rcm_map.ui.session import SESSION_USER, client_address, current_user, shared_store
 from rcm_map.ui.verify_tab import verify_tab
 
 DEFAULT_MAX_UPLOAD_MB = 20  # server.maxUploadSize in .streamlit/config.toml
 MAX_UPDATE_FEATURES = 50_000  # one country's services; the largest has a few hundred
-MAX_LOGIN_FAILURES = 5
+MAX_LOGIN_FAILURES = 5  # per user name in LOGIN_WINDOW_S, across all sessions
+MAX_LOGIN_FAILURES_PER_CLIENT = 20  # per client address (an office may share one)
+LOGIN_WINDOW_S = 15 * 60
 MAX_ISSUES_SHOWN = 200
 
 
@@ -46,8 +48,9 @@ def _login_form(tr: Translator) -> None:
         else:
             st.button(tr.t("admin.sign_in"), on_click=st.login, type="primary")
         return
-    failures = st.session_state.get("rcm_login_failures", 0)
-    if failures >= MAX_LOGIN_FAILURES:
+    per_user, per_client = login_throttles()
+    client = client_address()
+    if client and per_client.retry_after(login_keys("", client)[1:]) > 0:
         st.error(tr.t("admin.too_many_attempts"))
         return
     with st.form(key="focal_point_login"):
@@ -61,14 +64,26 @@ def _login_form(tr: Translator) -> None:
             st.error(tr.t("admin.misconfigured"))
             st.text(str(exc))
             return
+        keys = login_keys(username, client)
+        if per_user.retry_after(keys[:1]) > 0 or per_client.retry_after(keys[1:]) > 0:
+            st.error(tr.t("admin.too_many_attempts"))  # checked before the hash is computed
+            return
         user = auth.authenticate(creds, username, password)
-        if user is None:
-            st.session_state["rcm_login_failures"] = failures + 1
-            time.sleep(1.0)  # slows guessing; the hash already costs ~50 ms
+        if user is None:  # counted on the server: no reload or new tab resets it
+            per_user.record(keys[:1])
+            per_client.record(keys[1:])
             st.error(tr.t("admin.wrong_credentials"))
             return
+        per_user.forget(keys[:1])
         st.session_state[SESSION_USER] = user
         st.rerun()
+
+
+@st.cache_resource(show_spinner=False)
+def login_throttles() -> tuple[Throttle, Throttle]:
+    """Failed sign-ins per user name and per client address, shared by all sessions."""
+    return (Throttle(MAX_LOGIN_FAILURES, LOGIN_WINDOW_S),
+            Throttle(MAX_LOGIN_FAILURES_PER_CLIENT, LOGIN_WINDOW_S))
 
 
 def _sign_out() -> None:
@@ -138,7 +153,7 @@ def _history_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
                                 key="rcm_admin_undo_id")
     if change_id and st.button(tr.t("admin.undo"), key="rcm_admin_undo"):
         try:
-            auth.require_country(user, store.change(int(change_id)).country)
+            auth.require_countries(user, store.change(int(change_id)).countries)
             new_id = store.restore(int(change_id), user.label)
         except auth.PermissionDenied as exc:
             st.error(tr.t("admin.other_country"))

@@ -125,17 +125,19 @@ def show_registry_health(tr: i18n.Translator, path: Path) -> None:
     from rcm_map.ui.session import current_user
 
     health = check_registry_health(path)
+    user = current_user()
+    if user is None:  # anonymous: no file names, values or paths (issue 12)
+        st.error(tr.t("health.repairing"))
+        if health.last_good_backup is not None:
+            st.caption(tr.t("health.sign_in_to_restore"))
+        return
     st.error(tr.t("error.registry", path=path.name))
-    st.text(health.summary())  # st.text: issue lines quote file content literally
+    st.text(health.redacted_summary())  # st.text: issue lines quote file content literally
     backup = health.last_good_backup
     if backup is None:
         st.warning(tr.t("health.no_backup"))
         return
     st.info(tr.t("health.backup_found", backup=backup.name))
-    user = current_user()
-    if user is None:
-        st.caption(tr.t("health.sign_in_to_restore"))
-        return
     if not st.session_state.get(_RESTORE_CONFIRM):
         if st.button(tr.t("health.restore"), key="rcm_restore_start"):
             st.session_state[_RESTORE_CONFIRM] = str(backup)

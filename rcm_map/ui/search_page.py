@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 from streamlit_folium import st_folium
 
-from rcm_map.core import schema
+from rcm_map.core import schema, settings
 from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.i18n import Translator
 from rcm_map.formats import export, interop
@@ -151,6 +151,8 @@ def save_state(state: SearchState) -> None:
     """Remember the search in the session and in the URL (codes only)."""
     st.session_state[STATE_KEY] = state
     wanted = encode(state)
+    if not settings.get(settings.SEARCH_IN_URL_ENV):  # the address keeps the language only
+        wanted = {k: v for k, v in wanted.items() if k == "lang"}
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
 

@@ -50,3 +50,11 @@ def current_user() -> auth.FocalPoint | None:
         return auth.user_from_oidc(st.user.to_dict(), secrets())
     user = st.session_state.get(SESSION_USER)
     return user if isinstance(user, auth.FocalPoint) else None
+
+
+def client_address() -> str | None:
+    """The client's address as Streamlit sees it (the proxy's, behind one), or None.
+
+    Keys the server-side limits of sign-ins and problem reports; never logged.
+    """
+    return getattr(st.context, "ip_address", None) or None

@@ -102,7 +102,8 @@ def test_router_has_the_focal_point_page(registry: Path) -> None:
     assert at.header[0].value == "Points focaux"
 
 
-def test_login_refuses_wrong_password_then_opens_tabs(registry: Path) -> None:
+def test_login_refuses_wrong_password_then_opens_tabs(registry: Path,
+                                                     fresh_throttles: Any) -> None:
     at = _app(PAGE, "en").run()
     at.text_input[0].input("ana")
     at.text_input[1].input("wrong")
@@ -114,6 +115,36 @@ def test_login_refuses_wrong_password_then_opens_tabs(registry: Path) -> None:
     assert not at.exception
     assert at.caption[0].value == "Signed in as ana · MEX"
     assert len(at.tabs) == 4
+
+
+@pytest.fixture
+def fresh_throttles() -> Any:
+    """Sign-in counts are per server process: start and end each test at zero."""
+    from rcm_map.ui.admin import login_throttles
+    login_throttles.clear()
+    yield
+    login_throttles.clear()
+
+
+def _try(at: AppTest, user: str, password: str) -> list[str]:
+    at.text_input[0].input(user)
+    at.text_input[1].input(password)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    return [e.value for e in at.error]
+
+
+def test_failed_sign_ins_are_counted_on_the_server(registry: Path,
+                                                   fresh_throttles: Any) -> None:
+    """Issue 12: a reload or a parallel session no longer resets the count."""
+    tr = Translator("en")
+    for attempt in range(5):  # five sessions, one wrong guess each
+        assert _try(_app(PAGE, "en").run(), "ana", f"guess {attempt}") == [
+            tr.t("admin.wrong_credentials")]
+    fresh = _app(PAGE, "en").run()  # a new session (a reload) with the right password
+    assert _try(fresh, "ana", PASSWORD) == [tr.t("admin.too_many_attempts")]
+    assert not fresh.tabs
+    assert _try(_app(PAGE, "en").run(), "Ana ", PASSWORD) == [tr.t("admin.too_many_attempts")]
 
 
 def test_focal_point_sees_and_changes_only_their_country(registry: Path) -> None:

@@ -59,7 +59,9 @@ def test_corrupt_registry_at_start_up_is_reported_without_traceback(corrupt: Pat
     at.query_params["lang"] = lang
     at.run()
     tr = Translator(lang)
-    _health_shown(at, tr, corrupt)
+    assert not at.exception
+    assert [e.value for e in at.error] == [tr.t("health.repairing")]  # nothing more (issue 12)
+    assert not at.text
     assert any(c.value == tr.t("health.sign_in_to_restore") for c in at.caption)
     assert not [b for b in at.button if b.key == "rcm_restore_start"]  # not signed in
     assert corrupt.read_bytes() == damaged  # never overwritten silently
@@ -94,3 +96,49 @@ def test_focal_point_restores_the_last_good_backup_after_confirming(
     assert any(b.read_bytes() == damaged for b in list_backups(corrupt))  # damaged one kept
     assert at.success[0].value.startswith("Registro restaurado")
     assert len(at.tabs) == 4
+
+
+SECRET_POINT = [14.876543, -92.345678]  # lat/lon swapped: latitude out of range
+SECRET_ADDRESS = "Calle Escondida 99"
+
+
+@pytest.fixture
+def leaky(tmp_path: Path, small_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A registry whose confidential shelter has a bad (swapped) point and an address."""
+    text = small_path.read_text("utf-8").replace("[-92.2900,14.9200]", str(SECRET_POINT))
+    text = text.replace("Calle Secreta 123", SECRET_ADDRESS)
+    path = tmp_path / "actors.geojson"
+    path.write_text(text, "utf-8")
+    monkeypatch.setenv("RCM_MAP_REGISTRY", str(path))
+    monkeypatch.delenv("RCM_MAP_DATABASE_URL", raising=False)
+    return path
+
+
+def _page_text(at: AppTest) -> str:
+    return "\n".join(str(e.value) for kind in (at.error, at.text, at.caption, at.info,
+                                               at.warning, at.markdown) for e in kind)
+
+
+def test_health_panel_shows_no_values_or_paths(leaky: Path) -> None:
+    """Issue 12: the damaged-registry panel printed `(got [14.876543, -92.345678])` of a
+    confidential feature and the server's absolute path to anonymous visitors."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "en"
+    at.run()
+    shown = _page_text(at)
+    assert Translator("en").t("health.repairing") in shown
+    for secret in ("876543", "345678", SECRET_ADDRESS, str(leaky.parent), leaky.name):
+        assert secret not in shown
+
+    admin = AppTest.from_string(ADMIN, default_timeout=60)
+    admin.secrets["focal_points"] = {"ana": {"country": "MEX",
+                                             "password_hash": hash_password(PASSWORD)}}
+    admin.query_params["lang"] = "en"
+    admin.run()
+    admin.text_input[0].input("ana")
+    admin.text_input[1].input(PASSWORD)
+    admin.button[0].click().run()
+    shown = _page_text(admin)
+    assert "swapped" in shown and "mex-tap-secret" in shown  # details, for the signed-in
+    for secret in ("876543", "345678", SECRET_ADDRESS, str(leaky.parent)):
+        assert secret not in shown

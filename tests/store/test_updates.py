@@ -318,3 +318,35 @@ def test_mark_verified_sets_the_dates_and_the_history(small_store: Store) -> Non
     with pytest.raises(StoreError, match="future"):
         small_store.mark_verified("gtm-tecun-casa", "luis", version,
                                   on=dt.date.today() + dt.timedelta(days=2))
+
+
+def test_a_change_across_countries_belongs_to_both(small_path: Any, tmp_path: Any) -> None:
+    """Issue 12: a hand edit moving a GTM service to MEX was recorded as MEX only; the MEX
+    focal point could undo it (rewriting the GTM service) and GTM's history never showed it."""
+    import json
+    import shutil
+
+    from rcm_map.store import auth
+    from rcm_map.store.geojson_store import GeoJSONStore
+
+    path = tmp_path / "actors.geojson"
+    shutil.copy(small_path, path)
+    store = GeoJSONStore(path)
+    store.history()  # the baseline
+    data = json.loads(path.read_text("utf-8"))
+    for f in data["features"]:
+        if f["properties"]["id"] == "gtm-tecun-casa":  # moved across the Suchiate by hand
+            f["properties"].update(country="MEX", admin1="MX-CHP", city="Ciudad Hidalgo")
+            f["geometry"]["coordinates"] = [-92.1497, 14.6806]
+    path.write_text(json.dumps(data), "utf-8")
+    record = store.history(service_id="gtm-tecun-casa", limit=1)[0]
+    assert record.action == "external_edit"
+    assert record.countries == ("GTM", "MEX")
+    for country in ("GTM", "MEX"):
+        assert record.change_id in [r.change_id for r in store.history(country=country)]
+    assert record.change_id not in [r.change_id for r in store.history(country="CAN")]
+    for country in ("GTM", "MEX"):
+        with pytest.raises(auth.PermissionDenied, match="only a focal point of GTM, MEX"):
+            auth.require_countries(auth.FocalPoint("x", country), record.countries)
+    assert auth.require_countries(auth.FocalPoint("x", "MEX"), ("MEX",)).country == "MEX"
+    store.close()

@@ -6,7 +6,7 @@ import pytest
 
 from rcm_map.store import auth
 
-ANA_HASH = auth.hash_password("correct horse", salt=b"s" * 16)
+ANA_HASH = auth.hash_password("correct horse")
 
 
 def secrets() -> dict:
@@ -19,9 +19,21 @@ def secrets() -> dict:
 def test_hash_round_trip() -> None:
     """A password verifies against its own hash only."""
     stored = auth.hash_password("secreto")
-    assert stored.startswith("scrypt$") and "secreto" not in stored
+    assert stored.startswith("$argon2id$") and "secreto" not in stored
     assert auth.verify_password("secreto", stored)
     assert not auth.verify_password("Secreto", stored)
+
+
+def test_scrypt_hashes_of_earlier_versions_are_accepted() -> None:
+    import base64
+    import hashlib
+
+    salt = b"s" * 16
+    digest = hashlib.scrypt(b"pw", salt=salt, n=2**14, r=8, p=1, dklen=32)
+    stored = f"scrypt$16384$8$1${base64.b64encode(salt).decode()}$" \
+             f"{base64.b64encode(digest).decode()}"
+    assert auth.check_hash_format(stored) is None
+    assert auth.verify_password("pw", stored) and not auth.verify_password("px", stored)
 
 
 def test_pbkdf2_hashes_are_accepted() -> None:

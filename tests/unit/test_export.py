@@ -95,7 +95,8 @@ def test_export_then_load_gives_the_same_registry(tmp_path, small_features):
     _roundtrip(small_features, tmp_path)
 
 
-text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40).map(str.strip)
+# Control characters are refused by validation (issue 12), so the strategy leaves them out.
+text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=40).map(str.strip)
 
 
 @settings(max_examples=40, deadline=None)

@@ -13,7 +13,7 @@ from rcm_map.registry.model import frame_from_features
 HEADER = "id,name,organization,organization_type,service_types,country,location_precision,source"
 TAG_ROW = ("#meta+id,#service+name,#org+name,#org+type,#service+type,#country+code+v_iso3,"
            "#geo+precision,#meta+source")
-ROW = "x1,Casa,Org,ngo,shelter;health,MEX,city,test"
+ROW = "x1,Casa,Org,ngo,shelter;health,MEX,country_wide,test"  # no #geo columns
 
 
 def rows_of(data: bytes) -> list[list[str]]:
@@ -88,7 +88,8 @@ def test_columns_in_any_order_and_unknown_tags_are_reported_as_warnings():
 ])
 def test_bad_values_reject_the_row_naming_line_field_and_value(column, value, field):
     lon_tag, lon, empty = (",#geo+lon", ",-92.2", ",") if column == "#geo+lat" else ("", "", "")
-    text = (f"{TAG_ROW},{column}{lon_tag}\n{ROW},{value}{lon}\n"
+    row = ROW.replace("country_wide", "city") if column == "#geo+lat" else ROW  # has a point
+    text = (f"{TAG_ROW},{column}{lon_tag}\n{row},{value}{lon}\n"
             f"{ROW.replace('x1', 'x2')},{empty}\n")
     features, issues = import_hxl(text.encode(), file="partners.csv")
     assert [f["properties"]["id"] for f in features] == ["x2"]

@@ -66,7 +66,7 @@ def test_countrywide_services_of_the_searched_country(reg):
         (Query(text="tecun"), {"gtm-tecun-casa"}),
         # a real verification only: gtm-tecun-casa has a 2024 source date, no verification
         (Query(verified_since=dt.date(2024, 1, 1)), {"mex-tap-shelter"}),
-        (Query(near=TAPACHULA, radius_km=10), {"mex-tap-shelter", "mex-tap-dif",
+        (Query(near=TAPACHULA, radius_km=15), {"mex-tap-shelter", "mex-tap-dif",
                                                "mex-tap-secret"}),
         (Query(near=TAPACHULA, limit=2), {"mex-tap-shelter", "mex-tap-dif"}),
         (Query(service_types=("shelter",), age=15, near=TAPACHULA, radius_km=50,

@@ -165,4 +165,4 @@ def test_town_correction_moves_a_far_fallback_to_a_gazetteer_town(
     cinco = next(f for f in result.features
                  if f["properties"]["id"] == "mex-refugio-cinco-prueba-151d8739")
     assert cinco["geometry"] is None and cinco["properties"]["city"] == ""  # country-wide
-    assert cinco["properties"]["location_precision"] == "city"
+    assert cinco["properties"]["location_precision"] == "country_wide"

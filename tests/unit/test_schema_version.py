@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from rcm_map.core import geo, schema
+from rcm_map.core import geo, safety, schema, standin
 from rcm_map.registry import cache, model
 
 RECORD = Path(__file__).resolve().parents[1] / "data" / "schema_fingerprint.json"
@@ -24,19 +24,20 @@ RECORD = Path(__file__).resolve().parents[1] / "data" / "schema_fingerprint.json
 
 def validation_fingerprint() -> str:
     """SHA-256 of the vocabularies and of the code that decides what a cache holds
-    (validation, normalisation, public points, withheld fields, the engine arrays)."""
+    (validation, normalisation, stand-in points, withheld text, the engine arrays)."""
     code = [schema.validate_properties, schema.normalize_properties, schema.empty_value,
             model.validate_collection, model.frame_from_features, model.public_view,
             model.arrow_lists, model.list_bits, model.list_masks, model.Registry.from_frame,
-            geo.public_point, geo.lat_lon_problem, cache.registry_to_table]
+            standin, safety.public_properties, safety.source_links, geo.lat_lon_problem,
+            cache.registry_to_table]
     private = [name for module in (schema, model) for name in dir(module)
                if name.startswith("_") and not name.startswith("__")
                and inspect.isfunction(getattr(module, name))]
     code += [getattr(schema, n) for n in private if hasattr(schema, n)]
     code += [getattr(model, n) for n in private if hasattr(model, n)]
     parts = [repr(schema.FIELD_NAMES), repr(list(schema.SERVICE_TYPES)),
-             repr(list(schema.POPULATIONS)), repr(model.WITHHELD_FOR_CONFIDENTIAL),
-             repr((geo.PUBLIC_GRID_DEG, geo.PUBLIC_MIN_KM)),
+             repr(list(schema.POPULATIONS)), repr(safety.WITHHELD_FOR_CONFIDENTIAL),
+             safety.SOURCE_WITHHELD, safety._URL_IN_TEXT.pattern,
              *sorted(inspect.getsource(obj) for obj in set(code))]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

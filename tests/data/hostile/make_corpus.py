@@ -200,7 +200,8 @@ def add_json_syntax_cases(c: Corpus) -> None:
     c.reg("lone-surrogate", json.dumps(collection(feature(name="X"))).replace(
           '"X"', '"a\\ud800b"').encode(), "reject", "a lone UTF-16 surrogate in a name")
     c.reg("escaped-nul", json.dumps(collection(feature(name="X"))).replace(
-          '"X"', '"a\\u0000b"').encode(), "accept", "an escaped NUL character is text")
+          '"X"', '"a\\u0000b"').encode(), "reject",
+          "an escaped NUL character is refused like a raw one (issue 12)")
 
 
 def add_top_level_cases(c: Corpus) -> None:
@@ -267,10 +268,24 @@ def add_geometry_cases(c: Corpus) -> None:
         "type": "Point", "coordinates": [-92.2667, 14.9, 120.0]}}), "accept", "altitude")
     f = feature()
     del f["geometry"]
+    f["properties"]["location_precision"] = "country_wide"
     c.reg("geometry-member-missing", collection(f), "accept",
           "no geometry member: read as an unlocated (country-wide) service")
-    c.reg("geometry-null", collection(feature() | {"geometry": None}), "accept",
+    c.reg("geometry-null", collection(country_wide(feature() | {"geometry": None})), "accept",
           "null geometry: a country-wide service")
+
+
+def country_wide(f: dict[str, Any]) -> dict[str, Any]:
+    """`f` with location_precision 'country_wide'."""
+    return f | {"properties": f["properties"] | {"location_precision": "country_wide"}}
+
+
+def add_precision_cases(c: Corpus) -> None:
+    """Precision and geometry that disagree (issue 12); last, so numbers above stay put."""
+    c.reg("geometry-null-city-precision", collection(feature() | {"geometry": None}), "reject",
+          "no point but location_precision 'city': a missing point read as a city")
+    c.reg("country-wide-with-point", collection(country_wide(feature())), "reject",
+          "location_precision 'country_wide' with a point")
 
 
 WRONG_VALUES: dict[str, Any] = {
@@ -333,6 +348,10 @@ def add_payload_cases(c: Corpus) -> None:
     for slug, payload in PAYLOADS.items():
         changes: dict[str, Any] = {name: payload for name in TEXT_FIELDS}
         changes["phones"] = [payload, "+52 962 000 0000"]
+        if slug == "nul_and_controls":
+            c.reg(f"payload-{slug}", collection(feature(**changes)), "reject",
+                  "control characters are refused: NUL broke PostgreSQL on apply (issue 12)")
+            continue
         c.reg(f"payload-{slug}", collection(feature(**changes)), "accept",
               f"{slug} payload in every text field: accepted as text, escaped downstream")
     conf = feature(location_precision="confidential",
@@ -457,7 +476,7 @@ def write_oversized(folder: Path, limit_bytes: int) -> list[Path]:
 
 BUILDERS: tuple[Callable[[Corpus], None], ...] = (
     add_encoding_cases, add_json_syntax_cases, add_top_level_cases, add_geometry_cases,
-    add_wrong_type_cases, add_payload_cases, add_csv_cases,
+    add_wrong_type_cases, add_payload_cases, add_csv_cases, add_precision_cases,
 )
 
 
