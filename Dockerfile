@@ -24,9 +24,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STREAMLIT_SERVER_MAX_UPLOAD_SIZE=20 \
     STREAMLIT_SERVER_ENABLE_STATIC_SERVING=true
 
-# curl for the health check only.
+# curl for the health check; DejaVu Sans for the PDF referral sheet.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends curl \
+ && apt-get install -y --no-install-recommends curl fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system app && useradd --system --gid app --home-dir /app --shell /usr/sbin/nologin app

@@ -7,9 +7,19 @@ STAMP := $(VENV)/.installed
 ASSETS := static/vendor/.installed
 PORT ?= 8501
 
-.PHONY: setup run test lint bench bench-places data boundaries clean
+.PHONY: setup fonts run test lint bench bench-places bench-app data boundaries clean
 
-setup: $(STAMP) $(ASSETS)
+setup: $(STAMP) $(ASSETS) fonts
+
+# The PDF referral sheet's font: Debian's fonts-dejavu-core (never committed; see
+# rcm_map/render/referral_pdf.py). Installed when missing and apt-get can run as root.
+FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
+fonts:
+	@[ -f $(FONT) ] || [ -n "$$RCM_MAP_PDF_FONT_DIR" ] || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    apt-get install -y -qq fonts-dejavu-core >/dev/null 2>&1 \
+	    || { apt-get update -qq && apt-get install -y -qq fonts-dejavu-core >/dev/null; }; \
+	  else echo "PDF referral sheet: install fonts-dejavu-core or set RCM_MAP_PDF_FONT_DIR"; fi; }
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +51,11 @@ bench: setup
 bench-places: setup
 	$(PY) bench/places.py
 
+# Chromium against the running app (bundled registry); add
+# ARGS="--registry bench/work/<1M file>.geojson" for the slow 1M run.
+bench-app: setup
+	$(PY) bench/app_browser.py $(ARGS)
+
 # Rebuild the registry from data/sources/ (inside the repository; see data/README.md).
 data: setup
 	$(PY) scripts/build_registry.py
@@ -49,6 +64,7 @@ data: setup
 # kept outside the repository; see data/README.md).
 boundaries: setup
 	$(PY) scripts/build_boundaries.py
+	$(PY) scripts/build_neighbours.py
 	$(PY) scripts/build_gazetteer.py
 
 clean:

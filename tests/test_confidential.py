@@ -194,6 +194,38 @@ def test_referral_sheet(results: query.SearchResult) -> None:
         assert "Refugio" in html and leaks(html) == []
 
 
+def test_referral_pdf_and_workbook(results: query.SearchResult) -> None:
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    from rcm_map.formats.workbook import to_xlsx_bytes
+    from rcm_map.render import referral, referral_pdf
+    pdf = referral_pdf.sheet_pdf(referral.build_sheet(results.located, "en"))
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Refugio" in text and leaks(text) == []
+    data = to_xlsx_bytes(results.located, "en")
+    book = load_workbook(io.BytesIO(data))
+    cells = " ".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True)
+                     for v in row if v is not None)
+    assert "Refugio" in cells and leaks(cells) == []
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert leaks(" ".join(archive.read(n).decode("utf-8") for n in archive.namelist())) == []
+
+
+def test_result_cards(results: query.SearchResult) -> None:
+    """The cards the search page shows (and their order) leak nothing either."""
+    import datetime as dt
+
+    from rcm_map.core import i18n
+    from rcm_map.render import cards
+    for lang in ("es", "en", "fr"):
+        tr = i18n.Translator(lang)
+        ordered = cards.order_results(results.located, ("shelter",))
+        html = "".join(cards.card_html(row, tr, dt.date(2026, 12, 1))
+                       for row in ordered.to_dict("records"))
+        assert "Refugio" in html and leaks(html) == []
+
+
 def test_listing_rows(results: query.SearchResult) -> None:
     from rcm_map.core import i18n
     from rcm_map.render import listing

@@ -261,3 +261,25 @@ def test_gazetteer_rebuilds_the_committed_rows(tmp_path: Path) -> None:
     assert built == [committed[position[row["geonameid"]]] for row in built]
     assert [position[row["geonameid"]] for row in built] == sorted(
         position[row["geonameid"]] for row in built)
+
+
+def test_province_wide_services_only_in_their_province(tmp_path):
+    """A British Columbia programme is not listed as country-wide in Montréal."""
+    import json
+
+    from rcm_map.registry import load_registry
+    from rcm_map.registry.model import DEFAULT_REGISTRY
+    from rcm_map.search.query import Query, search
+
+    data = json.loads(DEFAULT_REGISTRY.read_text(encoding="utf-8"))
+    bc = [f for f in data["features"]
+          if f["geometry"] is None and f["properties"]["admin1"] == "CA-BC"]
+    assert bc, "the bundled registry has a BC-only service without a place"
+    reg = load_registry(DEFAULT_REGISTRY)
+    montreal = search(reg, Query(near=(45.50, -73.57), radius_km=50)).countrywide
+    vancouver = search(reg, Query(near=(49.28, -123.12), radius_km=50)).countrywide
+    bc_id = bc[0]["properties"]["id"]
+    assert bc_id in set(vancouver["id"])
+    assert bc_id not in set(montreal["id"])
+    # national lines and Québec's own (the DPJ lines of issue 16's research), nothing else
+    assert set(montreal["id"]) and not set(montreal["admin1"]) - {"", "CA-QC"}

@@ -19,7 +19,7 @@ import pandas as pd
 from rcm_map.core import schema
 from rcm_map.core.files import read_regular_file, replace_with_backup
 from rcm_map.core.geo import parse_lat_lon
-from rcm_map.core.safety import distance_band_label
+from rcm_map.core.i18n import Translator
 from rcm_map.core.schema import issue_lines
 from rcm_map.formats import export
 from rcm_map.registry.model import (
@@ -30,6 +30,7 @@ from rcm_map.registry.model import (
     read_json_file,
     validate_collection,
 )
+from rcm_map.render import formatting
 from rcm_map.search.query import Query, SearchResult
 from rcm_map.store import StoreError, cli_support, database_url
 from rcm_map.store.reading import RegistryReader, open_reader
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from rcm_map.search.gazetteer import Place
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
+ENGLISH = Translator("en")  # the table is for operators; exports carry --lang
 
 
 class UsageError(Exception):
@@ -90,11 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(p)
     p.add_argument("--format", choices=["table", "csv", "geojson"], default="table")
 
-    p = sub.add_parser("export", help="export (filtered) services: CSV, GeoJSON, HSDS, HXL")
+    p = sub.add_parser("export",
+                       help="export (filtered) services: CSV, GeoJSON, HSDS, HXL, Excel")
     _add_filters(p)
-    p.add_argument("--format", choices=["csv", "geojson", "hsds", "hxl"], required=True)
+    p.add_argument("--format", choices=["csv", "geojson", "hsds", "hxl", "xlsx"], required=True)
     p.add_argument("--out", type=Path, required=True,
                    help="file; for hsds a folder, or a .zip file")
+    p.add_argument("--lang", choices=list(schema.LANGUAGES_UI), default="es",
+                   help="language of the xlsx workbook's headers and values (default es)")
 
     p = sub.add_parser("import", help="import a file into a registry GeoJSON, with a report")
     p.add_argument("source", type=Path, help="CSV (source list or our export), HSDS "
@@ -193,15 +198,11 @@ def _search(args: argparse.Namespace) -> SearchResult:
 def _table(result: SearchResult) -> str:
     lines = []
     for _, row in result.located.iterrows():
-        if "distance_km" in row:
-            band = row["distance_band"]
-            dist = distance_band_label(band, "en") if band else f"{row['distance_km']:.1f} km"
-        else:
-            dist = ""
-        ages = f"{_age(row['age_min'])}-{_age(row['age_max'])}"
+        dist = formatting.distance_text(row, ENGLISH)
+        ages = formatting.age_text(row["age_min"], row["age_max"], ENGLISH)
         phone = "; ".join(row["phones"])
         lines.append(f"{dist:>10}  {row['name']}  [{', '.join(row['service_types'])}]  "
-                     f"ages {ages}  {row['city']}, {row['country']}  {phone}".rstrip())
+                     f"{ages}  {row['city']}, {row['country']}  {phone}".rstrip())
     if len(result.countrywide):
         lines.append("country-wide:")
         for _, row in result.countrywide.iterrows():
@@ -211,10 +212,6 @@ def _table(result: SearchResult) -> str:
                  + (f" (+{len(result.countrywide)} country-wide)" if len(result.countrywide)
                     else ""))
     return "\n".join(lines)
-
-
-def _age(value: object) -> str:
-    return "" if value is None or str(value) in ("<NA>", "nan") else str(value)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -277,8 +274,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         print(cli_export(args.format, frame, args.out), file=sys.stderr)
         return EXIT_OK
-    data = (export.to_csv_bytes(frame) if args.format == "csv"
-            else export.to_geojson_bytes(frame))
+    if args.format == "xlsx":
+        from rcm_map.formats.workbook import to_xlsx_bytes
+
+        data = to_xlsx_bytes(frame, args.lang)
+    else:
+        data = (export.to_csv_bytes(frame) if args.format == "csv"
+                else export.to_geojson_bytes(frame))
     export.atomic_write_bytes(args.out, data)
     print(f"wrote {len(frame)} services to {args.out}", file=sys.stderr)
     return EXIT_OK

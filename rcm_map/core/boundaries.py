@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "admin_boundaries"
 ADMIN0_PATH = DATA_DIR / "admin0.geojson"
 ADMIN1_PATH = DATA_DIR / "admin1.geojson"
+NEIGHBOURS_PATH = DATA_DIR / "neighbours.geojson"  # scripts/build_neighbours.py
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEG = math.pi * EARTH_RADIUS_KM / 180.0
@@ -57,6 +58,18 @@ def _features(path: str) -> tuple[dict[str, Any], ...]:
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ValueError(f"{path}: expected a GeoJSON FeatureCollection")
     return tuple(data["features"])
+
+
+@lru_cache(maxsize=2)
+def neighbour_land(path: str | Path | None = None) -> dict[str, Any]:
+    """The land around the eight countries (Natural Earth 1:50m countries, clipped and
+    simplified) as a FeatureCollection whose features carry their ``bbox``, so the
+    offline map draws Belize or Cuba as land, not sea. Read-only: cached."""
+    features = []
+    for feature in _features(_path(path, NEIGHBOURS_PATH)):
+        bbox = [round(float(v), 3) for v in shapely.bounds(shape(feature["geometry"]))]
+        features.append({**feature, "bbox": bbox})
+    return {"type": "FeatureCollection", "features": features}
 
 
 def _path(path: str | Path | None, default: Path) -> str:
@@ -375,6 +388,12 @@ def country_at(lon: float, lat: float, tolerance_km: float = 3.0) -> list[str]:
     ['GTM', 'MEX']
     """
     return _lookup(_country_index(), lon, lat, tolerance_km)
+
+
+def admin1_near(lon: float, lat: float, tolerance_km: float = 25.0) -> list[str]:
+    """Admin-1 units (ISO 3166-2 codes) containing the point or within
+    `tolerance_km` of it: where a province-wide service applies."""
+    return _lookup(_admin1_index(), lon, lat, tolerance_km)
 
 
 def admin1_at(

@@ -10,11 +10,16 @@ only the edge of the UI shows words.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import string
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal
 
 from rcm_map.core import schema
 
@@ -75,9 +80,33 @@ class Translator:
         return [self.label(vocabulary, c) for c in codes]
 
     def number(self, value: float, decimals: int = 1) -> str:
-        """A decimal number with the language's separator (``3,2`` in es/fr)."""
-        text = f"{value:.{decimals}f}"
-        return text if self.lang == "en" else text.replace(".", ",")
+        """A number in the language's format (Babel/CLDR): ``1,234.5`` in en,
+        ``1234,5`` in es, ``1 234,5`` in fr."""
+        pattern = "#,##0." + "0" * decimals if decimals > 0 else "#,##0"
+        return format_decimal(value, format=pattern, locale=self.lang)
+
+    def km(self, km: float) -> str:
+        """A distance: one decimal under 100 km, whole km beyond (``3,2 km``)."""
+        return f"{self.number(km, 1 if km < 100 else 0)} km"
+
+    def plural(self, key: str, count: int, **kwargs: object) -> str:
+        """``key.one`` or ``key.other`` by the language's plural rule (Babel/CLDR),
+        with ``{n}`` the formatted count: "1 servicio", "2 servicios", "0 service"."""
+        form = Locale.parse(self.lang).plural_form(abs(count))
+        chosen = f"{key}.{form}" if f"{key}.{form}" in self._messages else f"{key}.other"
+        return self.t(chosen, n=self.number(count, 0), **kwargs)
+
+    def date(self, value: dt.date) -> str:
+        """A date in the language's medium format ("1 mar 2025", "Mar 1, 2025")."""
+        return format_date(value, format="medium", locale=self.lang)
+
+    def language(self, code: str) -> str:
+        """Name of a spoken language in this language (catalogue, then CLDR, then code)."""
+        name = self._messages.get(f"language.{code}")
+        if name:
+            return name
+        cldr = Locale.parse(self.lang).languages.get(code)
+        return cldr[:1].upper() + cldr[1:] if cldr else code
 
     def __repr__(self) -> str:
         return f"Translator({self.lang!r})"

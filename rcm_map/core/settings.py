@@ -55,6 +55,9 @@ DB_POOL_MIN_ENV = "RCM_MAP_DB_POOL_MIN"
 DB_POOL_MAX_ENV = "RCM_MAP_DB_POOL_MAX"
 DB_TIMEOUT_ENV = "RCM_MAP_DB_TIMEOUT_S"
 SEARCH_IN_URL_ENV = "RCM_MAP_SEARCH_IN_URL"
+PDF_FONT_DIR_ENV = "RCM_MAP_PDF_FONT_DIR"
+TILE_URL_ENV = "RCM_MAP_TILE_URL"
+TILE_ATTRIBUTION_ENV = "RCM_MAP_TILE_ATTRIBUTION"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(DATABASE_URL_ENV, str, None,
@@ -78,6 +81,18 @@ SETTINGS: tuple[Setting, ...] = (
             "Write the search into the page address, so a link can be shared and a reload "
             "keeps it (a point not chosen from the place list is rounded to about 1 km). "
             "`false`: the address never holds a searched place or point."),
+    Setting(PDF_FONT_DIR_ENV, str, None,
+            "Folder holding `DejaVuSans.ttf` and `DejaVuSans-Bold.ttf` for the PDF referral "
+            "sheet (default: the system's, e.g. Debian's fonts-dejavu-core). Without the "
+            "font the page offers the HTML sheet only."),
+    Setting(TILE_URL_ENV, str, None,
+            "Optional online street tiles: an `https://…/{z}/{x}/{y}.png` URL template. "
+            "Unset: the search map is offline only (outlines, land and GeoNames place "
+            "names). Set: users get an \"Online street map\" toggle, off by default, that "
+            "says the tile server learns their IP address and the area viewed."),
+    Setting(TILE_ATTRIBUTION_ENV, str, None,
+            "The tile provider's credit line, required with `RCM_MAP_TILE_URL` "
+            "(e.g. `© OpenStreetMap contributors`)."),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

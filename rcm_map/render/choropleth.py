@@ -53,7 +53,8 @@ _SCRIPT = r"""
       l.bindTooltip(box, {sticky: true});
     }
   }).addTo(map);
-  if (layer.getBounds().isValid()) { map.fitBounds(layer.getBounds()); }
+  if (data.fit) { map.fitBounds(data.fit); }
+  else if (layer.getBounds().isValid()) { map.fitBounds(layer.getBounds()); }
   var legend = L.control({position: "bottomright"});
   legend.onAdd = function () {
     var div = L.DomUtil.create("div", "rcm-choropleth-legend");
@@ -110,6 +111,22 @@ def legend_items(labels: Mapping[str, str]) -> list[tuple[str, str]]:
     return items
 
 
+OUTSIDE_CORRIDOR = ("CA-",)  # Canada's units dwarf the corridor on a map fitted to all
+
+
+def corridor_bounds(payload: Mapping[str, Any]) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of the units on the Mexico-Panama corridor,
+    or of every unit when none is there (e.g. Canada alone); None when empty."""
+    features = [f for f in payload.get("features", []) if "bbox" in f]
+    corridor = [f for f in features
+                if not str(f["properties"].get("code", "")).startswith(OUTSIDE_CORRIDOR)]
+    boxes = [f["bbox"] for f in (corridor or features)]
+    if not boxes:
+        return None
+    return [[min(b[1] for b in boxes), min(b[0] for b in boxes)],
+            [max(b[3] for b in boxes), max(b[2] for b in boxes)]]
+
+
 def build_choropleth(
     boundaries: Any,
     counts: Mapping[str, int],
@@ -135,7 +152,8 @@ def build_choropleth(
     m.default_js = assets.js_urls()
     m.default_css = assets.css_urls()
     ChoroplethLayer({
-        "units": payload, "classes": [list(c) for c in CLASSES], "no_data": NO_DATA,
+        "units": payload, "fit": corridor_bounds(payload),
+        "classes": [list(c) for c in CLASSES], "no_data": NO_DATA,
         "labels": {k: labels[k] for k in ("title", "count", "gap")},
         "legend": [list(i) for i in legend_items(labels)],
     }).add_to(m)

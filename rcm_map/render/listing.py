@@ -7,57 +7,26 @@ their distance band, never the exact distance, so no one can locate them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from rcm_map.core.i18n import Translator
-from rcm_map.core.safety import distance_band_label
+from rcm_map.render import formatting
 
 DISPLAY_COLUMNS = ("distance", "name", "services", "ages", "phone")
 COUNTRYWIDE_COLUMNS = ("country", "name", "services", "ages", "phone")
 
 
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
-def age_text(age_min: Any, age_max: Any, tr: Translator) -> str:
-    """'12-17', '12+', '0-17' (with the unit word) or 'all ages'."""
-    lo = None if _missing(age_min) else int(age_min)
-    hi = None if _missing(age_max) else int(age_max)
-    if lo is None and hi is None:
-        return tr.t("list.all_ages")
-    if hi is None:
-        return tr.t("list.age_from", lo=lo)
-    return tr.t("list.age_range", lo=lo if lo is not None else 0, hi=hi)
+# Ages, bands and distances read the same in the list, the sheet and the workbook.
+age_text = formatting.age_text
+distance_text = formatting.distance_text
 
 
 def band_text(band: Any, lang: str) -> str:
     """Display text of a distance band code such as ``5_10`` ('5-10 km')."""
-    if not isinstance(band, str) or not band:
-        return ""
-    try:
-        return distance_band_label(band, lang)
-    except ValueError:  # an engine that already gives display text
-        return band
-
-
-def distance_text(row: pd.Series | dict[str, Any], tr: Translator) -> str:
-    """'3,2 km' ('≈ 3,2 km' for a city-centre point), or only the band of a
-    confidential service."""
-    precision = row.get("location_precision")
-    if precision == "confidential":
-        return band_text(row.get("distance_band"), tr.lang)
-    km = row.get("distance_km")
-    if _missing(km):
-        return ""
-    text = f"{tr.number(float(km), 1 if float(km) < 100 else 0)} km"
-    return f"≈ {text}" if precision == "city" else text
+    return formatting.band_text(band, Translator(lang))
 
 
 def _phones(value: Any) -> str:

@@ -35,7 +35,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,11 @@ from rcm_map.core.safety import (
     tel_href,
 )
 from rcm_map.core.schema import LANGUAGES_UI, SERVICE_TYPES
+from rcm_map.core.tiles import validate_template
 from rcm_map.render import assets
+from rcm_map.render.formatting import cell_list, cell_text
+from rcm_map.render.formatting import is_missing as _missing
+from rcm_map.render.placelabels import place_labels
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 
@@ -125,7 +129,8 @@ class ServiceLayer(MacroElement):
     default_js: list[tuple[str, str]] = []
     default_css: list[tuple[str, str]] = []
 
-    def __init__(self, payload: Mapping[str, Any], boundaries: Mapping[str, Any] | None = None):
+    def __init__(self, payload: Mapping[str, Any], boundaries: Mapping[str, Any] | None = None,
+                 land: Mapping[str, Any] | None = None):
         super().__init__()
         self._name = "RcmServiceLayer"
         config = dict(payload["config"])
@@ -134,7 +139,9 @@ class ServiceLayer(MacroElement):
         # The outlines are the bulk of the payload and the same on every rerun:
         # their escaped JSON is cached per feature (see `_feature_json`).
         outlines = "null" if boundaries is None else _boundaries_json(boundaries)
-        self.payload = (f'{{"config":{config_json[:-1]},"boundaries":{outlines}}},'
+        around = "null" if land is None else _boundaries_json(land)
+        self.payload = (f'{{"config":{config_json[:-1]},"boundaries":{outlines},'
+                        f'"land":{around}}},'
                         f'"services":{json_for_script(payload["services"])}}}')
         self.js = read_asset("markers.js")
         self.css = read_asset("markers.css")
@@ -209,36 +216,6 @@ def read_asset(name: str) -> str:
 
 
 # --------------------------------------------------------------------------- values
-
-
-def _missing(value: Any) -> bool:
-    """True for None, NaN, pd.NA/NaT and empty or blank strings."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return False
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def cell_text(value: Any) -> str:
-    """Cell as display text ('' when missing); JSON escaping happens later."""
-    return "" if _missing(value) else str(value).strip()
-
-
-def cell_list(value: Any) -> list[str]:
-    """List cell as a list of non-empty strings (accepts lists, arrays or 'a;b')."""
-    if isinstance(value, str):
-        items: Iterable[Any] = value.split(";")
-    elif isinstance(value, (list, tuple, np.ndarray, pd.Series)):
-        items = list(value)
-    else:
-        items = []
-    return [str(v).strip() for v in items if not _missing(v)]
 
 
 def age_text(lo: Any, hi: Any, years: str) -> str:
@@ -476,8 +453,11 @@ def build_map(
     labels: Mapping[str, str] | None = None,
     selected_id: str | None = None,
     tiles: str | None = None,
+    tile_attribution: str | None = None,
     cluster_min: int = CLUSTER_MIN,
     legend_collapsed: bool = False,
+    gazetteer: Any = None,
+    land: Mapping[str, Any] | None = None,
 ) -> folium.Map:
     """Build the results map.
 
@@ -499,11 +479,20 @@ def build_map(
     selected_id
         Id of a service whose marker is highlighted, zoomed to and opened.
     tiles
-        None (default, offline: no tiles) or ``"OpenStreetMap"`` for online tiles.
+        None (default, offline: no tiles), ``"OpenStreetMap"``, or a deployment's
+        tile URL template (`rcm_map.core.tiles`) with `tile_attribution`.
+    tile_attribution
+        Credit line of the tile provider; required with a URL template.
     cluster_min
         Cluster markers when there are at least this many.
     legend_collapsed
         Start with the legend folded (small screens).
+    gazetteer
+        A `rcm_map.gazetteer.Gazetteer`: its place names are drawn as labels by
+        zoom level (`rcm_map.render.placelabels`), so an offline map says where it is.
+    land
+        Land around the eight countries (`rcm_map.core.boundaries.neighbour_land`),
+        drawn under the outlines so neighbours do not read as sea.
 
     Returns
     -------
@@ -512,7 +501,14 @@ def build_map(
         ``/app/static/vendor/...`` files (see `assert_offline`).
     """
     if tiles not in (None, "OpenStreetMap"):
-        raise ValueError(f"Expected tiles None or 'OpenStreetMap', instead got: {tiles!r}.")
+        try:
+            tiles = validate_template(str(tiles))
+        except ValueError as err:
+            raise ValueError(f"Expected tiles None, 'OpenStreetMap' or a tile URL template, "
+                             f"instead got: {tiles!r}.") from err
+        if not tile_attribution:
+            raise ValueError(f"Expected an attribution with tiles {tiles!r}, "
+                             f"instead got: {tile_attribution!r}.")
     if center is not None:
         center = _validate_center(center)
     texts = map_labels(lang, labels)
@@ -520,7 +516,8 @@ def build_map(
     bounds = _bounds(records, center, radius_km)
     m = folium.Map(
         location=_middle(bounds) if bounds else [15.0, -90.0],
-        zoom_start=5, tiles=tiles, control_scale=True, prefer_canvas=False,
+        zoom_start=5, tiles=tiles, attr=tile_attribution, control_scale=True,
+        prefer_canvas=False,
     )
     m.default_js = assets.js_urls()
     m.default_css = assets.css_urls()
@@ -534,8 +531,11 @@ def build_map(
         "search": _search_config(center, radius_km),
         "selected": selected_id, "bounds": bounds, "cluster_min": cluster_min,
         "max_fit_zoom": MAX_FIT_ZOOM, "max_zoom": MAX_ZOOM, "tiles": tiles is not None,
+        "places": place_labels(gazetteer, bounds) if gazetteer is not None else [],
     }
-    ServiceLayer({"config": config, "services": records}, boundaries).add_to(m)
+    if land is not None:
+        land = boundaries_near(land, bounds)
+    ServiceLayer({"config": config, "services": records}, boundaries, land).add_to(m)
     return m
 
 

@@ -199,6 +199,11 @@ class Gazetteer:
     def __len__(self) -> int:
         return len(self._names)
 
+    def points(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """Every place as (names, lat, lon, population) arrays, row-aligned (read-only
+        views: for map labels)."""
+        return self._names, self._lat, self._lon, self._pop
+
     def place(self, row: int) -> Place:
         """The place at a row index."""
         return Place(self._names[row], str(self._country[row]), str(self._admin1_code[row]),

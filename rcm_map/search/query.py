@@ -153,12 +153,8 @@ def search(registry: Registry, query: Query) -> SearchResult:
             rows = rows[: query.limit]
     located = _with_coordinates(registry, rows, distances)
     unlocated = mask & ~has_point
-    if query.near is not None and not query.countries:
-        # Country-wide programmes only matter in the country (or countries, at a
-        # border) where the child is.
-        cand = np.flatnonzero(unlocated)  # few rows: np.isin over all 1M objects is slow
-        unlocated = np.zeros_like(unlocated)
-        unlocated[cand[np.isin(registry.country[cand], countries_at(*query.near))]] = True
+    if query.near is not None:
+        unlocated = _applying_at(registry, unlocated, query)
     unlocated_rows = np.flatnonzero(unlocated)
     if len(unlocated_rows) > 1:
         # Sort by (country, name, id) in numpy: DataFrame.sort_values costs ~4 ms per
@@ -168,6 +164,32 @@ def search(registry: Registry, query: Query) -> SearchResult:
             (registry.ids[unlocated_rows], names, registry.country[unlocated_rows]))]
     countrywide = _take(registry, unlocated_rows, index=unlocated_rows)
     return SearchResult(located=located, countrywide=countrywide, total_matching=total)
+
+
+def _applying_at(registry: Registry, unlocated: np.ndarray, query: Query) -> np.ndarray:
+    """The unplaced services that apply where the child is: those of the country
+    (or countries, at a border) around the point unless countries are chosen, and
+    of a province only when the point is in (or within 25 km of) that province:
+    a British Columbia programme is not "country-wide" in Montréal."""
+    assert query.near is not None
+    cand = np.flatnonzero(unlocated)  # few rows: np.isin over all 1M objects is slow
+    keep = np.ones(len(cand), dtype=bool)
+    if not query.countries:
+        keep &= np.isin(registry.country[cand], countries_at(*query.near))
+    provinces = registry.admin1[cand]
+    scoped = np.array([isinstance(p, str) and bool(p) for p in provinces], dtype=bool)
+    if scoped.any():
+        keep &= ~scoped | np.isin(provinces, admin1_near_point(*query.near))
+    out = np.zeros_like(unlocated)
+    out[cand[keep]] = True
+    return out
+
+
+def admin1_near_point(lat: float, lon: float) -> list[str]:
+    """Provinces within 25 km of a point (lat, lon): where province-wide services apply."""
+    from rcm_map.core.boundaries import admin1_near
+
+    return admin1_near(lon, lat, tolerance_km=25.0)
 
 
 def countries_at(lat: float, lon: float) -> list[str]:

@@ -5,8 +5,9 @@ right for a focal point's few hundred changes, far too slow for a million
 services. `bulk_seed` computes the table's columns column-wise from the same
 frame the file engine builds (`frame_from_features`, `Registry.from_frame` for the
 public points and bitmasks), streams them as CSV through ``COPY ... FROM STDIN``
-in chunks, builds the indexes once at the end (whatever the migrations defined),
-records one ``baseline`` change and vacuums, so index-only scans work at once.
+in chunks, nearby services next to each other (`spatial_order`), builds the
+indexes once at the end (whatever the migrations defined), records one
+``baseline`` change and vacuums, so index-only scans work at once.
 
 Usage: ``bulk_seed(store, service_rows(features))``. The features must already be
 valid (``rcm-map validate``); the seeded rows are what `row_of` computes for each
@@ -31,6 +32,7 @@ COLUMNS = ("id", "country", "admin1", "name", "props", "geog", "public_geog", "p
            "public_lat", "service_bits", "population_bits", "age_min", "age_max", "languages",
            "source_date", "verified_on", "search_text", "version", "updated_by")
 NULL = r"\N"
+INDEX_MEMORY = "512MB"  # per index build, once, while seeding
 SEARCH_COLUMNS = ("name", "organization", "city", "description", "address", "referral")
 
 
@@ -88,6 +90,20 @@ def service_rows(features: list[Feature], user: str = "seed") -> pd.DataFrame:
     }, columns=list(COLUMNS))
 
 
+def spatial_order(rows: pd.DataFrame) -> np.ndarray:
+    """Row positions sorted by grid cell of the public point (0.1 degree, ~11 km),
+    services without a point last.
+
+    Written in this order, neighbours share table pages: a nearest-k search, which
+    checks the filters on each candidate's row, then reads a few pages instead of
+    one page per candidate scattered over the table (at a million services most of
+    the query's time went there).
+    """
+    lat = np.floor(rows["public_lat"].to_numpy(dtype=float) * 10)
+    lon = np.floor(rows["public_lon"].to_numpy(dtype=float) * 10)
+    return np.lexsort((lon, lat, np.isnan(lat)))
+
+
 def _csv_chunks(rows: pd.DataFrame, chunk: int) -> Iterator[bytes]:
     for start in range(0, len(rows), chunk):
         part = rows.iloc[start:start + chunk]
@@ -110,8 +126,10 @@ def bulk_seed(store: Any, rows: pd.DataFrame, user: str = "seed",
             conn.execute(f'DROP INDEX "{index["indexname"]}"')
         with conn.cursor().copy(f"COPY services ({cols}) FROM STDIN "  # noqa: S608 - fixed names
                                 f"WITH (FORMAT csv, NULL '{NULL}')") as copy:
-            for data in _csv_chunks(rows, chunk):
+            for data in _csv_chunks(rows.iloc[spatial_order(rows)], chunk):
                 copy.write(data)
+        # Index builds sort in memory when they may (this transaction only).
+        conn.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
         for index in indexes:
             conn.execute(index["indexdef"])
         change = conn.execute(

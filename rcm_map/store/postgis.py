@@ -37,7 +37,7 @@ from rcm_map.core.geo import EARTH_RADIUS_KM, validate_lat_lon
 from rcm_map.core.safety import distance_band
 from rcm_map.core.text import fold
 from rcm_map.registry.model import mask_of
-from rcm_map.search.query import Query, SearchResult
+from rcm_map.search.query import Query, SearchResult, admin1_near_point
 from rcm_map.store.base import (
     ChangeRecord,
     ConflictError,
@@ -58,6 +58,7 @@ from rcm_map.store.base import (
     validate_update,
     version_conflicts,
 )
+from rcm_map.store.pgcount import MatchCounts, filter_key
 from rcm_map.store.pgpool import PoolSettings, connect_once, open_pool, transaction
 
 WGS84_A = 6378137.0
@@ -174,6 +175,7 @@ class PostGISStore(Store):
             with connect_once(url, self.pool_settings) as conn:
                 run_migrations(conn)
         self._pool = open_pool(url, self.pool_settings)
+        self.match_counts = MatchCounts()
         if migrate:  # rows written by an earlier version: today's stand-ins
             self.refresh_public_rows()
 
@@ -247,8 +249,14 @@ class PostGISStore(Store):
             raise ValueError("; ".join(problems))
         where, params = where_clause(query)
         with self._tx() as conn:
-            total = conn.execute(f"SELECT count(*) AS n FROM services WHERE {where} "  # noqa: S608
-                                 "AND public_geog IS NOT NULL", params).fetchone()["n"]
+            # The version is read before counting: a write in between only stores a
+            # newer count under a key no later search asks for.
+            state = conn.execute("SELECT version, xmin::text AS row_tx "
+                                 "FROM registry_state").fetchone()
+            total = self.match_counts.get_or_count(
+                filter_key((int(state["version"]), state["row_tx"]), where, params),
+                lambda: conn.execute(f"SELECT count(*) AS n FROM services WHERE {where} "  # noqa: S608
+                                     "AND public_geog IS NOT NULL", params).fetchone()["n"])
             if query.near is not None:
                 rows = self._nearest(conn, query, where, params)
             else:
@@ -262,6 +270,10 @@ class PostGISStore(Store):
             if near_countries is not None:
                 where += " AND country = ANY(%(near_countries)s)"
                 params["near_countries"] = near_countries
+            if query.near is not None:
+                # A province-wide service only where the point is in (or near) it.
+                where += " AND (admin1 = '' OR admin1 = ANY(%(near_admin1)s))"
+                params["near_admin1"] = admin1_near_point(*query.near)
             wide = conn.execute(
                 f"SELECT props FROM services WHERE {where} AND public_geog IS NULL "  # noqa: S608
                 f"ORDER BY country {_C}, name {_C}, id {_C}", params).fetchall()
@@ -563,7 +575,8 @@ def _countrywide_countries(query: Query) -> list[str] | None:
     """Countries whose country-wide services a query near a point lists (None: all).
 
     Mirrors `rcm_map.search.query.search`: with `near` and no country filter, only the
-    country (or countries, near a border) around the point.
+    country (or countries, near a border) around the point (and, in `search`, only
+    the provinces around it: `admin1_near_point`).
     """
     if query.near is None or query.countries:
         return None

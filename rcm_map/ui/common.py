@@ -9,6 +9,7 @@ checked on each rerun). The gazetteer and the boundary payloads are read once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -255,8 +256,19 @@ def _on_language_change() -> None:
         st.query_params["lang"] = lang
 
 
+def page_language_script(lang: str) -> str:
+    """A script setting ``<html lang>`` to the interface language, so screen readers
+    pronounce and browsers hyphenate and offer translation correctly."""
+    if lang not in i18n.LANGUAGES:
+        raise ValueError(f"Expected a language in {i18n.LANGUAGES!r}, instead got: {lang!r}.")
+    return f"<script>document.documentElement.lang = {json.dumps(lang)};</script>"
+
+
 def language_selector(tr: i18n.Translator) -> None:
-    """The language picker in the sidebar (names in their own language)."""
+    """The language picker in the sidebar (names in their own language); also sets
+    the page's ``lang`` attribute."""
+    with st.sidebar:
+        st.html(page_language_script(tr.lang), unsafe_allow_javascript=True)
     st.session_state[LANG_WIDGET] = tr.lang
     st.sidebar.selectbox(
         tr.t("sidebar.language"),
@@ -271,3 +283,4 @@ def sidebar_footer(tr: i18n.Translator) -> None:
     """Short, always-visible reminder and credit."""
     st.sidebar.caption(tr.t("sidebar.verify"))
     st.sidebar.caption(tr.t("about.geonames_credit"))
+    st.sidebar.caption(tr.t("about.natural_earth"))

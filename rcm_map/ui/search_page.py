@@ -2,23 +2,19 @@
 
 Widgets only; the logic lives in `rcm_map.search.urlstate` (state <-> URL, map clicks),
 `rcm_map.search.query` (search), `rcm_map.render.listing` (rows shown), `rcm_map.render.mapping`
-(the map) and `rcm_map.formats.export` / `rcm_map.render.referral` (downloads). The searched
+(the map); the download area is `rcm_map.ui.downloads`. The searched
 place is never logged or written anywhere but the user's own URL.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 from typing import Any
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from rcm_map.core import schema, settings
 from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.i18n import Translator
-from rcm_map.formats import export, interop
 from rcm_map.render import listing
 from rcm_map.search.query import SearchResult
 from rcm_map.search.urlstate import (
@@ -31,10 +27,9 @@ from rcm_map.search.urlstate import (
     encode,
 )
 from rcm_map.store.reading import Facets
-from rcm_map.ui import common
+from rcm_map.ui import common, results_view, search_map
+from rcm_map.ui.downloads import render_downloads
 
-MAP_KEY = "map"
-MAP_HEIGHT = 520
 MAX_PLACE_MATCHES = 8
 STATE_KEY = "search_state"
 POINT_KEY = "search_point"
@@ -179,10 +174,12 @@ def _on_place_choice() -> None:
 
 
 def _on_map_change() -> None:
-    """A click on the map sets the search point (and writes it in the place box)."""
-    value = st.session_state.get(MAP_KEY) or {}
+    """A click on the map sets the search point (and writes it in the place box);
+    a click on a marker selects its service in the list."""
+    value = st.session_state.get(search_map.MAP_KEY) or {}
     point = click_point(value.get("last_clicked"), st.session_state.get(CLICK_KEY))
     if point is None:
+        search_map.select_clicked_marker(value)
         return
     st.session_state[CLICK_KEY] = point
     st.session_state[POINT_KEY] = point
@@ -193,6 +190,10 @@ def _on_map_change() -> None:
 
 
 def _where(tr: Translator) -> None:
+    point = search_map.take_geolocation()
+    if point is not None:
+        st.session_state[POINT_KEY] = point
+        st.session_state["place_text"] = _coords_text(point)
     st.text_input(tr.t("search.place"), key="place_text", on_change=_on_place_text,
                   placeholder=tr.t("search.place_placeholder"), help=tr.t("search.place_help"))
     text = str(st.session_state.get("place_text", ""))
@@ -221,7 +222,8 @@ def _where(tr: Translator) -> None:
         st.caption(tr.t("search.place_taken", place=label) + (
             " " + tr.t("search.place_others", n=others) if others else ""))
     elif text.strip() and _as_coordinates(text) is None:
-        st.caption(tr.t("search.place_not_found"))
+        st.warning(tr.t("search.place_not_found"))
+    search_map.use_my_location(tr)
 
 
 def _who(tr: Translator) -> None:
@@ -248,7 +250,7 @@ def _more_filters(tr: Translator, reg: Facets) -> None:
                    placeholder=tr.t("search.any"))
     spoken = sorted(set(reg.languages) | set(st.session_state.get("languages", [])))
     st.multiselect(tr.t("search.languages"), spoken, key="languages",
-                   format_func=lambda c: language_name(c, tr), placeholder=tr.t("search.any"))
+                   format_func=tr.language, placeholder=tr.t("search.any"))
     left, right = st.columns(2)
     with left:
         options = sorted({*RADIUS_CHOICES_KM, float(st.session_state.get("radius", 50))})
@@ -257,12 +259,6 @@ def _more_filters(tr: Translator, reg: Facets) -> None:
     with right:
         options = sorted({*LIMIT_CHOICES, int(st.session_state.get("limit", 25))})
         st.select_slider(tr.t("search.limit"), options=options, key="limit")
-
-
-def language_name(code: str, tr: Translator) -> str:
-    """Name of a spoken language, or its code when the catalogue has none."""
-    name = tr.t(f"language.{code}")
-    return code if name == f"language.{code}" else name
 
 
 def _network_filters(tr: Translator, reg: Facets) -> None:
@@ -305,60 +301,6 @@ def admin1_names(reg: Facets) -> dict[str, tuple[str, str]]:
 # --------------------------------------------------------------------------- results
 
 
-def _show_map(tr: Translator, state: SearchState, result: SearchResult,
-              selected: str | None) -> None:
-    from rcm_map.render.mapping import build_map
-
-    countries = tuple(sorted(set(result.located["country"]))) if len(result.located) else ()
-    fmap = build_map(
-        result.located, center=state.point,
-        radius_km=state.radius_km if state.point else None,
-        boundaries=_boundaries(tr.lang, countries), lang=tr.lang, selected_id=selected,
-        # Services placed at a city centre share one point: clustering any two lets
-        # markercluster spread them out on click instead of stacking them unreachably.
-        cluster_min=2, legend_collapsed=True,
-    )
-    st_folium(fmap, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
-              returned_objects=["last_clicked"], on_change=_on_map_change)
-    st.caption(tr.t("map.click_hint"))
-
-
-@st.cache_resource(show_spinner=False)
-def _boundaries(lang: str, countries: tuple[str, ...]) -> dict[str, Any] | None:
-    """Admin-1 outlines of the countries shown (all when none): smaller pages to send."""
-    frame = common.admin1_frame()
-    if frame is None:
-        return None
-    from rcm_map.render.mapping import boundaries_payload
-
-    if countries:
-        frame = frame[frame["country_iso3"].isin(countries)]
-    return boundaries_payload(frame, lang)
-
-
-def _table_key(ids: list[str]) -> str:
-    digest = hashlib.sha1("\n".join(ids).encode(), usedforsecurity=False).hexdigest()[:12]
-    return f"results_{digest}"
-
-
-def _results_table(tr: Translator, result: SearchResult) -> list[str]:
-    """The located results; returns the ids of the rows the user selected."""
-    rows = listing.result_rows(result.located, tr)
-    ids = list(rows.index)
-    if not ids:
-        st.info(tr.t("list.none"))
-        return []
-    headers = {c: tr.t(f"list.col.{c}") for c in (*listing.DISPLAY_COLUMNS, "organization",
-                                                   "city")}
-    event = st.dataframe(
-        rows.reset_index(drop=True), hide_index=True, width="stretch",
-        column_config={c: st.column_config.TextColumn(h) for c, h in headers.items()},
-        on_select="rerun", selection_mode="multi-row", key=_table_key(ids),
-    )
-    chosen = list(getattr(getattr(event, "selection", None), "rows", []) or [])
-    return listing.selected_ids(chosen, ids)
-
-
 def _report_selected(tr: Translator, result: SearchResult, service_id: str) -> None:
     """The report-a-problem form for the service last selected in the list."""
     from rcm_map.ui.report import report_problem_widget
@@ -370,58 +312,14 @@ def _report_selected(tr: Translator, result: SearchResult, service_id: str) -> N
     report_problem_widget(service_id)
 
 
-def _countrywide_table(tr: Translator, result: SearchResult) -> None:
-    st.subheader(tr.t("list.countrywide"))
-    rows = listing.countrywide_rows(result.countrywide, tr)
-    if rows.empty:
-        st.caption(tr.t("list.countrywide_none"))
-        return
-    headers = {c: tr.t(f"list.col.{c}") for c in listing.COUNTRYWIDE_COLUMNS}
-    st.dataframe(rows.reset_index(drop=True), hide_index=True, width="stretch",
-                 column_config={c: st.column_config.TextColumn(h) for c, h in headers.items()})
-
-
-def _downloads(tr: Translator, result: SearchResult, chosen: list[str]) -> None:
-    rows = listing.results_for_export(result.located, result.countrywide)
-    st.subheader(tr.t("download.title"))
-    if rows.empty:
-        st.caption(tr.t("download.nothing"))
-        return
-    cols = st.columns(3)
-    cols[0].download_button(tr.t("download.csv"), export.to_csv_bytes(rows),
-                            file_name="rcm-services.csv", mime="text/csv", key="dl_csv")
-    cols[1].download_button(tr.t("download.geojson"), export.to_geojson_bytes(rows),
-                            file_name="rcm-services.geojson", mime="application/geo+json",
-                            key="dl_geojson")
-    sheet = rows[rows["id"].isin(chosen)] if chosen else rows
-    html = _referral_html(tr, sheet)
-    if html is not None:
-        cols[2].download_button(tr.t("download.referral", n=len(sheet)), html,
-                                file_name="rcm-referral.html", mime="text/html",
-                                key="dl_referral")
-        st.caption(tr.t("download.referral_help"))
-    with st.expander(tr.t("download.formats")):
-        left, right = st.columns(2)
-        left.download_button(tr.t("download.hsds"), interop.hsds_zip_bytes(rows),
-                             file_name="rcm-services-hsds.zip", mime="application/zip",
-                             key="dl_hsds")
-        right.download_button(tr.t("download.hxl"), interop.export_hxl(rows),
-                              file_name="rcm-services-hxl.csv", mime="text/csv", key="dl_hxl")
-
-
-def _referral_html(tr: Translator, rows: Any) -> bytes | None:
-    from rcm_map.render.referral import referral_sheet_html
-
-    text = referral_sheet_html(rows, lang=tr.lang, labels=None, generated_on=dt.date.today())
-    return text.encode("utf-8") if isinstance(text, str) else text
-
-
-def _summary(tr: Translator, state: SearchState, result: SearchResult) -> None:
-    shown = len(result.located)
-    if state.point is None:
-        st.info(tr.t("list.no_point"))
-    st.markdown(tr.t("list.summary", shown=shown, total=result.total_matching,
-                     countrywide=len(result.countrywide)))
+def _place_name(tr: Translator) -> str | None:
+    """The chosen gazetteer place in words, for the referral sheet (None for coordinates)."""
+    matches = _place_matches(str(st.session_state.get("place_text", "")))
+    index = st.session_state.get("place_choice", 0)
+    if not matches or not isinstance(index, int) or not 0 <= index < len(matches):
+        return None
+    match = matches[index]
+    return listing.place_label(match.name, match.admin1, match.country, tr)
 
 
 # --------------------------------------------------------------------------- page
@@ -449,18 +347,30 @@ def render() -> None:
     _network_filters(tr, reg)
     state = current_state(tr.lang)
     save_state(state)
+    if state.point is None:
+        # An honest first screen: nothing is a result before there is a place.
+        results_view.first_screen(tr)
+        search_map.show_map(tr, state, None, None, _on_map_change)
+        return
+    query = state.to_query()
     try:
-        result = common.guarded(tr, lambda: source.search(state.to_query()))
+        result = common.guarded(tr, lambda: source.search(query))
     except ValueError:
         st.error(tr.t("error.query"))
         return
-    _summary(tr, state, result)
+    results_view.summary(tr, result)
+    if settings.get(settings.SEARCH_IN_URL_ENV):  # else no link may hold a place
+        results_view.share_link(tr, encode(state))
     map_col, list_col = st.columns([3, 2])
+    selected = results_view.selected_id(result.located)
+    with map_col:  # first: the map is what a person waits for
+        search_map.show_map(tr, state, result, selected, _on_map_change)
     with list_col:
-        chosen = _results_table(tr, result)
-        if chosen:
-            _report_selected(tr, result, chosen[-1])
-    with map_col:
-        _show_map(tr, state, result, chosen[-1] if chosen else None)
-    _countrywide_table(tr, result)
-    _downloads(tr, result, chosen)
+        # The whole registry only when the list is thin (cached view; see store.reading).
+        results_view.ways_out(tr, lambda: common.guarded(tr, source.registry), query,
+                              len(result.located))
+        chosen = results_view.show_cards(tr, result.located, state.services)
+        if selected:
+            _report_selected(tr, result, selected)
+    results_view.countrywide_cards(tr, result)
+    render_downloads(tr, result, chosen, state, _place_name(tr))

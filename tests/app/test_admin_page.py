@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cardlist import cards_of
 from streamlit.testing.v1 import AppTest
 
 from rcm_map.core.i18n import LANGUAGES, Translator
@@ -248,12 +249,10 @@ def test_search_page_offers_the_report_form_for_the_selected_service(registry: P
     at.query_params["lang"] = "en"
     at.query_params["place"] = "Tapachula"
     at.run()
-    table = at.dataframe[0]
     assert not [e for e in at.expander if e.label == "Report a problem with this listing"]
-    row = list(table.value["name"]).index("Albergue Ejemplo Tapachula")
-    # AppTest cannot click a row; a dataframe's selection state accepts writes.
-    at.session_state[table.key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
-    at.run()
+    assert "Albergue Ejemplo Tapachula" in cards_of(at)
+    show = [b for b in at.button if b.label == "Show on map"]
+    show[cards_of(at).index("Albergue Ejemplo Tapachula")].click().run()
     assert not at.exception
     assert "Selected service: Albergue Ejemplo Tapachula" in [t.value for t in at.text]
     form = [e for e in at.expander if e.label == "Report a problem with this listing"]

@@ -4,6 +4,7 @@ and about pages show what the engine and the catalogue say."""
 from __future__ import annotations
 
 import pytest
+from cardlist import cards_of
 
 from rcm_map.core.i18n import LANGUAGES, Translator
 from rcm_map.search import coverage
@@ -39,9 +40,10 @@ def test_language_switch_changes_labels(app):
 
 def test_language_switch_keeps_the_search(app):
     at = app(place="Tapachula", services="shelter", lang="es")
-    before = list(at.dataframe[0].value["name"])
+    before = cards_of(at)
+    assert before
     at.sidebar.selectbox(key="lang_choice").set_value("en").run()
-    assert list(at.dataframe[0].value["name"]) == before
+    assert cards_of(at) == before
     assert at.query_params["services"] == "shelter"
 
 

@@ -3,10 +3,14 @@ query parameters restore a search, and the URL follows the widgets."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from cardlist import cards_of
 
 from rcm_map.registry import load_registry
 from rcm_map.registry.model import default_registry_path
+from rcm_map.render.cards import order_results
 from rcm_map.search.query import search
 from rcm_map.search.urlstate import decode
 
@@ -14,25 +18,26 @@ TAPACHULA = {"place": "Tapachula", "lang": "es"}
 
 
 def listed(at) -> list[str]:
-    """Names in the results table, in order."""
-    if not at.dataframe:
-        return []
-    return list(at.dataframe[0].value["name"])
+    """Names in the result cards, in order."""
+    return cards_of(at, "result")
 
 
 def engine(at) -> list[str]:
     """What the engine returns for the state the page wrote into the URL."""
     state = decode(dict(at.query_params)).state
+    if state.point is None:
+        return []  # no place, no results
     result = search(load_registry(default_registry_path()), state.to_query())
-    return list(result.located["name"])
+    return list(order_results(result.located, state.services)["name"])
 
 
 def test_page_renders_with_notice_and_results(app):
     at = app(lang="es")
     assert at.title[0].value.startswith("Servicios de protección")
     assert any("Verifique antes de referir" in w.value for w in at.warning)
-    assert len(listed(at)) == 5  # every located service, no place chosen yet
-    assert listed(at) == engine(at)
+    assert listed(at) == engine(at) == []  # nothing is a result before a place is chosen
+    assert any("click on the map" in i.value or "clic en el mapa" in i.value for i in at.info)
+    assert at.button(key="geo_button").label == "Usar mi ubicación"
 
 
 def test_place_search_sets_point_and_sorts_by_distance(app):
@@ -43,7 +48,8 @@ def test_place_search_sets_point_and_sorts_by_distance(app):
     names = listed(at)
     assert names == engine(at)
     assert names[0] == "Procuraduría de Protección (prueba)"
-    assert at.dataframe[0].value["distance"].iloc[0].endswith("km")
+    first = next(h.proto.body for h in at.get("html") if 'data-rcm-kind="result"' in h.proto.body)
+    assert re.search(r'rcm-card-where">a [0-9,]+ km<', first)  # an exact site: its distance
 
 
 def test_accent_insensitive_place_with_choice(app):
@@ -51,7 +57,8 @@ def test_accent_insensitive_place_with_choice(app):
     at.text_input(key="place_text").set_value("tecun uman").run()
     choice = at.selectbox(key="place_choice")
     assert "Tecún Umán" in choice.options[0]
-    assert listed(at)[0] == "Casa del Migrante (prueba)"
+    # The one service with a street address comes first; then city-centre entries.
+    assert listed(at)[:2] == ["Procuraduría de Protección (prueba)", "Casa del Migrante (prueba)"]
     if len(choice.options) > 1:
         before = at.query_params["lat"]
         choice.set_value(choice.options[1]).run()
@@ -69,8 +76,9 @@ def test_typed_coordinates(app):
 def test_unknown_place_says_so(app):
     at = app(lang="en")
     at.text_input(key="place_text").set_value("Qwxzzy").run()
-    assert any("not found" in c.value for c in at.caption)
+    assert any("not found" in w.value for w in at.warning)
     assert "lat" not in at.query_params
+    assert listed(at) == []
 
 
 @pytest.mark.parametrize(("key", "value", "expected"), [
@@ -150,15 +158,16 @@ def test_garbage_params_fall_back(app):
 def test_countrywide_section(app):
     at = app(place="Tegucigalpa", lang="en")
     assert any(s.value.startswith("Country-wide") for s in at.subheader)
-    assert list(at.dataframe[-1].value["name"]) == ["Programa nacional (prueba)"]
+    assert cards_of(at, "countrywide") == ["Programa nacional (prueba)"]
 
 
 def test_downloads_present(app):
     at = app(**TAPACHULA)
     labels = [b.label for b in at.get("download_button")]
-    assert labels[:2] == ["Descargar CSV", "Descargar GeoJSON"]
-    assert labels[2].startswith("Hoja de referencia")
-    assert labels[3:] == ["Descargar HSDS 3.0 (ZIP)", "Descargar CSV con etiquetas HXL"]
+    assert labels[0].startswith("Hoja de referencia, HTML")
+    assert labels[1].startswith("Hoja de referencia, PDF")
+    assert labels[2:] == ["Descargar Excel (.xlsx)", "Descargar CSV", "Descargar GeoJSON",
+                          "Descargar HSDS 3.0 (ZIP)", "Descargar CSV con etiquetas HXL"]
 
 
 def test_state_survives_a_trip_to_another_page(app):
@@ -171,3 +180,13 @@ def test_state_survives_a_trip_to_another_page(app):
     at.run()
     assert listed(at) == before
     assert at.query_params["services"] == "shelter"
+
+
+def test_street_tiles_only_when_the_deployment_allows_and_off_by_default(app, monkeypatch):
+    assert not app(**TAPACHULA).get("toggle")  # no tile server configured: no toggle
+    monkeypatch.setenv("RCM_MAP_TILE_URL", "https://tiles.example.org/{z}/{x}/{y}.png")
+    monkeypatch.setenv("RCM_MAP_TILE_ATTRIBUTION", "© Example")
+    at = app(place="Tapachula", lang="en")
+    toggle = at.toggle(key="street_tiles")
+    assert toggle.value is False
+    assert any("tiles.example.org receives your IP address" in c.value for c in at.caption)

@@ -122,7 +122,7 @@ def marker_count(frame: Any) -> int:
 
 def listed_count(page: Any) -> int:
     """The number of located services the page says it lists."""
-    text = page.get_by_text(re.compile(r"services listed")).inner_text()
+    text = page.get_by_text(re.compile(r"services? nearby")).inner_text()
     return int(re.match(r"\s*(\d+)", text).group(1))
 
 

@@ -9,13 +9,17 @@ confidential in PostGIS stayed on the search page at its street address.
 from __future__ import annotations
 
 import copy
+import io
 import json
 import math
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cardlist import cards_of
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -68,7 +72,28 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
         return original(self, path_or_data, *args, **kwargs)
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    deferred = MediaFileManager.add_deferred
+
+    def record_deferred(self: Any, make: Any, *args: Any, **kwargs: Any) -> str:
+        """Files made on click (referral sheet, PDF, Excel): made now, as readable text."""
+        captured.append(readable(make()))
+        return deferred(self, make, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
     return captured
+
+
+def readable(data: bytes | str) -> bytes:
+    """A download's text: PDF text extracted, the parts of an xlsx (ZIP) joined."""
+    data = data.encode("utf-8") if isinstance(data, str) else data
+    if data.startswith(b"%PDF"):
+        from pypdf import PdfReader
+
+        return " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages).encode()
+    if data.startswith(b"PK"):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return b" ".join(archive.read(name) for name in archive.namelist())
+    return data
 
 
 def search_page(**params: str) -> AppTest:
@@ -80,7 +105,7 @@ def search_page(**params: str) -> AppTest:
 
 
 def listed(at: AppTest) -> list[str]:
-    return list(at.dataframe[0].value["name"]) if at.dataframe else []
+    return cards_of(at)
 
 
 def element_dump(node: Any) -> str:

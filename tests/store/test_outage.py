@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cardlist import cards_of
 from streamlit.testing.v1 import AppTest
 
 from rcm_map.core.i18n import Translator
@@ -99,24 +100,24 @@ def test_page_says_the_database_is_down_then_recovers(
         at.query_params.update(NEAR)
         at.run()
         assert not at.exception, at.exception
-        assert "Procuraduría de Protección (prueba)" in list(at.dataframe[0].value["name"])
+        assert "Procuraduría de Protección (prueba)" in cards_of(at)
         message = Translator("en").t("error.database")
         cluster.pause()
         try:
             at.run()
             assert not at.exception, at.exception
             assert [e.value for e in at.error] == [message]
-            assert not at.dataframe  # no stale or partial results
+            assert not cards_of(at)  # no stale or partial results
         finally:
             cluster.resume()
         deadline = time.monotonic() + 20
         while True:
             at.run()
             assert not at.exception, at.exception
-            if at.dataframe or time.monotonic() > deadline:
+            if cards_of(at) or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
-        assert "Procuraduría de Protección (prueba)" in list(at.dataframe[0].value["name"])
+        assert "Procuraduría de Protección (prueba)" in cards_of(at)
         assert message not in [e.value for e in at.error]
     finally:
         common._cached_reader.clear()

@@ -43,3 +43,19 @@ def test_script_has_no_template_tags():
 def test_legend_classes():
     items = choropleth.legend_items(LABELS)
     assert [t for t, _ in items] == ["Ninguno (brecha)", "1", "2-4", "5-9", "10+"]
+
+
+def test_opens_on_the_corridor_not_canada():
+    units = gpd.GeoDataFrame(
+        {"admin1_code": ["CA-ON", "MX-CHP", "PA-8"], "name": ["Ontario", "Chiapas", "Panamá"]},
+        geometry=[box(-95, 42, -74, 57), box(-94.1, 14.5, -90.4, 18.0),
+                  box(-80.0, 7.5, -77.8, 9.6)], crs=4326)
+    payload = {"features": [
+        {"properties": {"code": c}, "bbox": list(g.bounds)}
+        for c, g in zip(units["admin1_code"], units.geometry, strict=True)]}
+    assert choropleth.corridor_bounds(payload) == [[7.5, -94.1], [18.0, -77.8]]
+    canada_only = {"features": payload["features"][:1]}
+    assert choropleth.corridor_bounds(canada_only) == [[42, -95], [57, -74]]
+    html = render_html(choropleth.build_choropleth(units, {"MX-CHP": 3}, {
+        "title": "t", "count": "c", "gap": "g"}))
+    assert '"fit":[[7.5,-94.1],[18.0,-77.8]]' in html.replace(" ", "")

@@ -99,6 +99,18 @@ def test_export_csv(tmp_path, small_path, capsys):
     assert out_path.read_bytes().startswith(b"\xef\xbb\xbf")
 
 
+def test_export_xlsx_in_a_chosen_language(tmp_path, small_path, capsys):
+    import openpyxl
+
+    out_path = tmp_path / "out.xlsx"
+    code, _, err = run(["export", "--registry", small_path, "--country", "MEX",
+                        "--format", "xlsx", "--lang", "fr", "--out", out_path], capsys)
+    assert code == 0 and "wrote 3 services" in err
+    sheet = openpyxl.load_workbook(out_path).worksheets[0]
+    assert sheet.title == "Services" and sheet["A1"].value == "Service"
+    assert sheet["G1"].value == "Pays" and sheet["G2"].value == "Mexique"
+
+
 def test_console_script_runs(small_path):
     proc = subprocess.run([sys.executable, "-m", "rcm_map.cli.main", "validate", str(small_path)],
                           capture_output=True, text=True, cwd=REPO, check=False)

@@ -161,3 +161,27 @@ def test_parse_accept_language_orders_by_quality():
     assert parse_accept_language("en;q=0.5, fr, es;q=0.8") == ["fr", "es", "en"]
     assert parse_accept_language("*, en;q=0") == []
     assert parse_accept_language(None) == []
+
+
+@pytest.mark.parametrize(("lang", "count", "text"), [
+    ("es", 1, "**1** servicio cerca,"), ("es", 2, "**2** servicios cerca,"),
+    ("en", 1, "**1** service nearby,"), ("en", 0, "**0** services nearby,"),
+    ("fr", 0, "**0** service à proximité,"), ("fr", 1, "**1** service à proximité,"),
+    ("fr", 2, "**2** services à proximité,"), ("es", 1500, "**1.500** servicios cerca,"),
+    ("en", 1500, "**1,500** services nearby,"),
+])
+def test_plurals_and_counts_follow_the_language(lang, count, text):
+    assert Translator(lang).plural("list.summary_shown", count) == text
+
+
+def test_numbers_dates_and_language_names_per_language():
+    import datetime as dt
+
+    assert Translator("es").number(3.25, 1) == "3,2"
+    assert Translator("en").number(12345.67, 1) == "12,345.7"
+    assert Translator("fr").number(12345.67, 1).replace("\u202f", " ") == "12 345,7"
+    assert Translator("fr").km(250.4) == "250 km"
+    assert Translator("es").date(dt.date(2025, 3, 1)) == "1 mar 2025"
+    assert Translator("en").language("ht") == "Haitian Creole"
+    assert Translator("fr").language("de") == "Allemand"  # CLDR when the catalogue has none
+    assert Translator("en").language("zzz") == "zzz"

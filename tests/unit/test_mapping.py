@@ -309,3 +309,16 @@ def test_payload_bytes_stay_small(n: int, limit: int) -> None:
     m = build_map(frame(n), center=(14.9, -92.3), radius_km=50)
     size = map_payload_bytes(m)
     assert size < limit, size
+
+
+def test_neighbouring_land_is_drawn_near_the_view_only() -> None:
+    from rcm_map.core.boundaries import neighbour_land
+
+    land = neighbour_land()
+    names = {f["properties"]["name"] for f in land["features"]}
+    assert {"Belize", "Cuba", "Colombia", "United States of America"} <= names
+    assert not names & {"Mexico", "Guatemala", "Canada", "Panama"}  # drawn from admin-1
+    near_tapachula = render_html(build_map(frame(), center=(14.9, -92.26), radius_km=50,
+                                           land=land))
+    assert '"name":"Belize"' in near_tapachula
+    assert '"name":"Greenland"' not in near_tapachula  # far from the view: not sent

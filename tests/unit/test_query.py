@@ -216,3 +216,4 @@ def test_results_sorted_and_match_brute_force(reg, query, limit):
     brute.sort()
     expected = [i for _, i in brute][: limit or None]
     assert list(located["id"]) == expected
+

@@ -24,6 +24,11 @@
     return node;
   }
 
+  function escapeHtml(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+
   function checkedHref(href) {
     if (typeof href !== "string" || !href) return "";
     try {
@@ -112,6 +117,20 @@
     });
   }
 
+  // Neighbouring countries' land, under everything: with no tiles the background
+  // is water, so without this Belize or Cuba would look like sea.
+  function addLand(map, cfg) {
+    if (!cfg.land || cfg.tiles) return null;
+    var layer = L.geoJSON(cfg.land, {
+      style: function () {
+        return { color: "#b5b0a5", weight: 0.8, fillColor: "#ebe7de", fillOpacity: 1 };
+      },
+      interactive: false
+    });
+    layer.addTo(map);
+    return layer;
+  }
+
   function addBoundaries(map, cfg) {
     if (!cfg.boundaries) return null;
     var layer = L.geoJSON(cfg.boundaries, {
@@ -126,6 +145,52 @@
       }
     });
     layer.addTo(map);
+    return layer;
+  }
+
+  // Place names (cfg.places: [name, lat, lon, minZoom], biggest first). On every
+  // move, a label shows when the zoom allows and it does not overlap a bigger
+  // place's label already shown.
+  function addPlaceLabels(map, cfg) {
+    var places = cfg.places || [];
+    if (!places.length) return null;
+    var pane = map.createPane("rcmPlaces");
+    pane.style.zIndex = 450;
+    pane.style.pointerEvents = "none";
+    var layer = L.layerGroup().addTo(map);
+    var items = places.map(function (p) {
+      var big = p[3] <= 7;
+      var node = el("span", "rcm-place" + (big ? " rcm-place-city" : ""), p[0]);
+      return {
+        p: p,
+        halfW: p[0].length * (big ? 4 : 3.5) + 4,
+        marker: L.marker([p[1], p[2]], {
+          icon: L.divIcon({ className: "rcm-place-icon", html: node, iconSize: null }),
+          pane: "rcmPlaces", interactive: false, keyboard: false
+        })
+      };
+    });
+    function overlaps(a, b) {
+      return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+    }
+    function update() {
+      var zoom = map.getZoom();
+      var size = map.getSize();
+      var placed = [];
+      layer.clearLayers();
+      items.forEach(function (item) {
+        if (zoom < item.p[3]) return;
+        var pt = map.latLngToContainerPoint([item.p[1], item.p[2]]);
+        if (pt.x < -100 || pt.y < -20 || pt.x > size.x + 100 || pt.y > size.y + 20) return;
+        var box = [pt.x - item.halfW, pt.y + 10, pt.x + item.halfW, pt.y + 28];
+        for (var k = 0; k < placed.length; k++) if (overlaps(box, placed[k])) return;
+        placed.push(box);
+        layer.addLayer(item.marker);
+      });
+      map.getContainer().setAttribute("data-rcm-places", String(placed.length));
+    }
+    map.on("zoomend moveend resize", update);
+    update();
     return layer;
   }
 
@@ -182,6 +247,9 @@
         riseOnHover: true
       });
       marker.bindPopup(function () { return buildPopup(s, cfg); }, { maxWidth: 320 });
+      // The name as escaped text: streamlit-folium reports it on a click (it reads
+      // the tooltip as HTML), so the list can select the clicked service.
+      marker.bindTooltip(escapeHtml(s.n), { direction: "top", offset: [0, -14] });
       byId[s.i] = marker;
       group.addLayer(marker);
     });
@@ -209,10 +277,17 @@
     var cfg = payload.config;
     var data = payload.services;
     map.getContainer().classList.add("rcm-map");
+    if (!cfg.tiles) map.getContainer().classList.add("rcm-offline");
+    if (map.attributionControl && cfg.labels.map_credit) {
+      // addAttribution writes HTML: the credit goes in escaped.
+      map.attributionControl.addAttribution(escapeHtml(cfg.labels.map_credit));
+    }
     // Without tiles nothing sets a max zoom, and markercluster refuses to work.
     if (!isFinite(map.getMaxZoom())) map.setMaxZoom(cfg.max_zoom);
     if (!isFinite(map.getMinZoom()) || map.getMinZoom() < 2) map.setMinZoom(2);
+    addLand(map, cfg);
     addBoundaries(map, cfg);
+    addPlaceLabels(map, cfg);
     addSearch(map, cfg);
     var layers = addMarkers(map, data, cfg);
     addLegend(map, cfg);

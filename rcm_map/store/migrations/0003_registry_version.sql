@@ -7,7 +7,8 @@
 -- read. A statement-level trigger bumps it for every write to `services`,
 -- whichever program makes it (the store, COPY, psql), in the writer's own
 -- transaction, so a reader sees the new number exactly when it can see the new
--- rows. Search results are never cached, so they need no counter at all.
+-- rows. Search results are never cached; the network-wide match count a search
+-- shows is, per value of this counter (rcm_map/store/pgcount.py).
 CREATE TABLE registry_state (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     version   bigint NOT NULL

@@ -1,0 +1,264 @@
+"""Speed as a person feels it: Chromium against the running app (issue 15, item 8).
+
+Starts ``streamlit run`` servers and drives Debian's Chromium (offline: every
+request not addressed to localhost is aborted) to time, in the same run:
+
+* **baseline**: an empty Streamlit page (``bench/empty_page.py``), navigation
+  to its title on screen;
+* **first open**: a search link of app.py, navigation to the markers drawn in
+  the map (our script's ``data-rcm-markers`` and at least one marker or cluster);
+* **filter change**: on that page, adding "Shelter" to the service types, from
+  the key press to the redrawn map and the updated cards;
+* **coverage page**: navigation to ``/coverage`` until its first table shows,
+  then a click on its map tab until the choropleth is drawn.
+
+Each is the median of ``--runs`` fresh browser contexts. Goals (issue 15): first
+open <= 1.3x the empty page's title time; filter change <= 300 ms (at 1M);
+coverage page <= 1 s. With the bundled registry by default; ``--registry PATH``
+(e.g. a 1M file from ``bench/generate.py``, slow: its cache build takes minutes
+and several GB) measures another. Results go to ``bench/app_results.json``.
+
+Usage: ``python bench/app_browser.py [--runs 5] [--registry bench/work/x.geojson]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+from conftest import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, free_port  # noqa: E402
+
+EMPTY_PAGE = ROOT / "bench" / "empty_page.py"
+RESULTS = ROOT / "bench" / "app_results.json"
+IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+SEARCH = ("lang=en&place=Tapachula&lat=14.90541&lon=-92.25891&radius=250&age=15"
+          "&populations=unaccompanied")
+GOALS = {"first_open_ratio": 1.3, "filter_change_s": 0.300, "coverage_s": 1.0}
+TIMEOUT_MS = 120_000
+MAP_TAB = "Map"  # coverage.tab_map in English
+
+MARKERS_DRAWN = """([sel, before]) => {
+  const frames = document.querySelectorAll(sel);
+  if (frames.length !== 1 || frames[0].offsetHeight === 0) return false;
+  const doc = frames[0].contentDocument;
+  const box = doc && doc.querySelector('.leaflet-container[data-rcm-markers]');
+  if (!box || box.getAttribute('data-rcm-markers') === before) return false;
+  return !!doc.querySelector('.rcm-marker, .marker-cluster');
+}"""
+CHOROPLETH_DRAWN = """(sel) => {
+  const frames = document.querySelectorAll(sel);
+  if (frames.length < 1 || frames[0].offsetHeight === 0) return false;
+  const doc = frames[0].contentDocument;
+  return !!(doc && doc.querySelector('.leaflet-container path'));
+}"""
+
+
+@contextmanager
+def server(script: Path, registry: Path | None) -> Iterator[str]:
+    """``streamlit run script`` on a free port; yields its base URL."""
+    port = free_port()
+    env = dict(os.environ)
+    env.pop("RCM_MAP_REGISTRY", None)
+    if registry is not None:
+        env["RCM_MAP_REGISTRY"] = str(registry)
+    cmd = [str(Path(sys.executable).with_name("streamlit")), "run", str(script),
+           "--server.port", str(port), "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:  # S310: the URL is our own server on 127.0.0.1
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):  # noqa: S310
+                    break
+            except OSError:
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def offline_context(browser: Any) -> Any:
+    """A browser context that can reach only localhost."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+
+    def guard(route: Any) -> None:
+        host = urlsplit(route.request.url).hostname or ""
+        if route.request.url.startswith(("data:", "blob:", "about:")) or host in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", guard)
+    return context
+
+
+def timed(browser: Any, runs: int, step: Callable[[Any], float],
+          warm: bool = False) -> dict[str, Any]:
+    """Median, min and max seconds of `step(page)` after one untimed warm-up run.
+
+    Each run gets a fresh browser context (an empty HTTP cache: a first visit),
+    or with `warm` one context for all (the browser cache primed, as for a
+    caseworker who used the app before).
+    """
+    times = []
+    shared = offline_context(browser) if warm else None
+    for i in range(runs + 1):
+        context = shared or offline_context(browser)
+        page = context.new_page()
+        try:
+            seconds = step(page)
+        finally:
+            page.close()
+            if shared is None:
+                context.close()
+        if i:  # the first run warms the server's caches
+            times.append(seconds)
+    if shared is not None:
+        shared.close()
+    return {"median_s": round(statistics.median(times), 3), "min_s": round(min(times), 3),
+            "max_s": round(max(times), 3), "runs": runs}
+
+
+def empty_title(base: str) -> Callable[[Any], float]:
+    def step(page: Any) -> float:
+        start = time.perf_counter()
+        page.goto(base)
+        page.locator("h1").first.wait_for(timeout=TIMEOUT_MS)
+        return time.perf_counter() - start
+    return step
+
+
+def first_open(base: str) -> Callable[[Any], float]:
+    def step(page: Any) -> float:
+        start = time.perf_counter()
+        page.goto(f"{base}/?{SEARCH}")
+        page.wait_for_function(MARKERS_DRAWN, arg=[IFRAME, None], timeout=TIMEOUT_MS)
+        return time.perf_counter() - start
+    return step
+
+
+def filter_change(base: str) -> Callable[[Any], float]:
+    def step(page: Any) -> float:
+        page.goto(f"{base}/?{SEARCH}")
+        page.wait_for_function(MARKERS_DRAWN, arg=[IFRAME, None], timeout=TIMEOUT_MS)
+        page.locator(".rcm-card").first.wait_for(timeout=TIMEOUT_MS)
+        before = page.locator(IFRAME).last.element_handle().content_frame().locator(
+            ".leaflet-container").get_attribute("data-rcm-markers")
+        cards = page.locator(".rcm-card").count()
+        services = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Service types")
+        services.locator("input").click()
+        services.locator("input").fill("Shelter")
+        start = time.perf_counter()
+        page.keyboard.press("Enter")
+        page.wait_for_function(MARKERS_DRAWN, arg=[IFRAME, before], timeout=TIMEOUT_MS)
+        page.wait_for_function(
+            "(n) => document.querySelectorAll('.rcm-card').length !== n", arg=cards,
+            timeout=TIMEOUT_MS)
+        return time.perf_counter() - start
+    return step
+
+
+def coverage(base: str) -> Callable[[Any], float]:
+    def step(page: Any) -> float:
+        start = time.perf_counter()
+        page.goto(f"{base}/coverage?lang=en")
+        page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=TIMEOUT_MS)
+        return time.perf_counter() - start
+    return step
+
+
+def coverage_map(base: str) -> Callable[[Any], float]:
+    def step(page: Any) -> float:
+        page.goto(f"{base}/coverage?lang=en")
+        page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=TIMEOUT_MS)
+        start = time.perf_counter()
+        page.get_by_role("tab", name=MAP_TAB).click()
+        page.wait_for_function(CHOROPLETH_DRAWN, arg=IFRAME, timeout=TIMEOUT_MS)
+        return time.perf_counter() - start
+    return step
+
+
+def measure(runs: int, registry: Path | None) -> dict[str, Any]:
+    """Every timing of one run, beside its goal."""
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, Any] = {"registry": str(registry or "bundled data/actors.geojson"),
+                           "cpus": os.cpu_count(), "load_average_before": os.getloadavg()}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            with server(EMPTY_PAGE, None) as base:
+                out["empty_page_title"] = timed(browser, runs, empty_title(base))
+                out["empty_page_title_warm"] = timed(browser, runs, empty_title(base), True)
+            with server(ROOT / "app.py", registry) as base:
+                out["first_open_markers"] = timed(browser, runs, first_open(base))
+                out["first_open_markers_warm"] = timed(browser, runs, first_open(base), True)
+                out["filter_change"] = timed(browser, runs, filter_change(base))
+                out["coverage_page"] = timed(browser, runs, coverage(base))
+                out["coverage_map_tab"] = timed(browser, runs, coverage_map(base))
+        finally:
+            browser.close()
+    out["load_average_after"] = os.getloadavg()
+    ratio = out["first_open_markers"]["median_s"] / out["empty_page_title"]["median_s"]
+    out["first_open_ratio"] = round(ratio, 2)
+    warm = (out["first_open_markers_warm"]["median_s"]
+            / out["empty_page_title_warm"]["median_s"])
+    out["first_open_ratio_warm"] = round(warm, 2)
+    out["goals"] = {
+        "first_open_ratio": [out["first_open_ratio"], GOALS["first_open_ratio"]],
+        "first_open_ratio_warm_cache": [out["first_open_ratio_warm"],
+                                        GOALS["first_open_ratio"]],
+        "filter_change_s": [out["filter_change"]["median_s"], GOALS["filter_change_s"]],
+        "coverage_s": [out["coverage_page"]["median_s"], GOALS["coverage_s"]],
+        "coverage_map_tab_s": [out["coverage_map_tab"]["median_s"], GOALS["coverage_s"]],
+    }
+    return out
+
+
+def report(results: dict[str, Any]) -> str:
+    """The results as a small Markdown table (measured vs goal)."""
+    lines = [f"Registry: {results['registry']}; load average before/after "
+             f"{results['load_average_before'][0]:.1f}/{results['load_average_after'][0]:.1f}"
+             f" on {results['cpus']} CPUs (ratios are within one run)", "",
+             "| measure | median | goal | met |", "|---|---|---|---|"]
+    for name, (value, goal) in results["goals"].items():
+        lines.append(f"| {name} | {value} | <= {goal} | {'yes' if value <= goal else 'NO'} |")
+    lines.append(f"| (empty page title, s) | {results['empty_page_title']['median_s']} | | |")
+    for key in ("first_open_markers", "empty_page_title_warm", "first_open_markers_warm"):
+        lines.append(f"| ({key}, s) | {results[key]['median_s']} | | |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the measurements, print the table, store the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--registry", type=Path, default=None)
+    args = parser.parse_args(argv)
+    results = measure(args.runs, args.registry)
+    stored = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    stored[Path(results["registry"]).name] = results
+    RESULTS.write_text(json.dumps(stored, indent=2) + "\n", encoding="utf-8")
+    print(report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""The search page's download area: referral sheet (view, print, HTML, PDF) and exports.
+
+Widgets only. The sheet comes from `rcm_map.render.referral` / `rcm_map.render.referral_pdf`, the
+workbook from `rcm_map.formats.workbook`, the machine formats from `rcm_map.formats.export` and
+`rcm_map.formats.interop`. The sheet's files and the workbook are made only when their
+button is clicked (Streamlit's deferred downloads), so reruns stay fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from rcm_map.core.i18n import Translator
+from rcm_map.formats import export, interop
+from rcm_map.formats.workbook import XLSX_MIME, to_xlsx_bytes
+from rcm_map.render import listing
+from rcm_map.render.referral import Searched, build_sheet, sheet_html
+from rcm_map.render.referral_pdf import pdf_available, sheet_pdf
+from rcm_map.search.query import SearchResult
+
+SHEET_HEIGHT = 560
+
+
+def _later(make: Callable[..., bytes], *args: Any) -> Callable[[], bytes]:
+    """A no-argument callable for a deferred download."""
+    return lambda: make(*args)
+
+
+def _sheet_bytes(rows: pd.DataFrame, lang: str, searched: Searched, today: dt.date,
+                 as_pdf: bool) -> bytes:
+    """The sheet as HTML (UTF-8) or PDF bytes."""
+    sheet = build_sheet(rows, lang, searched, today)
+    return sheet_pdf(sheet) if as_pdf else sheet_html(sheet).encode("utf-8")
+
+
+def _referral(tr: Translator, rows: pd.DataFrame, searched: Searched, today: dt.date) -> None:
+    """HTML and PDF downloads of the sheet, and the sheet itself with its print button.
+
+    Nothing is built on a rerun unless asked for: the files when their button is
+    clicked, the page when the "view and print" switch is on.
+    """
+    left, right = st.columns(2)
+    left.download_button(tr.t("download.referral", n=len(rows)),
+                         _later(_sheet_bytes, rows, tr.lang, searched, today, False),
+                         file_name="rcm-referral.html", mime="text/html", key="dl_referral",
+                         on_click="ignore")
+    if pdf_available():
+        right.download_button(tr.t("download.referral_pdf", n=len(rows)),
+                              _later(_sheet_bytes, rows, tr.lang, searched, today, True),
+                              file_name="rcm-referral.pdf", mime="application/pdf",
+                              key="dl_referral_pdf", on_click="ignore")
+    else:
+        right.caption(tr.t("download.pdf_unavailable"))
+    st.caption(tr.t("download.referral_help"))
+    if st.toggle(tr.t("download.print", n=len(rows)), key="show_sheet"):
+        # The sheet in a frame: every value escaped, no external resource, and a
+        # Content-Security-Policy that runs only its own print button's script.
+        page = _sheet_bytes(rows, tr.lang, searched, today, False).decode("utf-8")
+        st.iframe(page, height=SHEET_HEIGHT)
+
+
+def _exports(tr: Translator, rows: pd.DataFrame, searched: Searched, today: dt.date) -> None:
+    """Excel for people, CSV and GeoJSON for machines, partner formats folded."""
+    cols = st.columns(3)
+    cols[0].download_button(tr.t("download.xlsx"),
+                            _later(to_xlsx_bytes, rows, tr.lang, searched, today),
+                            file_name="rcm-services.xlsx", mime=XLSX_MIME, key="dl_xlsx",
+                            on_click="ignore")
+    cols[1].download_button(tr.t("download.csv"), export.to_csv_bytes(rows),
+                            file_name="rcm-services.csv", mime="text/csv", key="dl_csv")
+    cols[2].download_button(tr.t("download.geojson"), export.to_geojson_bytes(rows),
+                            file_name="rcm-services.geojson", mime="application/geo+json",
+                            key="dl_geojson")
+    st.caption(tr.t("download.which"))
+    with st.expander(tr.t("download.formats")):
+        left, right = st.columns(2)
+        left.download_button(tr.t("download.hsds"), interop.hsds_zip_bytes(rows),
+                             file_name="rcm-services-hsds.zip", mime="application/zip",
+                             key="dl_hsds")
+        right.download_button(tr.t("download.hxl"), interop.export_hxl(rows),
+                              file_name="rcm-services-hxl.csv", mime="text/csv", key="dl_hxl")
+
+
+def render_downloads(tr: Translator, result: SearchResult, chosen: list[str],
+                     state: Any, place: str | None = None) -> None:
+    """The download area under the results.
+
+    Parameters
+    ----------
+    tr
+        The session's translator.
+    result
+        The search result shown on the page.
+    chosen
+        Ids of the services the user selected; the sheet lists these (all when none).
+    state
+        The `rcm_map.search.urlstate.SearchState` shown, for "what was searched".
+    place
+        Display name of the chosen place (else the typed text or rounded coordinates).
+    """
+    rows = listing.results_for_export(result.located, result.countrywide)
+    st.subheader(tr.t("download.title"))
+    if rows.empty:
+        st.caption(tr.t("download.nothing"))
+        return
+    today = dt.date.today()
+    searched = Searched.from_state(state, place)
+    sheet_rows = rows[rows["id"].isin(chosen)] if chosen else rows
+    _referral(tr, sheet_rows, searched, today)
+    _exports(tr, rows, searched, today)

@@ -1,0 +1,185 @@
+"""The result list as cards, the ways out of an empty list, and the first screen.
+
+Widgets only: the cards' HTML comes from `rcm_map.render.cards`, the ways out from
+`rcm_map.search.deadends`. A card's "Show on map" button and a click on a marker both
+set the one selected service (`SELECTED_KEY`), which the map highlights and the
+list outlines. The tick boxes choose services for the referral sheet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pandas as pd
+import streamlit as st
+
+from rcm_map.core.i18n import Translator
+from rcm_map.registry.model import Registry
+from rcm_map.render import cards
+from rcm_map.search import deadends
+from rcm_map.search.query import Query, SearchResult
+from rcm_map.search.urlstate import RADIUS_CHOICES_KM
+
+SELECTED_KEY = "selected_service"
+SHOWN_KEY = "shown_services"  # (id, lat, lon, name) of the cards on screen
+PICK_PREFIX = "pick_"
+MAX_RELAXATIONS = 3  # filters offered to drop when results are few
+
+
+def _slug(service_id: str) -> str:
+    """A short key safe in widget keys and CSS class names."""
+    return hashlib.sha1(service_id.encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+def _select(service_id: str) -> None:
+    st.session_state[SELECTED_KEY] = service_id
+
+
+def selected_id(located: pd.DataFrame) -> str | None:
+    """The service selected in the list or on the map, if it is among `located`."""
+    chosen = st.session_state.get(SELECTED_KEY)
+    return chosen if chosen is not None and chosen in set(located["id"]) else None
+
+
+def service_at_click(
+    clicked: Any, tooltip: Any, shown: Sequence[tuple[str, float, float, str]]
+) -> str | None:
+    """The service whose marker was clicked: by its name (the marker's tooltip),
+    the nearest one when names repeat; None when nothing on screen matches.
+
+    Markers spread out from a shared city centre are not at their data point,
+    hence the name first and the position only to break ties.
+    """
+    if not isinstance(clicked, Mapping):
+        return None
+    lat, lon = clicked.get("lat"), clicked.get("lng")
+    if not isinstance(lat, (int, float)) or not isinstance(lon, (int, float)):
+        return None
+    named = [row for row in shown if isinstance(tooltip, str) and row[3] == tooltip.strip()]
+    pool = named or list(shown)
+    if not pool:
+        return None
+    best = min(pool, key=lambda r: (r[1] - lat) ** 2 + (r[2] - lon) ** 2)
+    if not named and (best[1] - lat) ** 2 + (best[2] - lon) ** 2 > 1e-6:
+        return None
+    return best[0]
+
+
+def show_cards(tr: Translator, located: pd.DataFrame, wanted_types: Sequence[str]) -> list[str]:
+    """The located results as cards; returns the ids ticked for the referral sheet."""
+    ordered = cards.order_results(located, wanted_types)
+    records = ordered.to_dict("records")
+    st.session_state[SHOWN_KEY] = [
+        (str(r["id"]), float(r["lat"]), float(r["lon"]), str(r["name"])) for r in records]
+    chosen_id = selected_id(located)
+    outline = (f".st-key-card_{_slug(chosen_id)}{{outline:3px solid #d00000;"
+               "outline-offset:2px}" if chosen_id else "")
+    st.html(cards.style_tag(outline))
+    today = dt.date.today()
+    picked = []
+    for row in records:
+        service_id = str(row["id"])
+        slug = _slug(service_id)
+        with st.container(border=True, key=f"card_{slug}"):
+            st.html(cards.card_html(row, tr, today))
+            st.button(tr.t("card.show_on_map"), key=f"show_{slug}", on_click=_select,
+                      args=(service_id,), icon=":material/location_on:",
+                      type="primary" if service_id == chosen_id else "secondary")
+            if st.checkbox(tr.t("card.pick"), key=f"{PICK_PREFIX}{slug}"):
+                picked.append(service_id)
+    return picked
+
+
+def share_link(tr: Translator, params: dict[str, str]) -> None:
+    """The link to this search (`params`, codes only), with a copy button, and one
+    line saying what the link holds."""
+    base = st.context.url or ""
+    if base and not urlsplit(base).path:
+        base += "/"
+    link = f"{base}?{urlencode(params)}"
+    st.code(link, language=None, wrap_lines=True)
+    st.caption(tr.t("share.caption"))
+
+
+def summary(tr: Translator, result: SearchResult) -> None:
+    """How many services are listed, of how many matching, and country-wide."""
+    st.markdown(" ".join((
+        tr.plural("list.summary_shown", len(result.located)),
+        tr.plural("list.summary_total", result.total_matching),
+        tr.plural("list.summary_countrywide", len(result.countrywide)))))
+
+
+# --------------------------------------------------------------------------- ways out
+
+
+def _drop_filter(field: str) -> None:
+    """Reset the widget(s) behind one filter (runs before the widgets are drawn)."""
+    ss = st.session_state
+    if field in ("age", "age_band"):
+        ss["age_mode"] = "any"
+    else:
+        widget = {"service_types": "services"}.get(field, field)
+        ss[widget] = []
+
+
+def _set_radius(km: float) -> None:
+    st.session_state["radius"] = km
+
+
+def ways_out(tr: Translator, registry: Callable[[], Registry], query: Query,
+             shown: int) -> None:
+    """With few results: the filters that exclude most, farther matches, a wider radius.
+
+    `registry` gives the whole public registry (read only when this is shown).
+    """
+    if query.near is None or query.radius_km is None or shown >= deadends.FEW_RESULTS:
+        return
+    reg = registry()
+    with st.container(border=True, key="ways_out"):
+        st.markdown(f"**{tr.t('deadend.title')}**")
+        # The filter that removes the most first; the others that would bring any
+        # back too (the one that matters may be a smaller one: "with family").
+        helpful = [r for r in deadends.relaxations(reg, query) if r.gain > 0]
+        for option in helpful[:MAX_RELAXATIONS]:
+            label = tr.t(f"deadend.filter.{option.field}")
+            st.write(tr.plural("deadend.filter_gain", option.count, filter=label))
+            st.button(tr.t("deadend.drop", filter=label), key=f"drop_{option.field}",
+                      on_click=_drop_filter, args=(option.field,))
+        wider = deadends.next_radius(query.radius_km, RADIUS_CHOICES_KM)
+        if wider is not None:
+            st.button(tr.t("deadend.widen", km=tr.number(wider, 0)), key="widen_radius",
+                      on_click=_set_radius, args=(float(wider),))
+        farther = deadends.beyond_radius(reg, query)
+        if farther.empty:
+            st.caption(tr.t("deadend.nothing_beyond"))
+            return
+        st.markdown(tr.t("deadend.beyond", km=tr.number(query.radius_km, 0)))
+        today = dt.date.today()
+        for row in farther.to_dict("records"):
+            with st.container(border=True):
+                st.html(cards.card_html(row, tr, today, kind="beyond"))
+
+
+# --------------------------------------------------------------------------- first screen
+
+
+def first_screen(tr: Translator) -> None:
+    """Before a place is chosen: the three ways to choose one, and no results."""
+    st.info(tr.t("start.choose_place"))
+
+
+def countrywide_cards(tr: Translator, result: SearchResult) -> None:
+    """Services without a place that apply where the child is (hotlines, programmes)."""
+    st.subheader(tr.t("list.countrywide"))
+    rows = result.countrywide
+    if rows.empty:
+        st.caption(tr.t("list.countrywide_none"))
+        return
+    today = dt.date.today()
+    for row in rows.to_dict("records"):
+        with st.container(border=True):
+            st.html(cards.card_html(row, tr, today, kind="countrywide"))
