@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 ASSETS := static/vendor/.installed
 PORT ?= 8501
 
-.PHONY: setup fonts run test lint bench bench-places bench-app data clean
+.PHONY: setup fonts run test lint bench bench-places bench-app data boundaries clean
 
 setup: $(STAMP) $(ASSETS) fonts
 
@@ -56,13 +56,16 @@ bench-places: setup
 bench-app: setup
 	$(PY) bench/app_browser.py $(ARGS)
 
-# Rebuild the bundled data from ../shared/data (see data/README.md).
+# Rebuild the registry from data/sources/ (inside the repository; see data/README.md).
 data: setup
+	$(PY) scripts/build_registry.py
+
+# Rebuild the boundaries and the gazetteer from ../shared/data/sources (large inputs
+# kept outside the repository; see data/README.md).
+boundaries: setup
 	$(PY) scripts/build_boundaries.py
 	$(PY) scripts/build_neighbours.py
 	$(PY) scripts/build_gazetteer.py
-	$(VENV)/bin/rcm-map import ../shared/data/actors_sources.csv --out data/actors.geojson
-	$(PY) -c "from rcm_map.formats.importer import refresh_readme_counts; refresh_readme_counts()"
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache

@@ -110,7 +110,7 @@ def _ages(rng: np.random.Generator, n: int) -> tuple[list[Any], list[Any]]:
 
 
 def _dates(rng: np.random.Generator, n: int) -> list[str]:
-    """Last-verified dates over the past three years ('' for about one in ten)."""
+    """Source dates over the past three years ('' for about one in ten)."""
     today = dt.date.today()
     days = rng.integers(0, 3 * 365, size=n)
     empty = rng.random(n) < 0.1
@@ -158,7 +158,7 @@ def make_features(n: int, seed: int = DEFAULT_SEED,
             "cost": COSTS[i % len(COSTS)], "referral": REFERRALS[i % len(REFERRALS)],
             "notifies_authorities": str(notifies[i]),
             "location_precision": PRECISIONS[precision[i]],
-            "last_verified": dates[i],
+            "source_date": dates[i],
             "source": f"SYNTHETIC benchmark data (bench/generate.py, seed {seed})",
             "description": f"Synthetic service {i} for benchmarks; not a real place.",
         }

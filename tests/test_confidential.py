@@ -63,7 +63,7 @@ def service(fid: str, lon: float, lat: float, **props: Any) -> dict[str, Any]:
         "admin1": "MX-CHP", "city": "Tapachula", "address": "Av. Pública 1",
         "phones": ["+52 962 111 1111"], "email": "", "website": "", "hours": "",
         "languages": ["es"], "cost": "", "referral": "", "notifies_authorities": "unknown",
-        "location_precision": "address", "last_verified": "2025-06-01",
+        "location_precision": "address", "source_date": "2025-06-01",
         "source": "confidential-location test", "description": "",
     }
     base.update(props)

@@ -142,7 +142,9 @@ def feature(draw: st.DrawFn) -> dict[str, Any]:
         "notifies_authorities": draw(st.sampled_from(list(schema.NOTIFIES_AUTHORITIES))),
         "location_precision": "country_wide" if geometry is None
         else draw(st.sampled_from(schema.POINT_PRECISIONS)),
-        "last_verified": draw(st.sampled_from(["", day.isoformat()])),
+        "source_date": draw(st.sampled_from(["", day.isoformat()])),
+        "verified_on": draw(st.sampled_from(["", day.isoformat()])),
+        "verified_by": draw(st.sampled_from(["", "ana (MEX)"])),
         "source": draw(item), "description": draw(text),
     }
     return {"type": "Feature", "geometry": geometry, "properties": props}

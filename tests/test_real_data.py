@@ -1,8 +1,8 @@
-"""The bundled data: registry, boundaries and gazetteer as committed in data/.
+"""The bundled data: registry, evidence, boundaries and gazetteer as committed in data/.
 
-The rebuild tests run the real build steps on inputs copied into tests/data/: the
-registry's source list (`actors_sources.csv`, whole) and samples of the boundary and
-place sources (`sources/`, see tests/data/README.md), and compare with data/.
+The registry is rebuilt from data/sources/ (inside the repository) and compared byte
+for byte; the boundary and gazetteer builds run on samples of their sources copied
+into tests/data/sources/ (see tests/data/README.md) and compare with data/.
 """
 
 from __future__ import annotations
@@ -12,26 +12,30 @@ import gzip
 import importlib.util
 import json
 import re
+import shutil
 from collections import Counter
+from fnmatch import fnmatch
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from rcm_map.cli.main import main as rcm_map_cli
 from rcm_map.core import schema
 from rcm_map.core.boundaries import points_in_admin1, points_in_country
-from rcm_map.formats.importer import counts_markdown, make_id
+from rcm_map.formats.export import geojson_bytes
+from rcm_map.formats.importer import is_confidential
+from rcm_map.formats.registry_build import build
+from rcm_map.formats.registry_report import readme_blocks
 from rcm_map.registry import model as registry
 from rcm_map.search.gazetteer import default_gazetteer
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
 ACTORS = DATA / "actors.geojson"
-FIXTURES = REPO / "tests" / "data"
-SOURCE_CSV = FIXTURES / "actors_sources.csv"
-SOURCE_SAMPLES = FIXTURES / "sources"
+SOURCES = DATA / "sources"
+EVIDENCE = SOURCES / "evidence.csv"
+SOURCE_SAMPLES = REPO / "tests" / "data" / "sources"
 
 
 @pytest.fixture(scope="module")
@@ -72,21 +76,24 @@ def test_every_point_lies_in_its_country_and_admin1(features: list[dict[str, Any
 
 
 def test_country_wide_services_are_those_without_a_city(features: list[dict[str, Any]]) -> None:
-    no_point = [f["properties"]["name"] for f in features if f["geometry"] is None]
-    assert len(no_point) == 4
-    assert all(f["properties"]["city"] == "" for f in features if f["geometry"] is None)
+    no_point = [f["properties"] for f in features if f["geometry"] is None]
+    assert len(no_point) >= 4  # programmes and national hotlines
+    assert all(p["city"] == "" for p in no_point)
 
 
 def test_section7_residences_are_confidential(features: list[dict[str, Any]]) -> None:
     """actors_sources.md section 7: these locations must not be published."""
     names = {f["properties"]["name"]: f["properties"] for f in features}
-    must = ["Viva México", "Colibrí", "Nohemí Álvarez Quillay", "Casa del Menor Migrante",
-            "Jason y Alexander", "Camino a Casa", "CAMEF", "DIF Aguascalientes", "YMCA",
-            "Casa Nuestras Raíces", "El Refugio de la Niñez", "Belén (CANFM", "Casa Alianza",
-            "CANAF", "SENNIAF Regional Darién", "Aldeas Infantiles SOS Panamá",
-            "Matthew House"]
-    for fragment in must:
-        matching = [p for name, p in names.items() if fragment in name]
+    must = {"Viva México": "MEX", "Colibrí": "MEX", "Nohemí Álvarez Quillay": "MEX",
+            "Casa del Menor Migrante": "MEX", "Jason y Alexander": "MEX", "Camino a Casa": "MEX",
+            "CAMEF": "MEX", "DIF Aguascalientes": "MEX", "YMCA": "MEX",
+            "Casa Nuestras Raíces": "GTM", "El Refugio de la Niñez": "GTM",
+            "Belén (CANFM": "HND", "Casa Alianza": "HND", "CANAF": "SLV",
+            "SENNIAF Regional Darién": "PAN", "Aldeas Infantiles SOS Panamá": "PAN",
+            "Matthew House": "CAN"}
+    for fragment, country in must.items():  # section 7 names residences per country
+        matching = [p for name, p in names.items()
+                    if fragment in name and p["country"] == country]
         assert matching, fragment
         assert all(p["location_precision"] == "confidential" for p in matching), fragment
     for props in names.values():
@@ -128,52 +135,76 @@ def test_gazetteer_finds_the_border_towns(query: str, country: str, admin1: str,
     assert (name, admin1) in [(p.name, p.admin1_code) for p in found]
 
 
-def test_readme_counts_are_current(features: list[dict[str, Any]]) -> None:
+def test_readme_generated_blocks_are_current(features: list[dict[str, Any]]) -> None:
     readme = (DATA / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- counts:start -->\n(.*?)<!-- counts:end -->", readme, re.S)
-    assert block is not None
-    assert block.group(1) == counts_markdown(features), (
-        "run: python -c 'from rcm_map.formats.importer import refresh_readme_counts as r; r()'")
+    for name, body in readme_blocks(features).items():
+        block = re.search(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", readme, re.S)
+        assert block is not None, name
+        assert block.group(1) == body, f"{name} block is stale: run make data"
 
 
 def test_readme_documents_every_data_file() -> None:
+    """Each file is named in data/README.md, or matched by a documented `dir/*-x.csv` name."""
     readme = (DATA / "README.md").read_text(encoding="utf-8")
+    patterns = [p for p in re.findall(r"`([^`\s]+)`", readme) if "*" in p]
     for path in DATA.rglob("*"):
         hidden = any(part.startswith(".") for part in path.relative_to(DATA).parts)
         if path.is_file() and path.name != "README.md" and not hidden:  # .cache/ is local
-            assert f"`{path.relative_to(DATA).as_posix()}`" in readme, path
+            name = path.relative_to(DATA).as_posix()
+            assert f"`{name}`" in readme or any(fnmatch(name, p) for p in patterns), path
     assert "Place data © GeoNames (geonames.org), CC BY 4.0" in readme
 
 
-def test_import_is_byte_identical_to_the_committed_registry(tmp_path: Path, capsys) -> None:
-    """`rcm-map import` of the source list rebuilds data/actors.geojson byte for byte."""
-    out = tmp_path / "actors.geojson"
-    assert rcm_map_cli(["import", str(SOURCE_CSV), "--out", str(out)]) == 0
-    assert "206 of 206 rows imported" in capsys.readouterr().out
-    assert out.read_bytes() == ACTORS.read_bytes()
-    again = tmp_path / "again.geojson"
-    assert rcm_map_cli(["import", str(SOURCE_CSV), "--out", str(again)]) == 0
-    assert again.read_bytes() == out.read_bytes()
+def test_build_is_byte_identical_to_the_committed_files(tmp_path: Path) -> None:
+    """`make data` is deterministic and the committed registry and evidence are its output."""
+    sources = Path(shutil.copytree(SOURCES, tmp_path / "sources"))
+    result = build(sources)
+    assert [str(i) for i in result.issues] == []
+    assert geojson_bytes(result.features, sort=True) == ACTORS.read_bytes()
+    assert (sources / "evidence.csv").read_bytes() == EVIDENCE.read_bytes()
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
+    blocks = readme_blocks(result.features, result)
+    assert blocks["build"] in readme and blocks["fallbacks"] in readme
 
 
-def test_contacts_appear_verbatim_in_the_source(features: list[dict[str, Any]]) -> None:
-    """Never invent: every phone, e-mail, address and website is in the source row."""
-    with SOURCE_CSV.open(encoding="utf-8", newline="") as fh:
-        rows = {make_id(r["country_iso3"], r["organization"], r["name"], r["city"]): r
-                for r in csv.DictReader(fh)}
+def test_every_contact_has_an_evidence_row(features: list[dict[str, Any]]) -> None:
+    """Never invent: each phone, e-mail, address, hour, age and referral names its page."""
+    with EVIDENCE.open(encoding="utf-8", newline="") as fh:
+        evidenced = {(r["service_id"], r["field"], r["value"]) for r in csv.DictReader(fh)}
     checked = 0
     for feature in features:
-        props = feature["properties"]
-        row = rows[props["id"]]
-        for phone in props["phones"]:
-            assert phone in row["phone"], (props["id"], phone)
+        p = feature["properties"]
+        values = [("phone", v) for v in p["phones"]] + [
+            (name, str(p[name])) for name in ("email", "website", "address", "hours",
+                                               "referral", "eligibility", "age_min", "age_max")
+            if p[name] not in ("", None)]
+        for name, value in values:
+            assert (p["id"], name, value) in evidenced, (p["id"], name, value)
             checked += 1
-        for name, column in (("email", "email"), ("address", "address"),
-                             ("website", "website"), ("hours", "hours")):
-            if props[name]:
-                assert props[name] == row[column], (props["id"], name)
-                checked += 1
     assert checked > 60
+
+
+def test_sources_publish_no_address_of_a_confidential_residence(
+        features: list[dict[str, Any]]) -> None:
+    """What the app withholds is not in the repository's source files either."""
+    additions = sorted((SOURCES / "parts").glob("*-additions.csv"))
+    for path in [SOURCES / "actors_sources.csv", *additions]:
+        with path.open(encoding="utf-8", newline="") as fh:
+            assert [r["name"] for r in csv.DictReader(fh) if is_confidential(r) and r["address"]] \
+                == [], path
+    hidden = {f["properties"]["id"] for f in features
+              if f["properties"]["location_precision"] == "confidential"}
+    for path in [EVIDENCE, *sorted((SOURCES / "parts").glob("*-evidence.csv"))]:
+        with path.open(encoding="utf-8", newline="") as fh:
+            assert [r for r in csv.DictReader(fh) if r["service_id"] in hidden
+                    and r["field"] in ("address", "location")] == [], path
+
+
+def test_holding_facilities_are_never_shelters(features: list[dict[str, Any]]) -> None:
+    holding = [f["properties"] for f in features
+               if "migration_holding" in f["properties"]["service_types"]]
+    assert len(holding) >= 4
+    assert all("shelter" not in p["service_types"] for p in holding)
 
 
 def _script(name: str) -> ModuleType:
@@ -250,4 +281,5 @@ def test_province_wide_services_only_in_their_province(tmp_path):
     bc_id = bc[0]["properties"]["id"]
     assert bc_id in set(vancouver["id"])
     assert bc_id not in set(montreal["id"])
-    assert set(montreal["id"]) and not set(montreal["admin1"]) - {""}
+    # national lines and Québec's own (the DPJ lines of issue 16's research), nothing else
+    assert set(montreal["id"]) and not set(montreal["admin1"]) - {"", "CA-QC"}

@@ -58,7 +58,7 @@ def results_frame() -> pd.DataFrame:
             "admin1": "MX-CHP", "phones": [payload], "email": "", "website": "",
             "languages": ["es"], "notifies_authorities": "unknown",
             "location_precision": "confidential" if k == 3 else "address",
-            "last_verified": "2025-06-01", "lon": -92.26 + k / 100, "lat": 14.9,
+            "source_date": "2025-06-01", "lon": -92.26 + k / 100, "lat": 14.9,
             "distance_km": 1.0 + k, "distance_band": "< 5 km" if k == 3 else "",
         })
         rows.append(row)

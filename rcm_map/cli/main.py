@@ -57,7 +57,9 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--country", action="append", default=[], metavar="ISO3")
     parser.add_argument("--admin1", action="append", default=[], metavar="ISO3166-2")
     parser.add_argument("--text", default="", help="free text (accent-insensitive)")
-    parser.add_argument("--verified-since", metavar="YYYY-MM-DD")
+    parser.add_argument("--verified-since", metavar="YYYY-MM-DD",
+                        help="only services a focal point verified on or after this date "
+                             "(verified_on; the date of a source article does not count)")
     parser.add_argument("--near", metavar="LAT,LON")
     parser.add_argument("--place", metavar="NAME", help="a place: name, everyday name, "
                         "'place, state' or 'place, country'; typos are corrected")

@@ -73,6 +73,13 @@ SERVICE_TYPES: dict[str, Labels] = {
         "fr": "Lutte contre la traite",
     },
     "hotline": {"es": "Línea de ayuda", "en": "Hotline", "fr": "Ligne d'assistance"},
+    # Immigration-controlled reception and holding sites (CAIM, CAMI, ERM stations):
+    # children pass through them, but they are not shelters (actors_sources.md section 7).
+    "migration_holding": {
+        "es": "Centro de retención o recepción migratoria",
+        "en": "Migration holding or reception facility",
+        "fr": "Centre de rétention ou d'accueil migratoire",
+    },
 }
 
 POPULATIONS: dict[str, Labels] = {
@@ -205,17 +212,29 @@ FIELDS: tuple[Field, ...] = (
     Field("referral", "str"),
     Field("notifies_authorities", "notifies_authorities"),
     Field("location_precision", "location_precision", required=True),
-    Field("last_verified", "date"),
+    Field("source_date", "date"),  # newest dated public source: NOT a verification
+    Field("verified_on", "date"),  # a focal point confirmed the entry with the organisation
+    Field("verified_by", "str"),
+    Field("eligibility", "str"),
     Field("source", "str", required=True),
     Field("description", "str"),
 )
+# Fields renamed since the first registry files; `upgrade_properties` reads them.
+LEGACY_FIELDS: dict[str, str] = {
+    # `last_verified` was always the date of the newest source, never a verification
+    # (issue 16), so old files keep that meaning under its honest name.
+    "last_verified": "source_date",
+}
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 
 # Version of what a valid registry is and of the public view built from it
 # (validation, normalisation, public points, withheld fields). Bump it with any such
 # change: registry caches built under another version are rebuilt, and
 # tests/unit/test_schema_version.py fails when that code changes and this does not.
-SCHEMA_VERSION = 5  # 5: stand-ins in the country, source notes withheld, country_wide (issue 12)
+# 4: one coordinate validator's messages; 5: stand-ins in the country, source notes
+# withheld, country_wide (issue 12); 6: source_date, verified_on, verified_by,
+# eligibility and migration_holding (honest dates, issue 16)
+SCHEMA_VERSION = 6
 LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind.startswith("list:"))
 TEXT_FIELDS: tuple[str, ...] = tuple(
     f.name for f in FIELDS if f.name not in LIST_FIELDS and f.kind != "age"
@@ -367,6 +386,11 @@ def _check_value(kind: str, value: Any, props: dict[str, Any]) -> str | None:
     raise ValueError(f"unknown field kind {kind!r}")
 
 
+def check_value(kind: str, value: Any) -> str | None:
+    """Why `value` is not a valid value of a field of `kind` (e.g. "email"), or None."""
+    return _check_value(kind, value, {})
+
+
 def validate_properties(
     props: Any, *, file: str = "", index: int | None = None, row_label: str = "feature"
 ) -> list[Issue]:
@@ -374,6 +398,7 @@ def validate_properties(
     if not isinstance(props, dict):
         return [Issue("properties must be a JSON object", file, index, "", "properties",
                       type(props).__name__, row_label=row_label)]
+    props = upgrade_properties(props)
     raw_id = props.get("id")
     fid: str = raw_id if isinstance(raw_id, str) else ""
     issues: list[Issue] = []
@@ -403,6 +428,22 @@ def validate_properties(
     return issues
 
 
+def upgrade_properties(props: dict[str, Any]) -> dict[str, Any]:
+    """Properties with legacy field names (`LEGACY_FIELDS`) renamed; input untouched.
+
+    A legacy value never overwrites a value under the new name.
+    """
+    if not any(old in props for old in LEGACY_FIELDS):
+        return props
+    out = dict(props)
+    for old, new in LEGACY_FIELDS.items():
+        if old in out:
+            value = out.pop(old)
+            if is_empty(out.get(new)):
+                out[new] = value
+    return out
+
+
 def empty_value(field_name: str) -> Any:
     """The canonical empty value of a field: [] for lists, None for ages, '' for text."""
     if field_name in LIST_FIELDS:
@@ -418,8 +459,9 @@ def normalize_properties(props: dict[str, Any]) -> dict[str, Any]:
     """Return properties with every schema field present in canonical form.
 
     Assumes `validate_properties` found no errors. Ages become int or None, lists
-    lists, empty text ''. Unknown fields are dropped.
+    lists, empty text ''. Legacy names are upgraded; unknown fields are dropped.
     """
+    props = upgrade_properties(props)
     out: dict[str, Any] = {}
     for name in FIELD_NAMES:
         value: Any = props.get(name)

@@ -98,7 +98,10 @@ def _service_row(sid: str, org_id: str, props: dict[str, Any]) -> dict[str, Any]
         "email": props["email"], "status": "active",
         "application_process": props["referral"], "fees_description": props["cost"],
         "minimum_age": props["age_min"], "maximum_age": props["age_max"],
-        "assured_date": props["last_verified"],
+        "eligibility_description": props["eligibility"],
+        # HSDS: "the date the service was last assured" - a real verification only,
+        # never the date of a source article (issue 16).
+        "assured_date": props["verified_on"],
     }
 
 
@@ -108,7 +111,8 @@ def _service_attributes(sid: str, props: dict[str, Any], located: bool) -> list[
     rows.append(_attribute(sid, "notifies_authorities", props["notifies_authorities"]))
     rows.append(_attribute(sid, "location_precision", props["location_precision"]))
     values = {"record_id": props["id"], "country": props["country"], "admin1": props["admin1"],
-              "city": props["city"], "source": props["source"]}
+              "city": props["city"], "source": props["source"],
+              "source_date": props["source_date"], "verified_by": props["verified_by"]}
     if not located:
         values["address"] = props["address"]  # no location row to hang an address on
     rows += [_attribute(sid, "field", k, v) for k, v in values.items() if v]

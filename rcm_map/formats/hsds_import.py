@@ -41,7 +41,9 @@ HSDS_FIELD = {
     "referral": "application_process",
     "notifies_authorities": "attributes (rcm_map:notifies_authorities)",
     "location_precision": "attributes (rcm_map:location_precision)",
-    "last_verified": "assured_date", "source": "attributes (rcm_map:field source)",
+    "source_date": "attributes (rcm_map:field source_date)", "verified_on": "assured_date",
+    "verified_by": "attributes (rcm_map:field verified_by)",
+    "eligibility": "eligibility_description", "source": "attributes (rcm_map:field source)",
     "description": "description", "geometry.coordinates": "location.latitude/longitude",
 }
 
@@ -225,7 +227,10 @@ def _properties(service: Obj, location: Obj, file: str, issues: list[Issue]) -> 
         "referral": _text(service.get("application_process")),
         "notifies_authorities": terms.scalars.get("notifies_authorities", "unknown"),
         "location_precision": terms.scalars.get("location_precision", ""),
-        "last_verified": _text(service.get("assured_date")),
+        "source_date": terms.values.get("source_date", ""),
+        "verified_on": _text(service.get("assured_date")),
+        "verified_by": terms.values.get("verified_by", ""),
+        "eligibility": _text(service.get("eligibility_description")),
         "source": terms.values.get("source")
         or f"HSDS 3.0 import of {Path(file).name}, service {service.get('id', '')}",
         "description": _text(service.get("description")),

@@ -52,7 +52,12 @@ TAGS: dict[str, str] = {
     "referral": "#access+referral",
     "notifies_authorities": "#access+notifies_authorities",
     "location_precision": "#geo+precision",
-    "last_verified": "#date+verified",
+    # `#date+verified` meant the source date before issue 16; a real verification now
+    # has its own tag so an old file can never pass a source date off as one.
+    "source_date": "#date+source",
+    "verified_on": "#date+verified+network",
+    "verified_by": "#meta+verified_by",
+    "eligibility": "#access+eligibility",
     "source": "#meta+source",
     "description": "#service+description",
     "lon": "#geo+lon",

@@ -181,7 +181,7 @@ def ages_from_groups(groups: list[str]) -> tuple[int | None, int | None, list[st
     return min(b[0] for b in bands), max(b[1] for b in bands), unknown
 
 
-def last_verified_from_note(note: str, today: dt.date | None = None) -> str:
+def source_date_from_note(note: str, today: dt.date | None = None) -> str:
     """The latest full ISO date (YYYY-MM-DD) in a source note, or '' when there is none.
 
     Years alone ("2019"), months ("2020-05"), ranges ("c. 2021-2022") and dates in
@@ -323,7 +323,10 @@ def _source_row_properties(row: dict[str, str], ctx: _RowContext) -> dict[str, A
         "referral": "",
         "notifies_authorities": "unknown",
         "location_precision": "city",
-        "last_verified": last_verified_from_note(row["source_note"]),
+        "source_date": source_date_from_note(row["source_note"]),
+        "verified_on": "",
+        "verified_by": "",
+        "eligibility": "",
         "source": _source_text(row["source_url"], row["source_note"]),
         "description": "",
     }
@@ -439,11 +442,16 @@ def _import_export_row(row: dict[str, str], ctx: _RowContext) -> dict[str, Any] 
     return _finish(props, geometry, ctx)
 
 
+# Fields added to the export after its first release; older exports lack them.
+EXPORT_ADDED_FIELDS = ("source_date", "verified_on", "verified_by", "eligibility")
+
+
 def detect_format(header: list[str]) -> str:
     """"source_list", "export", or "" for a header that is neither."""
     if all(c in header for c in SOURCE_COLUMNS):
         return "source_list"
-    if all(c in header for c in (*schema.FIELD_NAMES, *EXPORT_COORDS)):
+    needed = [c for c in schema.FIELD_NAMES if c not in EXPORT_ADDED_FIELDS]
+    if all(c in header for c in (*needed, *EXPORT_COORDS)):
         return "export"
     return ""
 
@@ -481,7 +489,7 @@ def import_sources_csv(path: str | Path, gazetteer: Gazetteer | None = None) -> 
         result.issues.append(Issue(str(exc), str(path)))
         return result
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader, [])]
+    header = [schema.LEGACY_FIELDS.get(h.strip(), h.strip()) for h in next(reader, [])]
     result.format = detect_format(header)
     if not result.format:
         result.issues.append(Issue(
@@ -567,19 +575,3 @@ def counts_markdown(features: list[dict[str, Any]]) -> str:
         lines.append(f"| {service} | " + " | ".join(str(tally[c]) for c in countries)
                      + f" | {sum(tally.values())} |")
     return "\n".join(lines) + "\n"
-
-
-COUNTS_BLOCK = re.compile(r"(<!-- counts:start -->\n).*?(<!-- counts:end -->)", re.DOTALL)
-
-
-def refresh_readme_counts(readme: str | Path = "data/README.md",
-                          registry_path: str | Path = "data/actors.geojson") -> bool:
-    """Rewrite the generated counts block of data/README.md; True when it changed."""
-    import json
-
-    features = json.loads(Path(registry_path).read_text(encoding="utf-8"))["features"]
-    text = Path(readme).read_text(encoding="utf-8")
-    new = COUNTS_BLOCK.sub(lambda m: m.group(1) + counts_markdown(features) + m.group(2), text)
-    if new != text:
-        Path(readme).write_text(new, encoding="utf-8")
-    return new != text

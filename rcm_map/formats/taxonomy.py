@@ -64,6 +64,12 @@ VALUE_FIELDS: dict[str, schema.Labels] = {
     "address": {"en": "Street address (services with no mapped location)",
                 "es": "Dirección", "fr": "Adresse"},
     "source": {"en": "Source of the record", "es": "Fuente", "fr": "Source"},
+    "source_date": {"en": "Date of the newest public source (not a verification)",
+                    "es": "Fecha de la fuente pública más reciente (no es una verificación)",
+                    "fr": "Date de la source publique la plus récente (pas une vérification)"},
+    "verified_by": {"en": "Focal point who verified the record",
+                    "es": "Punto focal que verificó el registro",
+                    "fr": "Point focal qui a vérifié la fiche"},
 }
 
 TAXONOMIES: dict[str, Taxonomy] = {t.key: t for t in (

@@ -20,7 +20,8 @@ Expected columns of ``results`` (a pandas or GeoPandas frame, one row per servic
 --------------------------------------------------------------------------------
 ``id``, ``name``, ``organization``, ``service_types`` (list of codes; the first is
 the primary type that picks the marker), ``age_min``, ``age_max``, ``phones``
-(list), ``email``, ``website``, ``hours``, ``referral``, ``last_verified``,
+(list), ``email``, ``website``, ``hours``, ``referral``, ``eligibility``, ``source_date``,
+``verified_on``, ``verified_by``,
 ``location_precision`` (``address`` | ``city`` | ``confidential``), ``address``,
 ``city``, ``lon``, ``lat`` (or a point ``geometry``), optional ``distance_km`` and
 ``distance_band``. Missing columns are treated as empty; rows without coordinates
@@ -45,8 +46,9 @@ import shapely
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
+from rcm_map.core.freshness import freshness_text
 from rcm_map.core.geo import validate_lat_lon
-from rcm_map.core.i18n import catalogue
+from rcm_map.core.i18n import Translator, catalogue
 from rcm_map.core.safety import (
     DISTANCE_BANDS,
     distance_band,
@@ -75,6 +77,7 @@ _SKY, _VERMILLION, _YELLOW, _BLACK = "#56B4E9", "#D55E00", "#F0E442", "#000000"
 MARKER_PALETTE: dict[str, dict[str, str]] = {
     "child_protection_authority": {"color": _BLUE, "text": "#ffffff", "glyph": "★"},
     "migration_authority": {"color": _BLUE, "text": "#ffffff", "glyph": "◆"},
+    "migration_holding": {"color": _BLUE, "text": "#ffffff", "glyph": "▣"},
     "consular_assistance": {"color": _BLUE, "text": "#ffffff", "glyph": "⚐"},
     "documentation": {"color": _BLUE, "text": "#ffffff", "glyph": "▤"},
     "shelter": {"color": _ORANGE, "text": "#000000", "glyph": "⌂"},
@@ -269,8 +272,12 @@ def _coordinates(row: Mapping[str, Any]) -> tuple[float, float] | None:
 # --------------------------------------------------------------------------- payload
 
 
-def service_record(row: Mapping[str, Any], lang: str, labels: Mapping[str, str]) -> dict | None:
+def service_record(row: Mapping[str, Any], lang: str, labels: Mapping[str, str],
+                   verification: str | None = None) -> dict | None:
     """The compact record the browser needs for one service, or None if unplaced.
+
+    ``v`` is `rcm_map.core.freshness.freshness_text`: whether the network verified the
+    entry or only a dated source supports it (`verification` passes it precomputed).
 
     Confidential rows never carry ``address``, and their distance is a band. If a
     confidential row is not on the public grid (the engine should already have
@@ -297,7 +304,8 @@ def service_record(row: Mapping[str, Any], lang: str, labels: Mapping[str, str])
         "a": age_text(row.get("age_min"), row.get("age_max"), labels["years"]),
         "p": phones, "e": [email, mailto_href(email)] if email else None,
         "w": safe_url(row.get("website")), "h": cell_text(row.get("hours")),
-        "r": cell_text(row.get("referral")), "v": cell_text(row.get("last_verified")),
+        "r": cell_text(row.get("referral")), "g": cell_text(row.get("eligibility")),
+        "v": verification if verification is not None else freshness_text(row, lang),
         "q": precision, "ad": address,
         "d": distance_text(row, confidential, lang),
         "x": round(lon, 5), "y": round(lat, 5),
@@ -316,14 +324,23 @@ def services_payload(
     if "geometry" in results.columns and "lon" not in results.columns:
         columns.append("geometry")
     values = [results[c].tolist() for c in columns]
-    records = (service_record(dict(zip(columns, row, strict=True)), lang, texts)
-               for row in zip(*values, strict=True))
+    tr = Translator(lang)
+    memo: dict[tuple[Any, ...], str] = {}  # a few hundred distinct dates in any result
+
+    def record(row: dict[str, Any]) -> dict | None:
+        key = tuple(str(row.get(c, "")) for c in ("source_date", "verified_on", "verified_by"))
+        if key not in memo:
+            memo[key] = freshness_text(row, tr)
+        return service_record(row, lang, texts, memo[key])
+
+    records = (record(dict(zip(columns, row, strict=True))) for row in zip(*values, strict=True))
     return [r for r in records if r is not None]
 
 
 PAYLOAD_COLUMNS = (
     "id", "name", "organization", "service_types", "age_min", "age_max", "phones", "email",
-    "website", "hours", "referral", "last_verified", "location_precision", "address", "city",
+    "website", "hours", "referral", "eligibility", "source_date", "verified_on", "verified_by",
+    "location_precision", "address", "city",
     "lon", "lat", "distance_km", "distance_band",
 )
 

@@ -39,7 +39,7 @@ REPORT_KINDS: dict[str, schema.Labels] = {
 }
 MAX_REPORT_COMMENT = 1000
 # Actions recorded in the history.
-ACTIONS = ("import", "edit", "restore", "baseline", "external_edit")
+ACTIONS = ("import", "edit", "verify", "restore", "baseline", "external_edit")
 
 
 class StoreError(Exception):
@@ -472,11 +472,30 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def update_service(self, service_id: str, feature: Feature, expected_version: int,
-                       user: str) -> int:
+                       user: str, *, action: str = "edit", summary: str = "") -> int:
         """Replace one service if it is still at `expected_version`; return the new version.
 
+        `action` ("edit" or "verify") and `summary` are what the history records.
         Raises ConflictError (someone else saved first), NotFoundError, UpdateRejected.
         """
+
+    def mark_verified(self, service_id: str, user: str, expected_version: int,
+                      on: dt.date | None = None) -> int:
+        """Record that `user` confirmed the service with the organisation `on` (today).
+
+        Sets ``verified_on`` and ``verified_by`` and nothing else, as a "verify" change
+        in the history; returns the new version. Raises like `update_service`.
+        """
+        day = on or dt.date.today()
+        if day > dt.date.today():
+            raise StoreError(f"verified_on: a verification cannot be in the future, instead "
+                             f"got: {day.isoformat()}")
+        stored = self.get(service_id, public=False)
+        feature = canonical_feature(stored.feature)
+        feature["properties"].update(verified_on=day.isoformat(), verified_by=user)
+        return self.update_service(service_id, feature, expected_version, user,
+                                   action="verify",
+                                   summary=f"verified {service_id} with the organisation")
 
     # History --------------------------------------------------------------------------
 

@@ -316,7 +316,7 @@ class GeoJSONStore(Store):
                                         summary)
 
     def update_service(self, service_id: str, feature: Feature, expected_version: int,
-                       user: str) -> int:
+                       user: str, *, action: str = "edit", summary: str = "") -> int:
         with self._tx() as conn:
             old = self._mirror_one(conn, service_id)
             if old is None:
@@ -324,7 +324,7 @@ class GeoJSONStore(Store):
             _check_edit(service_id, feature, old, self.check_countries)
             self._commit_changes(conn, feature_country(old.feature),
                                  {service_id: expected_version}, [(service_id, feature)], user,
-                                 "edit", f"edited {service_id}", backup=False)
+                                 action, summary or f"edited {service_id}", backup=False)
             return self._version(conn, service_id) or 0
 
     def _restore_states(self, country: str, targets: dict[str, tuple[Feature | None, int | None]],

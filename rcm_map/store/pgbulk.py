@@ -30,7 +30,7 @@ from rcm_map.store.pgpool import connect_once
 
 COLUMNS = ("id", "country", "admin1", "name", "props", "geog", "public_geog", "public_lon",
            "public_lat", "service_bits", "population_bits", "age_min", "age_max", "languages",
-           "last_verified", "search_text", "version", "updated_by")
+           "source_date", "verified_on", "search_text", "version", "updated_by")
 NULL = r"\N"
 INDEX_MEMORY = "512MB"  # per index build, once, while seeding
 SEARCH_COLUMNS = ("name", "organization", "city", "description", "address", "referral")
@@ -71,7 +71,8 @@ def service_rows(features: list[Feature], user: str = "seed") -> pd.DataFrame:
     lat = np.full(len(true), np.nan)
     lon[located] = true.geometry[located].x.to_numpy()
     lat[located] = true.geometry[located].y.to_numpy()
-    verified = props["last_verified"].replace("", None)
+    source_date = props["source_date"].replace("", None)
+    verified_on = props["verified_on"].replace("", None)
     return pd.DataFrame({
         "id": props["id"], "country": props["country"], "admin1": props["admin1"],
         "name": props["name"],
@@ -83,7 +84,7 @@ def service_rows(features: list[Feature], user: str = "seed") -> pd.DataFrame:
         "population_bits": public.population_bits.astype(np.int64),
         "age_min": props["age_min"], "age_max": props["age_max"],
         "languages": _text_array(props["languages"]),
-        "last_verified": verified,
+        "source_date": source_date, "verified_on": verified_on,
         "search_text": _search_text(public.frame),
         "version": 1, "updated_by": user,
     }, columns=list(COLUMNS))

@@ -72,7 +72,7 @@ _C = 'COLLATE "C"'  # code-point order, as Python sorts strings
 _SERVICE_COLUMNS = (
     "id", "country", "admin1", "name", "props", "geog", "public_geog", "public_lon",
     "public_lat", "service_bits", "population_bits", "age_min", "age_max", "languages",
-    "last_verified", "search_text", "version", "updated_by",
+    "source_date", "verified_on", "search_text", "version", "updated_by",
 )
 
 
@@ -92,7 +92,7 @@ def row_of(feature: Feature, version: int, user: str) -> dict[str, Any]:
     props = pub["properties"]
     point = true["geometry"]["coordinates"] if true["geometry"] else None
     ppoint = pub["geometry"]["coordinates"] if pub["geometry"] else None
-    verified = props.get("last_verified") or None
+    source_date, verified_on = props.get("source_date") or None, props.get("verified_on") or None
     return {
         "id": props["id"], "country": props["country"], "admin1": props.get("admin1") or "",
         "name": props["name"], "props": true["properties"],
@@ -102,7 +102,8 @@ def row_of(feature: Feature, version: int, user: str) -> dict[str, Any]:
         "population_bits": mask_of(props["populations"], schema.POPULATIONS),
         "age_min": props.get("age_min"), "age_max": props.get("age_max"),
         "languages": list(props.get("languages") or []),
-        "last_verified": dt.date.fromisoformat(verified) if verified else None,
+        "source_date": dt.date.fromisoformat(source_date) if source_date else None,
+        "verified_on": dt.date.fromisoformat(verified_on) if verified_on else None,
         "search_text": search_text_of(props), "version": version, "updated_by": user,
     }
 
@@ -140,7 +141,7 @@ def where_clause(query: Query) -> tuple[str, dict[str, Any]]:
         conds.append("admin1 = ANY(%(admin1)s)")
         params["admin1"] = list(query.admin1)
     if query.verified_since is not None:
-        conds.append("last_verified >= %(since)s")
+        conds.append("verified_on >= %(since)s")  # a real verification, never a source date
         params["since"] = query.verified_since
     needle = fold(query.text) if query.text.strip() else ""
     if needle:
@@ -365,7 +366,7 @@ class PostGISStore(Store):
                                 "import", diff.country, summary, None)
 
     def update_service(self, service_id: str, feature: Feature, expected_version: int,
-                       user: str) -> int:
+                       user: str, *, action: str = "edit", summary: str = "") -> int:
         country = self._country_of(service_id)
         found, _ = validate_update(country, [feature], {}, file=f"edit of {service_id}",
                                    check_countries=self.check_countries)
@@ -379,8 +380,8 @@ class PostGISStore(Store):
         with self._tx() as conn:
             self._lock_country(conn, country)
             self._check_versions(conn, country, {service_id: expected_version})
-            self._record(conn, [(service_id, feature)], user, "edit", country,
-                         f"edited {service_id}", None)
+            self._record(conn, [(service_id, feature)], user, action, country,
+                         summary or f"edited {service_id}", None)
             return self._version(conn, service_id) or 0
 
     def _country_of(self, service_id: str) -> str:

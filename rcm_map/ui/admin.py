@@ -1,5 +1,5 @@
 """Focal-point page: sign in, upload a country update with preview and confirm,
-history with restore, and the open problem reports of their country.
+the verification queue, history with restore, and the open problem reports.
 
 Widgets only; the logic lives in rcm_map.store.auth and rcm_map.store. `app.py` wires it
 as the "Focal points" page (url_path "admin"). Messages that come from the core
@@ -20,6 +20,7 @@ from rcm_map.store.cli_support import diff_lines, history_lines, read_update
 from rcm_map.store.throttle import Throttle, login_keys
 from rcm_map.ui import common, session
 from rcm_map.ui.session import SESSION_USER, client_address, current_user, shared_store
+from rcm_map.ui.verify_tab import verify_tab
 
 DEFAULT_MAX_UPLOAD_MB = 20  # server.maxUploadSize in .streamlit/config.toml
 MAX_UPDATE_FEATURES = 50_000  # one country's services; the largest has a few hundred
@@ -208,10 +209,13 @@ def admin_page(store: Store | None = None) -> None:
     if store is None and not common.registry_health_panel(tr):
         return  # a damaged registry file: the panel above offers the last good backup
     store = store or shared_store()
-    upload, history, reports = st.tabs(
-        [tr.t("admin.tab_update"), tr.t("admin.tab_history"), tr.t("admin.tab_reports")])
+    upload, verify, history, reports = st.tabs(
+        [tr.t("admin.tab_update"), tr.t("admin.tab_verify"), tr.t("admin.tab_history"),
+         tr.t("admin.tab_reports")])
     with upload:
         _upload_tab(tr, store, user)
+    with verify:
+        verify_tab(tr, store, user)
     with history:
         _history_tab(tr, store, user)
     with reports:

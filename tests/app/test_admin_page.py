@@ -4,6 +4,7 @@ and a report filed by a caseworker reaching the focal point."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -82,8 +83,8 @@ def test_admin_page_renders_in_every_language(registry: Path, lang: str) -> None
     assert [t.label for t in at.text_input] == [tr.t("admin.user"), tr.t("admin.password")]
     at = _signed_in(lang)
     assert at.caption[0].value == tr.t("admin.signed_in", user="ana", country="MEX")
-    assert [t.label for t in at.tabs] == [tr.t("admin.tab_update"), tr.t("admin.tab_history"),
-                                          tr.t("admin.tab_reports")]
+    assert [t.label for t in at.tabs] == [tr.t("admin.tab_update"), tr.t("admin.tab_verify"),
+                                          tr.t("admin.tab_history"), tr.t("admin.tab_reports")]
     assert at.get("file_uploader")[0].label == tr.t("admin.country_file")
 
 
@@ -114,7 +115,7 @@ def test_login_refuses_wrong_password_then_opens_tabs(registry: Path,
     at.button[0].click().run()
     assert not at.exception
     assert at.caption[0].value == "Signed in as ana · MEX"
-    assert len(at.tabs) == 3
+    assert len(at.tabs) == 4
 
 
 @pytest.fixture
@@ -262,3 +263,29 @@ def test_search_page_offers_the_report_form_for_the_selected_service(registry: P
     reports = GeoJSONStore(registry).open_reports("MEX")
     assert [(r.service_id, r.comment) for r in reports] == [
         ("mex-tap-shelter", "Phone number no longer works")]
+
+
+def test_verify_tab_marks_a_service_verified_and_records_it(registry: Path) -> None:
+    """The queue lists MEX services, urgent first; "Mark verified" needs the confirmation."""
+    at = _signed_in("en")
+    tr = Translator("en")
+    queue_text = "\n".join(c.value for c in at.code)
+    # mex-tap-shelter was verified in 2025-02 (stale now), the others never: all queued
+    assert "Procuraduría de Protección (prueba)" in queue_text
+    assert tr.t("admin.tier_transit_no_contact") in queue_text
+    assert "Not yet verified by the network" in queue_text
+    button = at.button(key="rcm_verify_button")
+    assert button.disabled
+    pick = at.selectbox(key="rcm_verify_pick")
+    pick.set_value("mex-tap-dif").run()
+    at.checkbox(key="rcm_verify_confirm").check().run()
+    at.button(key="rcm_verify_button").click().run()
+    assert not at.exception, at.exception
+    assert any(tr.t("admin.verify_done", version=2) == s.value for s in at.success)
+    props = {f["properties"]["id"]: f["properties"] for f in
+             json.loads(registry.read_text(encoding="utf-8"))["features"]}["mex-tap-dif"]
+    assert props["verified_on"] == dt.date.today().isoformat()
+    assert props["verified_by"] == "ana (MEX)"
+    store = GeoJSONStore(registry)
+    [record] = store.history(service_id="mex-tap-dif", limit=1)
+    assert record.action == "verify" and "verified mex-tap-dif" in record.summary

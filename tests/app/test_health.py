@@ -95,7 +95,7 @@ def test_focal_point_restores_the_last_good_backup_after_confirming(
     assert corrupt.read_bytes() == small_path.read_bytes()
     assert any(b.read_bytes() == damaged for b in list_backups(corrupt))  # damaged one kept
     assert at.success[0].value.startswith("Registro restaurado")
-    assert len(at.tabs) == 3
+    assert len(at.tabs) == 4
 
 
 SECRET_POINT = [14.876543, -92.345678]  # lat/lon swapped: latitude out of range

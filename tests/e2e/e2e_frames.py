@@ -27,7 +27,7 @@ def _service(i: int, **over: object) -> dict[str, object]:
         "email": f"info{i}@example.org", "website": f"https://example.org/{i}",
         "hours": "L-V 9-17", "languages": ["es"], "cost": "", "referral": "Llamar antes",
         "notifies_authorities": "unknown", "location_precision": "address",
-        "last_verified": "2025-01-15", "source": "test", "description": "",
+        "source_date": "2025-01-15", "verified_on": "", "source": "test", "description": "",
         "lon": -92.26 + 0.05 * (i % 5), "lat": 14.91 + 0.05 * (i // 5), "distance_km": 1.0 + i,
         "distance_band": "",
     }
@@ -51,7 +51,7 @@ def hostile_frame() -> pd.DataFrame:
         rows.append(_service(
             i, name=f"N{i} {p}", organization=p, city=p, address=p, hours=p, referral=p,
             phones=[p, "+52 962 111 2233"], email=p, website=f"javascript:{p}",
-            last_verified=p, service_types=["shelter", p], distance_band=p,
+            source_date=p, verified_on=p, service_types=["shelter", p], distance_band=p,
         ))
     return pd.DataFrame(rows)
 

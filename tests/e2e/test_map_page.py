@@ -93,7 +93,8 @@ def test_clicking_a_marker_opens_its_popup(page: Any, base_url: str) -> None:
     text = click_marker(frame, "svc-2")
     for expected in ("Servicio 2", "Organización 2", "Legal assistance", "Ages: 0-17 years",
                      "Phone: +52 962 000 0002", "How to refer: Llamar antes",
-                     "Last verified: 2025-01-15", "Distance: 3.0 km"):
+                     "Verification: Not yet verified by the network; source dated 2025-01-15",
+                     "Distance: 3.0 km"):
         assert expected in text, expected
     hrefs = frame.locator(".leaflet-popup-content a").evaluate_all(
         "els => els.map(a => [a.getAttribute('href'), a.getAttribute('rel')])")

@@ -73,7 +73,11 @@ def _feature(rng: np.random.Generator, i: int, country: str) -> dict[str, Any]:
         "languages": sorted({str(x) for x in rng.choice(LANGS, int(rng.integers(1, 3)))}),
         "cost": "", "referral": "Por la Procuraduría" if i % 4 == 0 else "",
         "notifies_authorities": "unknown", "location_precision": precision,
-        "last_verified": "" if i % 3 == 0 else f"202{i % 6}-0{1 + i % 9}-1{i % 10}",
+        # the legacy name on some rows: stores must read files written before issue 16
+        ("last_verified" if i % 7 == 0 else "source_date"):
+        "" if i % 3 == 0 else f"202{i % 6}-0{1 + i % 9}-1{i % 10}",
+        "verified_on": "" if i % 4 else f"202{3 + i % 3}-0{1 + i % 9}-0{1 + i % 8}",
+        "verified_by": "" if i % 4 else "ana",
         "source": "generated test fixture", "description": "Atención a adolescentes" if i % 5
         else "",
     }

@@ -148,3 +148,38 @@ def test_open_store_uses_database_url(pg_url: str, monkeypatch: pytest.MonkeyPat
     assert isinstance(store, PostGISStore)
     assert "postgres" not in repr(store).lower().replace("postgisstore", "")
     store.close()
+
+
+@pytest.mark.postgis
+def test_migration_0002_keeps_the_source_date_and_adds_verification(pg_url: str) -> None:
+    """A database at version 1 (with `last_verified`) moves to source_date / verified_on."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from rcm_map.store.migrate import migrate, migrations
+
+    name = "rcm_migration_0002"
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.execute(f"CREATE DATABASE {name}")
+    url = make_conninfo(**{**conninfo_to_dict(pg_url), "dbname": name})
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            first = migrations()[0]
+            conn.execute(first.sql)
+            conn.execute("CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text "
+                         "NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
+            conn.execute("INSERT INTO schema_migrations VALUES (1, 'initial')")
+            props = {"id": "a", "name": "A", "last_verified": "2024-03-18"}
+            conn.execute("INSERT INTO services (id, country, name, props, last_verified, version)"
+                         " VALUES ('a', 'MEX', 'A', %s, '2024-03-18', 1)",
+                         (json.dumps(props),))
+            assert 2 in migrate(conn)
+            row = conn.execute("SELECT source_date, verified_on, props FROM services").fetchone()
+        assert row is not None
+        assert str(row[0]) == "2024-03-18" and row[1] is None  # a source date, not verified
+        assert row[2]["source_date"] == "2024-03-18" and "last_verified" not in row[2]
+        assert (row[2]["verified_on"], row[2]["verified_by"]) == ("", "")
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name}")

@@ -296,6 +296,30 @@ def test_reimported_public_export_keeps_the_confidential_site(small_store):
     assert after["properties"]["address"] == "Calle Secreta 123"
 
 
+def test_mark_verified_sets_the_dates_and_the_history(small_store: Store) -> None:
+    """A verification changes verified_on/verified_by only, as a "verify" change."""
+    import datetime as dt
+
+    before = small_store.get("gtm-tecun-casa", public=False)
+    version = small_store.mark_verified("gtm-tecun-casa", "ana", before.version,
+                                        on=dt.date(2026, 1, 5))
+    after = small_store.get("gtm-tecun-casa", public=False)
+    assert after.version == version == before.version + 1
+    props = after.feature["properties"]
+    assert (props["verified_on"], props["verified_by"]) == ("2026-01-05", "ana")
+    assert props["source_date"] == before.feature["properties"]["source_date"]
+    [record] = small_store.history(service_id="gtm-tecun-casa", limit=1)
+    assert record.action == "verify" and record.user == "ana"
+    assert [c.field for c in record.services[0].fields] == ["verified_on", "verified_by"]
+    found = small_store.search(Query(verified_since=dt.date(2026, 1, 1)))
+    assert found.located["id"].tolist() == ["gtm-tecun-casa"]
+    with pytest.raises(ConflictError):
+        small_store.mark_verified("gtm-tecun-casa", "luis", before.version)
+    with pytest.raises(StoreError, match="future"):
+        small_store.mark_verified("gtm-tecun-casa", "luis", version,
+                                  on=dt.date.today() + dt.timedelta(days=2))
+
+
 def test_a_change_across_countries_belongs_to_both(small_path: Any, tmp_path: Any) -> None:
     """Issue 12: a hand edit moving a GTM service to MEX was recorded as MEX only; the MEX
     focal point could undo it (rewriting the GTM service) and GTM's history never showed it."""

@@ -346,7 +346,9 @@ def test_a_fixed_official_record_loads_with_partner_defaults(tmp_path):
     assert (props["country"], props["admin1"], props["city"]) == ("MEX", "MX-CHP", "MyCity")
     assert props["address"] == "1-30 Main Street, MyVillage"
     assert props["website"] == "http://example.com/counselling"
-    assert props["last_verified"] == "2005-01-01"
+    assert props["verified_on"] == "2005-01-01"  # assured_date: a real verification
+    assert props["source_date"] == ""
+    assert props["eligibility"].startswith("This service is intended for all people aged 12")
     assert props["hours"].startswith("The service is available from 10 am")
     assert props["cost"].startswith("Non-NHS patients")
     assert props["referral"].startswith("If you are an NHS patient")

@@ -48,7 +48,9 @@ def test_export_neutralises_text_and_import_restores_it(small_features):
     ("#affected+max+age", "age_max"), ("#Affected+Age+Min", "age_min"),
     ("#country+v_iso3+code", "country"), ("#service+type+list", "service_types"),
     ("#org+name+es", "organization"), ("#contact+phone", "phones"),
-    ("#date+verified", "last_verified"), ("#affected+type", "populations"),
+    ("#date+source", "source_date"), ("#date+verified+network", "verified_on"),
+    ("#date+verified", None),  # the old source-date tag is never read as a verification
+    ("#affected+type", "populations"),
     ("#meta+lang", "languages"), ("#adm1+code", "admin1"), ("#loc+name", "city"),
     ("#sector", None), ("not a tag", None), ("#org", None),
 ])

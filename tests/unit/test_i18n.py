@@ -70,6 +70,10 @@ def test_dynamic_keys_exist():
         assert f"list.col.{col}" in catalogue
     for level in ("country", "admin1"):
         assert f"coverage.level.{level}" in catalogue
+    from rcm_map.store.verification import TIERS
+
+    for tier in TIERS:
+        assert f"admin.tier_{tier}" in catalogue
 
 
 # Streamlit calls whose first argument or these keywords are shown to the user.

@@ -21,8 +21,8 @@ from rcm_map.formats.importer import (
     import_sources_csv,
     infer_organization_type,
     is_confidential,
-    last_verified_from_note,
     make_id,
+    source_date_from_note,
 )
 from rcm_map.registry import model as registry
 from rcm_map.search.gazetteer import Gazetteer
@@ -127,15 +127,15 @@ def test_other_fields(result: ImportResult) -> None:
     uno = f["Albergue Uno (prueba)"]["properties"]
     assert uno["source"] == ("https://news.example.org/uno — Diario Ejemplo 2024-03-18: shelter "
                              "for families; La Nación 2025: still open")
-    assert uno["last_verified"] == "2024-03-18"
+    assert uno["source_date"] == "2024-03-18"
     assert uno["notifies_authorities"] == "unknown"
     assert (uno["age_min"], uno["age_max"]) == (None, None)
     assert (uno["cost"], uno["referral"], uno["description"]) == ("", "", "")
     tres = f["Oficina Tres (prueba)"]["properties"]
-    assert tres["last_verified"] == "2022-11-05"  # 2023-02-30 is no date; 2020-05 not a day
+    assert tres["source_date"] == "2022-11-05"  # 2023-02-30 is no date; 2020-05 not a day
     assert (tres["age_min"], tres["age_max"]) == (0, 17)
     assert tres["languages"] == ["es", "mam"]
-    assert f["Casa Dos para adolescentes (prueba)"]["properties"]["last_verified"] == ""
+    assert f["Casa Dos para adolescentes (prueba)"]["properties"]["source_date"] == ""
     assert f["Consulado Nueve (prueba)"]["properties"]["admin1"] == "MX-CMX"
     assert f["Programa Cuatro (prueba)"]["properties"]["admin1"] == ""
 
@@ -187,8 +187,8 @@ def test_ages_from_groups(groups: list[str], expected: tuple[Any, Any, list[str]
     ("future 2999-01-01 and 2020-01-02", "2020-01-02"),
     ("id 12023-01-01", ""),
 ])
-def test_last_verified_from_note(note: str, expected: str) -> None:
-    assert last_verified_from_note(note, today=dt.date(2026, 3, 1)) == expected
+def test_source_date_from_note(note: str, expected: str) -> None:
+    assert source_date_from_note(note, today=dt.date(2026, 3, 1)) == expected
 
 
 @pytest.mark.parametrize(("name", "org", "expected"), [

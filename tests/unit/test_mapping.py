@@ -48,7 +48,7 @@ def service(i: int = 0, **over: Any) -> dict[str, Any]:
         "id": f"s{i}", "name": f"Casa {i}", "organization": "Org", "service_types": ["shelter"],
         "age_min": 12, "age_max": 17, "phones": ["+52 962 123 4567"],
         "email": "info@example.org", "website": "https://example.org", "hours": "24 h",
-        "referral": "Llamar", "last_verified": "2025-01-01", "location_precision": "address",
+        "referral": "Llamar", "source_date": "2025-01-01", "location_precision": "address",
         "address": "Calle 1", "city": "Tapachula", "lon": -92.26 + i * 0.01, "lat": 14.9,
         "distance_km": 1.25 + i, "distance_band": "",
     }
@@ -64,7 +64,7 @@ def hostile(payloads: tuple[str, ...]) -> pd.DataFrame:
     """Every payload in every text field."""
     return pd.DataFrame([
         service(i, name=p, organization=p, hours=p, referral=p, address=p, city=p,
-                phones=[p], email=p, website=p, last_verified=p, service_types=[p])
+                phones=[p], email=p, website=p, source_date=p, verified_on=p, service_types=[p])
         for i, p in enumerate(payloads)
     ])
 

@@ -51,7 +51,8 @@ def services(draw: Any, index: int) -> dict[str, Any]:
                                                           max_size=2, unique=True)),
         "location_precision": draw(st.sampled_from(["address", "address", "city",
                                                     "confidential"])),
-        "last_verified": draw(st.sampled_from(DATES)), "source": "test",
+        "source_date": draw(st.sampled_from(DATES)),
+        "verified_on": draw(st.sampled_from(DATES)), "source": "test",
     }
     located = draw(st.integers(0, 9)) > 0
     geometry = {"type": "Point", "coordinates": [site[0] + jitter, site[1] + jitter / 2]}
@@ -94,8 +95,8 @@ def matches(row: dict[str, Any], q: Query) -> bool:
                                and schema.AGE_BANDS[q.age_band][0] <= hi),
         not q.languages or any(code in row["languages"] for code in q.languages),
         not q.countries or row["country"] in q.countries,
-        q.verified_since is None or (row["last_verified"] != ""
-                                     and dt.date.fromisoformat(row["last_verified"])
+        q.verified_since is None or (row["verified_on"] != ""
+                                     and dt.date.fromisoformat(row["verified_on"])
                                      >= q.verified_since),
     ]
     return all(checks)

@@ -40,7 +40,7 @@ def service(**over: Any) -> dict[str, Any]:
         "website": "https://example.org", "hours": "24 h", "referral": "Llamar antes",
         "languages": ["es", "en"], "cost": "Gratuito", "notifies_authorities": "no",
         "location_precision": "address", "address": "Calle 1", "city": "Tapachula",
-        "country": "MEX", "last_verified": "2025-01-01", "distance_km": 2.5, "distance_band": "",
+        "country": "MEX", "source_date": "2025-01-01", "distance_km": 2.5, "distance_band": "",
     }
     row.update(over)
     return row
@@ -121,7 +121,8 @@ def test_print_button_runs_only_its_own_hash_pinned_script() -> None:
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_every_value_is_shown_literally(payload: str) -> None:
     row = service(name=payload, organization=payload, hours=payload, referral=payload,
-                  address=payload, city=payload, cost=payload, last_verified=payload,
+                  address=payload, city=payload, cost=payload, source_date=payload,
+                  verified_on=payload,
                   phones=[payload], email=payload, website=payload, languages=[payload],
                   service_types=[payload], distance_band=payload)
     page = referral_sheet_html(pd.DataFrame([row]), "en")

@@ -50,9 +50,9 @@ def test_valid_minimal_properties_have_no_issues():
         ("email", "not-an-email"),
         ("website", "javascript:alert(1)"),
         ("website", "ftp://example.org"),
-        ("last_verified", "2024-13-01"),
-        ("last_verified", "01/02/2024"),
-        ("last_verified", "2999-01-01"),
+        ("source_date", "2024-13-01"),
+        ("source_date", "01/02/2024"),
+        ("verified_on", "2999-01-01"),
         ("languages", ["Spanish"]),
         ("phones", "+52 1"),
         ("location_precision", "exact"),
@@ -97,3 +97,16 @@ def test_normalize_fills_every_field_canonically():
 def test_label_falls_back_to_code():
     assert schema.label("service_types", "shelter", "fr") == "Hébergement"
     assert schema.label("service_types", "nope", "es") == "nope"
+
+
+def test_legacy_last_verified_is_read_as_the_source_date() -> None:
+    """Files written before issue 16 called the source date `last_verified`."""
+    props = {"id": "a", "last_verified": "2024-03-18", "verified_on": ""}
+    upgraded = schema.upgrade_properties(props)
+    assert upgraded["source_date"] == "2024-03-18" and "last_verified" not in upgraded
+    assert upgraded["verified_on"] == ""  # never promoted to a verification
+    assert "last_verified" in props  # input untouched
+    assert schema.normalize_properties(props)["source_date"] == "2024-03-18"
+    assert not [i for i in schema.validate_properties(props) if i.field == "last_verified"]
+    kept = schema.upgrade_properties({"source_date": "2025-01-01", "last_verified": "2020-01-01"})
+    assert kept["source_date"] == "2025-01-01"

@@ -96,7 +96,8 @@
     if (s.w) row(box, L_.website, link(s.w, s.w, true));
     row(box, L_.hours, s.h);
     row(box, L_.referral, s.r);
-    row(box, L_.last_verified, s.v);
+    row(box, L_.eligibility, s.g);
+    row(box, L_.verification, s.v);
     return box;
   }
 
