@@ -220,7 +220,7 @@ def _where(tr: Translator) -> None:
             st.caption(tr.t("search.place_did_you_mean", place=found.suggestion))
         others = max(len(matches), found.total if found is not None else 0) - 1
         st.caption(tr.t("search.place_taken", place=label) + (
-            " " + tr.t("search.place_others", n=others) if others else ""))
+            " " + tr.plural("search.place_others", others) if others else ""))
     elif text.strip() and _as_coordinates(text) is None:
         st.warning(tr.t("search.place_not_found"))
     search_map.use_my_location(tr)

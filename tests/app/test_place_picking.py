@@ -15,7 +15,7 @@ def test_namesakes_listed_with_state_and_the_corridor_one_taken(app):
     assert options[0].startswith("Ciudad Hidalgo, Chiapas")
     assert any(o.startswith("Ciudad Hidalgo, Michoacán") for o in options[1:])
     assert "Searching around **Ciudad Hidalgo, Chiapas" in captions(at)
-    assert "other places match" in captions(at)
+    assert "1 other place matches" in captions(at)
     assert at.query_params["lat"] == "14.68018"
 
 
