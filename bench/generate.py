@@ -26,7 +26,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rcm_map.core import boundaries, schema  # noqa: E402
+from rcm_map.core import boundaries, i18n, schema  # noqa: E402
 from rcm_map.core.geo import EARTH_RADIUS_KM  # noqa: E402
 
 WORK_DIR = ROOT / "bench" / "work"
@@ -143,7 +143,7 @@ def make_features(n: int, seed: int = DEFAULT_SEED,
             langs.append(EXTRA_LANGUAGES[country][i % len(EXTRA_LANGUAGES[country])])
         props = {
             "id": f"synthetic-{country.lower()}-{i:07d}",
-            "name": f"[SYNTHETIC] {schema.label('service_types', kind)} {names[i]} {i}",
+            "name": f"[SYNTHETIC] {i18n.label('service_types', kind)} {names[i]} {i}",
             "organization": f"[SYNTHETIC] Organización {orgs[i]}",
             "organization_type": str(org_types[i]),
             "service_types": types[i],

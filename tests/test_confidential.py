@@ -126,7 +126,7 @@ def test_distance_is_a_band_only(results: query.SearchResult) -> None:
     header, *rows = [line.split(",") for line in csv_text.splitlines()]
     conf = next(r for r in rows if r[header.index("id")] == CONF_ID)
     assert conf[header.index("distance_km")] == ""
-    assert conf[header.index("distance_band")] in {c for c, _, _ in safety.DISTANCE_BANDS}
+    assert conf[header.index("distance_band")] in {c for c, _ in safety.DISTANCE_BANDS}
     feature = next(f for f in export.to_geojson_dict(results.located)["features"]
                    if f["properties"]["id"] == CONF_ID)
     assert feature["properties"]["distance_km"] is None

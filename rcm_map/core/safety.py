@@ -37,6 +37,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from rcm_map.core import i18n
+
 # --------------------------------------------------------------------------- HTML
 
 # Characters html.escape leaves alone that matter to JS template literals (`\`,
@@ -288,14 +290,11 @@ def restore_csv_cell(value: Any) -> Any:
 
 # --------------------------------------------------------------------------- distance
 
-# (code, lower bound km inclusive, labels). Codes are stable for data and URLs.
-DISTANCE_BANDS: tuple[tuple[str, float, dict[str, str]], ...] = (
-    ("lt_5", 0.0, {"es": "< 5 km", "en": "< 5 km", "fr": "< 5 km"}),
-    ("5_10", 5.0, {"es": "5-10 km", "en": "5-10 km", "fr": "5-10 km"}),
-    ("10_25", 10.0, {"es": "10-25 km", "en": "10-25 km", "fr": "10-25 km"}),
-    ("25_50", 25.0, {"es": "25-50 km", "en": "25-50 km", "fr": "25-50 km"}),
-    ("50_100", 50.0, {"es": "50-100 km", "en": "50-100 km", "fr": "50-100 km"}),
-    ("gt_100", 100.0, {"es": "> 100 km", "en": "> 100 km", "fr": "> 100 km"}),
+# (code, lower bound km inclusive). Codes are stable for data and URLs; labels are
+# ``vocab.distance_band.<code>`` in the message catalogues.
+DISTANCE_BANDS: tuple[tuple[str, float], ...] = (
+    ("lt_5", 0.0), ("5_10", 5.0), ("10_25", 10.0), ("25_50", 25.0), ("50_100", 50.0),
+    ("gt_100", 100.0),
 )
 
 
@@ -313,21 +312,20 @@ def distance_band(km: float) -> str:
     if not isinstance(km, (int, float)) or not math.isfinite(km) or km < 0:
         raise ValueError(f"Expected a distance in km >= 0, instead got: {km!r}.")
     code = DISTANCE_BANDS[0][0]
-    for band_code, lower, _ in DISTANCE_BANDS:
+    for band_code, lower in DISTANCE_BANDS:
         if km >= lower:
             code = band_code
     return code
 
 
-def distance_band_label(code: str, lang: str = "es") -> str:
+def distance_band_label(code: str, lang: str = i18n.FALLBACK_LANGUAGE) -> str:
     """Display label of a distance band code, e.g. ``'lt_5'`` -> ``'< 5 km'``."""
-    for band_code, _, labels in DISTANCE_BANDS:
-        if band_code == code:
-            return labels.get(lang) or labels["en"]
-    raise ValueError(
-        f"Unknown distance band {code!r}; expected one of "
-        + ", ".join(c for c, _, _ in DISTANCE_BANDS)
-    )
+    if code not in (c for c, _ in DISTANCE_BANDS):
+        raise ValueError(
+            f"Unknown distance band {code!r}; expected one of "
+            + ", ".join(c for c, _ in DISTANCE_BANDS)
+        )
+    return i18n.label("distance_band", code, lang)
 
 
 # --------------------------------------------------------------------------- location

@@ -1,8 +1,9 @@
-"""The registry schema: vocabularies with es/en/fr labels, fields, and validation.
+"""The registry schema: vocabularies (codes), fields, and validation.
 
 One GeoJSON Feature per service point. This module knows what a valid set of
 properties looks like; `registry.py` knows about files and geometry. Codes are
-stable snake_case strings; labels are only for display (see `label`).
+stable snake_case strings; their labels, for display only, are in the message
+catalogues (`rcm_map.core.i18n.Translator.label`).
 """
 
 from __future__ import annotations
@@ -13,149 +14,33 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-Labels = dict[str, str]  # language code -> label
-
 LANGUAGES_UI = ("es", "en", "fr")
 
-SERVICE_TYPES: dict[str, Labels] = {
-    "child_protection_authority": {
-        "es": "Autoridad de protección de la niñez",
-        "en": "Child protection authority",
-        "fr": "Autorité de protection de l'enfance",
-    },
-    "shelter": {"es": "Albergue", "en": "Shelter", "fr": "Hébergement"},
-    "consular_assistance": {
-        "es": "Asistencia consular",
-        "en": "Consular assistance",
-        "fr": "Assistance consulaire",
-    },
-    "migration_authority": {
-        "es": "Autoridad migratoria",
-        "en": "Migration authority",
-        "fr": "Autorité migratoire",
-    },
-    "asylum_refugee": {
-        "es": "Asilo y refugio",
-        "en": "Asylum and refugees",
-        "fr": "Asile et réfugiés",
-    },
-    "legal_assistance": {
-        "es": "Asistencia jurídica",
-        "en": "Legal assistance",
-        "fr": "Assistance juridique",
-    },
-    "health": {"es": "Salud", "en": "Health", "fr": "Santé"},
-    "psychosocial": {
-        "es": "Apoyo psicosocial",
-        "en": "Psychosocial support",
-        "fr": "Soutien psychosocial",
-    },
-    "family_tracing_reunification": {
-        "es": "Búsqueda y reunificación familiar",
-        "en": "Family tracing and reunification",
-        "fr": "Recherche et réunification familiales",
-    },
-    "return_reception": {
-        "es": "Recepción de personas retornadas",
-        "en": "Return reception",
-        "fr": "Accueil des personnes renvoyées",
-    },
-    "education": {"es": "Educación", "en": "Education", "fr": "Éducation"},
-    "food_basic_needs": {
-        "es": "Alimentación y necesidades básicas",
-        "en": "Food and basic needs",
-        "fr": "Alimentation et besoins de base",
-    },
-    "documentation": {"es": "Documentación", "en": "Documentation", "fr": "Documentation"},
-    "anti_trafficking": {
-        "es": "Contra la trata de personas",
-        "en": "Anti-trafficking",
-        "fr": "Lutte contre la traite",
-    },
-    "hotline": {"es": "Línea de ayuda", "en": "Hotline", "fr": "Ligne d'assistance"},
+# Controlled vocabularies: stable codes, in display order (bit order of the search
+# masks: append new codes, never reorder). Labels are in the message catalogues
+# (``vocab.<vocabulary>.<code>``, see rcm_map/core/i18n.py).
+SERVICE_TYPES: tuple[str, ...] = (
+    "child_protection_authority", "shelter", "consular_assistance", "migration_authority",
+    "asylum_refugee", "legal_assistance", "health", "psychosocial",
+    "family_tracing_reunification", "return_reception", "education", "food_basic_needs",
+    "documentation", "anti_trafficking", "hotline",
     # Immigration-controlled reception and holding sites (CAIM, CAMI, ERM stations):
     # children pass through them, but they are not shelters (actors_sources.md section 7).
-    "migration_holding": {
-        "es": "Centro de retención o recepción migratoria",
-        "en": "Migration holding or reception facility",
-        "fr": "Centre de rétention ou d'accueil migratoire",
-    },
-}
-
-POPULATIONS: dict[str, Labels] = {
-    "unaccompanied": {"es": "No acompañada/o", "en": "Unaccompanied", "fr": "Non accompagné·e"},
-    "separated": {"es": "Separada/o", "en": "Separated", "fr": "Séparé·e"},
-    "accompanied": {"es": "Acompañada/o", "en": "Accompanied", "fr": "Accompagné·e"},
-    "families": {"es": "Con su familia", "en": "With family", "fr": "Avec sa famille"},
-    "asylum_seekers": {
-        "es": "Solicitante de asilo",
-        "en": "Asylum seeker",
-        "fr": "Demandeur·se d'asile",
-    },
-    "returnees": {"es": "Retornada/o", "en": "Returnee", "fr": "Personne renvoyée"},
-    "trafficking_survivors": {
-        "es": "Sobreviviente de trata",
-        "en": "Trafficking survivor",
-        "fr": "Survivant·e de la traite",
-    },
-    "lgbtiq": {"es": "LGBTIQ+", "en": "LGBTIQ+", "fr": "LGBTIQ+"},
-    "indigenous": {"es": "Indígena", "en": "Indigenous", "fr": "Autochtone"},
-}
-
-ORGANIZATION_TYPES: dict[str, Labels] = {
-    "government": {"es": "Gobierno", "en": "Government", "fr": "Gouvernement"},
-    "ngo": {"es": "ONG", "en": "NGO", "fr": "ONG"},
-    "international": {
-        "es": "Organismo internacional",
-        "en": "International organisation",
-        "fr": "Organisation internationale",
-    },
-    "consular": {"es": "Consulado", "en": "Consulate", "fr": "Consulat"},
-    "faith_based": {
-        "es": "Organización religiosa",
-        "en": "Faith-based organisation",
-        "fr": "Organisation confessionnelle",
-    },
-    "other": {"es": "Otra", "en": "Other", "fr": "Autre"},
-}
-
-LOCATION_PRECISIONS: dict[str, Labels] = {
-    "address": {"es": "Dirección", "en": "Street address", "fr": "Adresse"},
-    "city": {
-        "es": "Aproximada: centro de la ciudad",
-        "en": "Approximate: city centre",
-        "fr": "Approximative : centre-ville",
-    },
-    "confidential": {
-        "es": "Ubicación confidencial",
-        "en": "Confidential location",
-        "fr": "Emplacement confidentiel",
-    },
-    "country_wide": {
-        "es": "Todo el país (sin ubicación en el mapa)",
-        "en": "Country-wide (not on the map)",
-        "fr": "Tout le pays (pas sur la carte)",
-    },
-}
+    "migration_holding",
+)
+POPULATIONS: tuple[str, ...] = (
+    "unaccompanied", "separated", "accompanied", "families", "asylum_seekers", "returnees",
+    "trafficking_survivors", "lgbtiq", "indigenous",
+)
+ORGANIZATION_TYPES: tuple[str, ...] = (
+    "government", "ngo", "international", "consular", "faith_based", "other",
+)
+LOCATION_PRECISIONS: tuple[str, ...] = ("address", "city", "confidential", "country_wide")
 POINT_PRECISIONS = ("address", "city", "confidential")
 """Precisions that need a point; ``country_wide`` is the one for services without one."""
 
-NOTIFIES_AUTHORITIES: dict[str, Labels] = {
-    "yes": {"es": "Sí", "en": "Yes", "fr": "Oui"},
-    "no": {"es": "No", "en": "No", "fr": "Non"},
-    "unknown": {"es": "Se desconoce", "en": "Unknown", "fr": "Inconnu"},
-}
-
-COUNTRIES: dict[str, Labels] = {
-    "CAN": {"es": "Canadá", "en": "Canada", "fr": "Canada"},
-    "CRI": {"es": "Costa Rica", "en": "Costa Rica", "fr": "Costa Rica"},
-    "SLV": {"es": "El Salvador", "en": "El Salvador", "fr": "Salvador"},
-    "GTM": {"es": "Guatemala", "en": "Guatemala", "fr": "Guatemala"},
-    "HND": {"es": "Honduras", "en": "Honduras", "fr": "Honduras"},
-    "MEX": {"es": "México", "en": "Mexico", "fr": "Mexique"},
-    "NIC": {"es": "Nicaragua", "en": "Nicaragua", "fr": "Nicaragua"},
-    "PAN": {"es": "Panamá", "en": "Panama", "fr": "Panama"},
-}
+NOTIFIES_AUTHORITIES: tuple[str, ...] = ("yes", "no", "unknown")
+COUNTRIES: tuple[str, ...] = ("CAN", "CRI", "SLV", "GTM", "HND", "MEX", "NIC", "PAN")
 ISO2_BY_ISO3 = {
     "CAN": "CA", "CRI": "CR", "SLV": "SV", "GTM": "GT",
     "HND": "HN", "MEX": "MX", "NIC": "NI", "PAN": "PA",
@@ -165,7 +50,7 @@ ISO2_BY_ISO3 = {
 AGE_BANDS: dict[str, tuple[int, int]] = {"0-5": (0, 5), "6-11": (6, 11), "12-17": (12, 17)}
 AGE_LIMITS = (0, 25)
 
-VOCABULARIES: dict[str, dict[str, Labels]] = {
+VOCABULARIES: dict[str, tuple[str, ...]] = {
     "service_types": SERVICE_TYPES,
     "populations": POPULATIONS,
     "organization_type": ORGANIZATION_TYPES,
@@ -173,14 +58,6 @@ VOCABULARIES: dict[str, dict[str, Labels]] = {
     "notifies_authorities": NOTIFIES_AUTHORITIES,
     "country": COUNTRIES,
 }
-
-
-def label(vocabulary: str, code: str, lang: str = "es") -> str:
-    """Return the display label of `code` in `lang`, or the code itself if unknown."""
-    labels = VOCABULARIES[vocabulary].get(code)
-    if labels is None:
-        return code
-    return labels.get(lang) or labels["en"]
 
 
 @dataclass(frozen=True)
@@ -308,7 +185,7 @@ def is_empty(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and len(value) == 0
 
 
-def _check_vocab(code: Any, vocab: dict[str, Labels]) -> str | None:
+def _check_vocab(code: Any, vocab: tuple[str, ...]) -> str | None:
     if not isinstance(code, str) or code not in vocab:
         return "unknown code; expected one of: " + ", ".join(vocab)
     return None

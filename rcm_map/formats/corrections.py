@@ -40,7 +40,7 @@ from rcm_map.formats.importer import COORD_DECIMALS, split_list
 from rcm_map.search.gazetteer import Gazetteer, default_gazetteer
 
 COLUMNS = ("service_id", "field", "remove", "add", "source_url", "reason")
-LIST_FIELDS: dict[str, dict[str, Any]] = {
+LIST_FIELDS: dict[str, tuple[str, ...]] = {
     "service_types": schema.SERVICE_TYPES,
     "populations": schema.POPULATIONS,
 }

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rcm_map.core import schema
+from rcm_map.core import i18n, schema
 from rcm_map.core.files import atomic_write_bytes
 from rcm_map.core.schema import Issue
 from rcm_map.formats import export
@@ -87,7 +87,7 @@ def _organization(props: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
     org_id = uid("organization", props["organization"], props["organization_type"])
     row = {"id": org_id, "name": props["organization"],
            # HSDS requires a description; the type is what we know about the organisation.
-           "description": schema.label("organization_type", props["organization_type"], "en")}
+           "description": i18n.label("organization_type", props["organization_type"], "en")}
     return row, _attribute(org_id, "organization_type", props["organization_type"])
 
 

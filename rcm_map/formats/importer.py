@@ -276,7 +276,7 @@ class _RowContext:
                                         field_name, value, severity, row_label=ROW))
 
 
-def _known_codes(codes: list[str], vocabulary: dict[str, Any], field_name: str,
+def _known_codes(codes: list[str], vocabulary: tuple[str, ...], field_name: str,
                  ctx: _RowContext) -> list[str]:
     unknown = [c for c in codes if c not in vocabulary]
     if unknown:

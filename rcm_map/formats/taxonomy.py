@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from rcm_map.core import schema
+from rcm_map.core import i18n, schema
 
 # Fixed namespace of every UUID rcm_map writes; never change it (ids would move).
 NAMESPACE = uuid.UUID("6f1c3b52-8d0e-4a57-9a53-2f6b1c7d9e40")
@@ -35,7 +35,7 @@ class Taxonomy:
     link_entity: str  # "service" or "organization"
     link_type: str
     description: str
-    terms: dict[str, schema.Labels]
+    terms: tuple[str, ...]  # codes
 
     @property
     def name(self) -> str:
@@ -51,26 +51,21 @@ class Taxonomy:
     def term_code(self, code: str) -> str:
         return f"{self.key}:{code}"
 
+    def label_key(self, code: str) -> str:
+        """The message catalogue key of a term's name."""
+        return f"vocab.{self.field}.{code}" if self.field else f"hsds.field.{code}"
+
+    def term_labels(self, code: str) -> dict[str, str]:
+        """A term's name in every interface language, from the message catalogues."""
+        key = self.label_key(code)
+        return {lang: i18n.Translator(lang).gettext(key) for lang in i18n.LANGUAGES}
+
 
 # Fields HSDS has no column for; their attributes carry the value in `value`.
-VALUE_FIELDS: dict[str, schema.Labels] = {
-    "record_id": {"en": "rcm_map record id", "es": "Identificador rcm_map",
-                  "fr": "Identifiant rcm_map"},
-    "country": {"en": "Country (ISO 3166-1 alpha-3)", "es": "País (ISO 3166-1 alfa-3)",
-                "fr": "Pays (ISO 3166-1 alpha-3)"},
-    "admin1": {"en": "First-level subdivision (ISO 3166-2)", "es": "Subdivisión (ISO 3166-2)",
-               "fr": "Subdivision (ISO 3166-2)"},
-    "city": {"en": "City", "es": "Ciudad", "fr": "Ville"},
-    "address": {"en": "Street address (services with no mapped location)",
-                "es": "Dirección", "fr": "Adresse"},
-    "source": {"en": "Source of the record", "es": "Fuente", "fr": "Source"},
-    "source_date": {"en": "Date of the newest public source (not a verification)",
-                    "es": "Fecha de la fuente pública más reciente (no es una verificación)",
-                    "fr": "Date de la source publique la plus récente (pas une vérification)"},
-    "verified_by": {"en": "Focal point who verified the record",
-                    "es": "Punto focal que verificó el registro",
-                    "fr": "Point focal qui a vérifié la fiche"},
-}
+# Their names are ``hsds.field.<name>`` in the message catalogues.
+VALUE_FIELDS: tuple[str, ...] = (
+    "record_id", "country", "admin1", "city", "address", "source", "source_date", "verified_by",
+)
 
 TAXONOMIES: dict[str, Taxonomy] = {t.key: t for t in (
     Taxonomy("service_type", "service_types", "service", "service_type",
@@ -96,7 +91,7 @@ _BY_NAME: dict[str, str] = {t.name.lower(): key for key, t in TAXONOMIES.items()
 _BY_TAXONOMY_ID: dict[str, str] = {t.id: key for key, t in TAXONOMIES.items()}
 
 
-def term_description(labels: schema.Labels) -> str:
+def term_description(labels: dict[str, str]) -> str:
     """A term's description: its labels in every UI language."""
     return "; ".join(f"{lang}: {labels[lang]}" for lang in schema.LANGUAGES_UI if lang in labels)
 
@@ -111,7 +106,8 @@ def term_rows() -> list[dict[str, Any]]:
     """Rows of `taxonomy_terms.csv`: every code of every taxonomy, labelled in English."""
     rows = []
     for t in TAXONOMIES.values():
-        for code, labels in t.terms.items():
+        for code in t.terms:
+            labels = t.term_labels(code)
             rows.append({
                 "id": t.term_id(code), "code": t.term_code(code), "name": labels["en"],
                 "description": term_description(labels), "taxonomy": t.name,

@@ -158,7 +158,7 @@ def _about_sheet(ws: Worksheet, tr: Translator, texts: Mapping[str, str], today:
                  searched: Searched | None) -> None:
     lines: list[tuple[str, str]] = [
         (tr.t("xlsx.title"), ""),
-        (texts["generated"], today.isoformat()),
+        (texts["generated"], tr.date(today)),
         (texts["verify"], ""),
         (texts["searched"], ""),
         *((e.label, ", ".join(i.text for i in e.items))

@@ -406,7 +406,7 @@ def plain_lists(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def list_bits(values: pd.Series, vocabulary: dict[str, Any], dtype: type) -> np.ndarray:
+def list_bits(values: pd.Series, vocabulary: tuple[str, ...], dtype: type) -> np.ndarray:
     """Encode list columns as bitmasks (bit i = i-th vocabulary code)."""
     order = list(vocabulary)
     bits: np.ndarray = np.zeros(len(values), dtype=dtype)
@@ -458,7 +458,7 @@ def list_masks(values: pd.Series) -> dict[str, np.ndarray]:
     return masks
 
 
-def mask_of(codes: list[str] | tuple[str, ...], vocabulary: dict[str, Any]) -> int:
+def mask_of(codes: list[str] | tuple[str, ...], vocabulary: tuple[str, ...]) -> int:
     """The bitmask of some codes, as used by `list_bits`."""
     order = list(vocabulary)
     return sum(1 << order.index(c) for c in codes if c in vocabulary)

@@ -16,7 +16,7 @@ import pandas as pd
 from rcm_map.core.i18n import Translator
 from rcm_map.core.safety import DISTANCE_BANDS, distance_band, distance_band_label
 
-_BAND_CODES = {code for code, _, _ in DISTANCE_BANDS}
+_BAND_CODES = {code for code, _ in DISTANCE_BANDS}
 
 
 def is_missing(value: Any) -> bool:

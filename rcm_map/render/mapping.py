@@ -48,7 +48,7 @@ from jinja2 import Template
 
 from rcm_map.core.freshness import freshness_text
 from rcm_map.core.geo import validate_lat_lon
-from rcm_map.core.i18n import Translator, catalogue
+from rcm_map.core.i18n import FALLBACK_LANGUAGE, Translator, catalogue
 from rcm_map.core.safety import (
     DISTANCE_BANDS,
     distance_band,
@@ -96,7 +96,7 @@ MARKER_PALETTE: dict[str, dict[str, str]] = {
 
 # UI strings the map shows. The UI may pass its own catalogue via `labels`.
 def catalogue_section(prefix: str) -> dict[str, dict[str, str]]:
-    """Strings under `prefix` in each locale catalogue (rcm_map/locales/*.json)."""
+    """Strings under `prefix` in each language's catalogue (Spanish where one has none)."""
     return {lang: {key.removeprefix(prefix): text for key, text in catalogue(lang).items()
                    if key.startswith(prefix)} for lang in LANGUAGES_UI}
 
@@ -109,7 +109,7 @@ MAX_FIT_ZOOM = 11  # most points are city centres: closer than a city would sugg
 MAX_ZOOM = 18
 BOUNDARY_TOLERANCE_DEG = 0.01  # ~1 km: enough for an admin-1 outline on screen
 SIMPLIFY_FRACTION = 0.003  # of a unit's bbox diagonal: coarser for huge units
-_BAND_CODES = {code for code, _, _ in DISTANCE_BANDS}
+_BAND_CODES = {code for code, _ in DISTANCE_BANDS}
 
 
 class ServiceLayer(MacroElement):
@@ -347,17 +347,17 @@ PAYLOAD_COLUMNS = (
 
 def map_labels(lang: str, labels: Mapping[str, str] | None = None) -> dict[str, str]:
     """The UI strings for `lang`, with `labels` overriding any of them."""
-    base = dict(DEFAULT_LABELS.get(lang, DEFAULT_LABELS["en"]))
+    base = dict(DEFAULT_LABELS.get(lang, DEFAULT_LABELS[FALLBACK_LANGUAGE]))
     base.update(labels or {})
     return base
 
 
 def type_config(lang: str, labels: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """Colour, glyph, text colour and translated label of every service type."""
+    tr = Translator(lang)
     out = {}
     for code, style in MARKER_PALETTE.items():
-        names = SERVICE_TYPES.get(code)
-        name = (names.get(lang) or names["en"]) if names else labels["other"]
+        name = tr.label("service_types", code) if code in SERVICE_TYPES else labels["other"]
         out[code] = {**style, "label": labels.get(f"type:{code}", name)}
     return out
 

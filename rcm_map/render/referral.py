@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from rcm_map.core.i18n import Translator
+from rcm_map.core.i18n import FALLBACK_LANGUAGE, Translator
 from rcm_map.core.safety import (
     escape_html,
     mailto_href,
@@ -36,7 +36,6 @@ from rcm_map.core.safety import (
     source_links,
     tel_href,
 )
-from rcm_map.core.schema import COUNTRIES, NOTIFIES_AUTHORITIES, SERVICE_TYPES
 from rcm_map.render.formatting import age_text, cell_list, cell_text, distance_text
 from rcm_map.render.mapping import catalogue_section
 
@@ -113,8 +112,8 @@ def _looks_like_coordinates(text: str) -> bool:
 
 
 def sheet_labels(lang: str, labels: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The sheet's strings for `lang` (English if unknown), `labels` overriding."""
-    out = dict(SHEET_LABELS.get(lang, SHEET_LABELS["en"]))
+    """The sheet's strings for `lang` (Spanish if unknown), `labels` overriding."""
+    out = dict(SHEET_LABELS.get(lang, SHEET_LABELS[FALLBACK_LANGUAGE]))
     out.update(labels or {})
     return out
 
@@ -145,11 +144,6 @@ def verification_text(row: Mapping[str, Any], texts: Mapping[str, str],
     return texts["not_verified_source"].format(date=source) if source else texts["not_verified"]
 
 
-def _vocab(vocab: Mapping[str, Mapping[str, str]], code: str, lang: str) -> str:
-    names = vocab.get(code)
-    return (names.get(lang) or names["en"]) if names else code
-
-
 def _is_countrywide(row: Mapping[str, Any]) -> bool:
     """A row with lon/lat columns but no point: serves a whole country."""
     if cell_text(row.get("location_precision")) == "country_wide":
@@ -157,14 +151,14 @@ def _is_countrywide(row: Mapping[str, Any]) -> bool:
     return "lon" in row and not cell_text(row.get("lon"))
 
 
-def _address(row: Mapping[str, Any], texts: Mapping[str, str], lang: str) -> Entry:
+def _address(row: Mapping[str, Any], texts: Mapping[str, str], tr: Translator) -> Entry:
     """Street address the registry holds, city and country; a confidential one withheld."""
     precision = cell_text(row.get("location_precision"))
     city = cell_text(row.get("city"))
     address = cell_text(row.get("address"))
     if city and city.casefold() in address.casefold():
         city = ""  # the address already names its city
-    country = _vocab(COUNTRIES, cell_text(row.get("country")), lang)
+    country = tr.label("country", cell_text(row.get("country")))
     where = ", ".join(t for t in (address, city, country) if t)
     items = [Item(where)] if where else []
     if precision == "confidential":
@@ -200,9 +194,8 @@ def source_url(value: Any) -> str:
 def service_block(row: Mapping[str, Any], tr: Translator, texts: Mapping[str, str],
                   today: dt.date) -> ServiceBlock:
     """One service's entries, empty values left out."""
-    lang = tr.lang
     notifies = cell_text(row.get("notifies_authorities"))
-    types = ", ".join(_vocab(SERVICE_TYPES, c, lang) for c in cell_list(row.get("service_types")))
+    types = ", ".join(tr.labels("service_types", cell_list(row.get("service_types"))))
     before = [
         (texts["services"], types),
         (texts["distance"], distance_text(row, tr)),
@@ -215,12 +208,12 @@ def service_block(row: Mapping[str, Any], tr: Translator, texts: Mapping[str, st
         (texts["languages"], ", ".join(tr.language(c) for c in cell_list(
             row.get("languages")))),
         (texts["cost"], cell_text(row.get("cost"))),
-        (texts["notifies"], _vocab(NOTIFIES_AUTHORITIES, notifies, lang) if notifies else ""),
+        (texts["notifies"], tr.label("notifies_authorities", notifies) if notifies else ""),
         (texts["verification"], verification_text(row, texts, today)),
     ]
     source = source_url(row.get("source"))
     entries = [Entry(k, (Item(v),)) for k, v in before if v]
-    entries += [_address(row, texts, lang), *_contacts(row, texts)]
+    entries += [_address(row, texts, tr), *_contacts(row, texts)]
     entries += [Entry(k, (Item(v),)) for k, v in after if v]
     if source:
         entries.append(Entry(texts["source"], (Item(source, source),)))
@@ -273,7 +266,7 @@ def build_sheet(results: pd.DataFrame, lang: str = "es", searched: Searched | No
     texts = sheet_labels(tr.lang, labels)
     day = generated_on or dt.date.today()
     blocks = tuple(service_block(row, tr, texts, day) for row in public_rows(results))
-    return Sheet(lang=tr.lang, texts=texts, generated_on=day.isoformat(),
+    return Sheet(lang=tr.lang, texts=texts, generated_on=tr.date(day),
                  searched=searched_entries(searched or Searched(), tr, texts),
                  services=blocks)
 

@@ -29,14 +29,8 @@ from rcm_map.search.query import Query, SearchResult
 
 Feature = dict[str, Any]
 
-REPORT_KINDS: dict[str, schema.Labels] = {
-    "wrong_info": {"es": "Información incorrecta", "en": "Wrong information",
-                   "fr": "Information erronée"},
-    "closed": {"es": "Ya no funciona / cerrado", "en": "Closed or no longer running",
-               "fr": "Fermé ou plus en service"},
-    "moved": {"es": "Se mudó", "en": "Moved", "fr": "A déménagé"},
-    "other": {"es": "Otro problema", "en": "Other problem", "fr": "Autre problème"},
-}
+REPORT_KINDS: tuple[str, ...] = ("wrong_info", "closed", "moved", "other")
+"""What a public problem report is about; labels are ``vocab.report_kind.<code>``."""
 MAX_REPORT_COMMENT = 1000
 # Actions recorded in the history.
 ACTIONS = ("import", "edit", "verify", "restore", "baseline", "external_edit")

@@ -15,7 +15,7 @@ import streamlit as st
 
 from rcm_map.core.i18n import Translator
 from rcm_map.store import ConflictError, Store, StoreError, UpdateRejected, auth
-from rcm_map.store.base import REPORT_KINDS, Diff
+from rcm_map.store.base import Diff
 from rcm_map.store.cli_support import diff_lines, history_lines, read_update
 from rcm_map.store.throttle import Throttle, login_keys
 from rcm_map.ui import common, session
@@ -111,7 +111,7 @@ def _upload_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
     upload = st.file_uploader(tr.t("admin.country_file"), type=["csv", "geojson", "json"],
                               key="rcm_admin_upload",
                               help=tr.t("admin.upload_limits", mb=limit // (1024 * 1024),
-                                        n=f"{MAX_UPDATE_FEATURES:,}"))
+                                        n=tr.number(MAX_UPDATE_FEATURES, 0)))
     if upload is None:
         return
     if upload.size > limit:  # before reading the bytes into anything else
@@ -167,11 +167,6 @@ def _history_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
         st.success(tr.t("admin.restored", id=new_id))
 
 
-def _report_kind(code: str, lang: str) -> str:
-    labels = REPORT_KINDS.get(code)
-    return labels.get(lang, labels["en"]) if labels else code
-
-
 def _reports_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
     reports = store.open_reports(user.country)
     if not reports:
@@ -181,7 +176,7 @@ def _reports_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
     for report in reports:
         with st.container(border=True):
             st.text(f"#{report.report_id} · {report.service_id} · "
-                    f"{_report_kind(report.kind, tr.lang)} · {report.created_at[:10]}")
+                    f"{tr.label('report_kind', report.kind)} · {report.created_at[:10]}")
             st.text(report.comment)  # st.text: the comment is shown literally
             note = st.text_input(tr.t("admin.note"), key=f"rcm_note_{report.report_id}",
                                  max_chars=500)

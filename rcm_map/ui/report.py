@@ -52,8 +52,7 @@ def report_problem_widget(service_id: str, store: Store | None = None,
         st.caption(tr.t("report.privacy"))
         with st.form(key=f"rcm_report_{service_id}", clear_on_submit=True):
             kind = st.selectbox(tr.t("report.kind"), list(REPORT_KINDS),
-                                format_func=lambda code: REPORT_KINDS[code].get(
-                                    tr.lang, REPORT_KINDS[code]["en"]))
+                                format_func=lambda code: tr.label("report_kind", code))
             comment = st.text_area(tr.t("report.comment"), max_chars=MAX_COMMENT_CHARS,
                                    help=tr.t("report.comment_help"))
             submitted = st.form_submit_button(tr.t("report.send"))

@@ -1,79 +1,20 @@
-"""Translations: catalogues complete and consistent, language negotiation, no globals."""
+"""Translations: the Translator, language negotiation, no globals (the catalogues
+themselves are checked in test_catalogues.py)."""
 
 from __future__ import annotations
 
 import ast
-import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rcm_map.core import i18n
 from rcm_map.core.i18n import Translator, negotiate_language, parse_accept_language
 
 ROOT = Path(__file__).resolve().parents[2]
 UI_FILES = [ROOT / "app.py", *sorted((ROOT / "rcm_map" / "ui").glob("*.py"))]
-
-
-def test_every_locale_has_every_key():
-    keys = {lang: set(i18n.catalogue(lang)) for lang in i18n.LANGUAGES}
-    for lang, found in keys.items():
-        assert found == keys["es"], (lang, sorted(found ^ keys["es"]))
-
-
-def test_placeholders_agree_across_locales():
-    base = i18n.catalogue("es")
-    for lang in i18n.LANGUAGES:
-        for key, text in i18n.catalogue(lang).items():
-            assert i18n.placeholders(text) == i18n.placeholders(base[key]), (lang, key)
-
-
-def test_no_empty_messages():
-    for lang in i18n.LANGUAGES:
-        assert all(v.strip() for v in i18n.catalogue(lang).values()), lang
-
-
-def test_locale_files_are_plain_json_objects():
-    for lang in i18n.LANGUAGES:
-        data = json.loads((i18n.LOCALES_DIR / f"{lang}.json").read_text(encoding="utf-8"))
-        assert isinstance(data, dict) and data
-
-
-def _translation_keys_used() -> set[str]:
-    """Literal keys passed to `.t("...")` in the UI (f-string keys are checked apart)."""
-    keys: set[str] = set()
-    for path in UI_FILES:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "t" and node.args
-                    and isinstance(node.args[0], ast.Constant)
-                    and isinstance(node.args[0].value, str)):
-                keys.add(node.args[0].value)
-    return keys
-
-
-def test_every_key_used_in_the_ui_exists():
-    used = _translation_keys_used()
-    assert len(used) > 50
-    missing = used - set(i18n.catalogue("es"))
-    assert not missing, sorted(missing)
-
-
-def test_dynamic_keys_exist():
-    from rcm_map.render import listing
-    from rcm_map.ui import search_page
-
-    catalogue = i18n.catalogue("es")
-    for mode in search_page.AGE_MODES:
-        assert f"search.age_mode.{mode}" in catalogue
-    for col in (*listing.DISPLAY_COLUMNS, *listing.COUNTRYWIDE_COLUMNS, "organization", "city"):
-        assert f"list.col.{col}" in catalogue
-    for level in ("country", "admin1"):
-        assert f"coverage.level.{level}" in catalogue
-    from rcm_map.store.verification import TIERS
-
-    for tier in TIERS:
-        assert f"admin.tier_{tier}" in catalogue
 
 
 # Streamlit calls whose first argument or these keywords are shown to the user.
@@ -118,6 +59,9 @@ def test_translator_formats_and_falls_back():
     assert tr.t("no.such.key") == "no.such.key"
     assert Translator("xx").lang == "es"
     assert Translator("fr").label("service_types", "shelter") == "Hébergement"
+    assert Translator("es").label("service_types", "nope") == "nope"
+    assert i18n.label("report_kind", "moved", "en") == "Moved"
+    assert i18n.label("country", "MEX", "xx") == "México"  # unknown language: Spanish
     assert Translator("es").number(3.25, 1) in ("3,2", "3,3")
 
 
@@ -142,6 +86,14 @@ def test_no_global_gettext_and_no_underscore_translator():
 
 
 @pytest.mark.parametrize(("requested", "header", "locale", "expected"), [
+    (None, "fr-CA", None, "fr"),
+    (None, "en-US", None, "en"),
+    (None, "de", None, "es"),
+    (None, "pt-BR,de;q=0.8", "de-AT", "es"),
+    (None, "FR_ca;q=0.7, xx", None, "fr"),
+    (None, "es-419,es;q=0.9,en;q=0.8", None, "es"),
+    (None, "en-GB;q=1.5, fr;q=0.4", None, "fr"),  # q above 1 is invalid: ignored
+    (None, "*;q=1, en;q=0.1", None, "en"),
     ("fr", "en-US,en;q=0.9", "en-US", "fr"),
     ("EN", None, None, "en"),
     ("de", "de-DE,de;q=0.9", "de-DE", "es"),
@@ -157,8 +109,17 @@ def test_negotiate_language(requested, header, locale, expected):
     assert negotiate_language(requested, header, locale) == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(header=st.text(max_size=80), locale=st.none() | st.text(max_size=20),
+       requested=st.none() | st.text(max_size=5))
+def test_negotiation_never_fails_and_always_gives_an_interface_language(header, locale,
+                                                                        requested):
+    assert negotiate_language(requested, header, locale) in i18n.LANGUAGES
+
+
 def test_parse_accept_language_orders_by_quality():
     assert parse_accept_language("en;q=0.5, fr, es;q=0.8") == ["fr", "es", "en"]
+    assert parse_accept_language("fr-CA,fr;q=0.9,en-US;q=0.8") == ["fr-ca", "fr", "en-us"]
     assert parse_accept_language("*, en;q=0") == []
     assert parse_accept_language(None) == []
 
@@ -169,9 +130,11 @@ def test_parse_accept_language_orders_by_quality():
     ("fr", 0, "**0** service à proximité,"), ("fr", 1, "**1** service à proximité,"),
     ("fr", 2, "**2** services à proximité,"), ("es", 1500, "**1.500** servicios cerca,"),
     ("en", 1500, "**1,500** services nearby,"),
+    ("fr", 1_000_000, "**1 000 000** services à proximité,"),
+    ("es", 1_000_000, "**1.000.000** servicios cerca,"),
 ])
 def test_plurals_and_counts_follow_the_language(lang, count, text):
-    assert Translator(lang).plural("list.summary_shown", count) == text
+    assert Translator(lang).plural("list.summary_shown", count).replace("\u202f", " ") == text
 
 
 def test_numbers_dates_and_language_names_per_language():
@@ -185,3 +148,8 @@ def test_numbers_dates_and_language_names_per_language():
     assert Translator("en").language("ht") == "Haitian Creole"
     assert Translator("fr").language("de") == "Allemand"  # CLDR when the catalogue has none
     assert Translator("en").language("zzz") == "zzz"
+    assert Translator("es").language("mam") == "Mam"  # CLDR has none: the catalogue's
+    assert Translator("en").language("quc") == "K'iche'"  # the catalogue's over CLDR's
+    assert i18n.LANGUAGE_NAMES == {"es": "Español", "en": "English", "fr": "Français"}
+    assert Translator("fr").date(dt.date(2025, 3, 1)) == "1 mars 2025"
+    assert Translator("en").plural("search.place_others", 1).startswith("1 other place matches")

@@ -78,7 +78,7 @@ def test_sheet_lists_services_with_contacts() -> None:
     assert page.startswith("<!DOCTYPE html>") and '<html lang="es">' in page
     for text in ("Casa del Migrante", "Albergue, Asistencia jurídica", "12-17 años",
                  "Calle 1, Tapachula, México", "24 h", "Llamar antes", "2,5 km",
-                 "2025-03-01", "Notifica a las autoridades", SHEET_LABELS["es"]["verify"],
+                 "1 mar 2025", "Notifica a las autoridades", SHEET_LABELS["es"]["verify"],
                  "Español, Inglés"):
         assert text in page, text
     hrefs = [a.get("href") for t, a in parse(page).tags if t == "a"]

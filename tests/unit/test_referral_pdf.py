@@ -47,7 +47,7 @@ def test_pdf_text_holds_what_the_caseworker_needs() -> None:
                                languages=["es", "mam"])]
     text = text_of(pdf_of(rows, "es", TAPACHULA))
     for expected in (
-        "Hoja de referencia de servicios", "Generada el 2026-12-01", "Verifique antes de referir",
+        "Hoja de referencia de servicios", "Generada el 1 dic 2026", "Verifique antes de referir",
         "Búsqueda realizada", "Tapachula, Chiapas (México) (a menos de 25 km)", "15 años",
         "Casa del Migrante", "Diócesis", "Albergue, Asistencia jurídica", "12-17 años",
         "Calle 1, Tapachula, México", "+52 962 123 4567", "casa@example.org", "24 h",

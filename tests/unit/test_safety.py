@@ -198,7 +198,7 @@ def test_distance_band_rejects_bad_values(bad: object) -> None:
 
 
 def test_distance_band_labels() -> None:
-    assert [distance_band_label(c, "es") for c, _, _ in DISTANCE_BANDS] == [
+    assert [distance_band_label(c, "es") for c, _ in DISTANCE_BANDS] == [
         "< 5 km", "5-10 km", "10-25 km", "25-50 km", "50-100 km", "> 100 km"]
     with pytest.raises(ValueError, match="lt_5"):
         distance_band_label("nope")

@@ -21,11 +21,11 @@ def fields_of(issues):
     return [(i.field, i.severity) for i in issues]
 
 
-def test_every_vocabulary_code_has_three_labels():
-    for vocab in schema.VOCABULARIES.values():
-        for code, labels in vocab.items():
-            assert set(labels) == {"es", "en", "fr"}, code
-            assert all(labels.values()), code
+def test_vocabulary_codes_are_unique_stable_identifiers():
+    """Labels live in the catalogues (tests/unit/test_catalogues.py); here only codes."""
+    for name, codes in schema.VOCABULARIES.items():
+        assert len(set(codes)) == len(codes), name
+        assert all(code and code.strip() == code and " " not in code for code in codes), name
 
 
 def test_valid_minimal_properties_have_no_issues():
@@ -92,11 +92,6 @@ def test_normalize_fills_every_field_canonically():
     assert out["age_min"] == 5 and isinstance(out["age_min"], int)
     assert out["age_max"] is None and out["phones"] == [] and out["name"] == "Casa"
     assert out["notifies_authorities"] == "unknown"
-
-
-def test_label_falls_back_to_code():
-    assert schema.label("service_types", "shelter", "fr") == "Hébergement"
-    assert schema.label("service_types", "nope", "es") == "nope"
 
 
 def test_legacy_last_verified_is_read_as_the_source_date() -> None:

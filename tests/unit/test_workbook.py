@@ -142,7 +142,7 @@ def test_about_sheet_says_when_what_and_verify() -> None:
                                                age_band="12-17", services=("shelter",)))
     book, _ = book_of([service()], "fr", searched=searched)
     about = [v for r in book.worksheets[1].iter_rows(values_only=True) for v in r if v]
-    for text in ("2026-12-01", "Vérifiez avant d'orienter", "Tapachula (à moins de 50 km)",
+    for text in ("1 déc. 2026", "Vérifiez avant d'orienter", "Tapachula (à moins de 50 km)",
                  "12-17 ans", "Hébergement", "CSV"):
         assert any(text in str(v) for v in about), text
 
