@@ -132,7 +132,7 @@ def _keys_used() -> tuple[set[str], set[str], set[str]]:
             assert (path.name, variable) in variables, f"{path}: list .t({variable}) keys"
             keys.update(variables[path.name, variable])
         vocabularies.update(_LABEL.findall(text))
-        if path.name in ("referral.py", "referral_pdf.py"):
+        if path.name in ("referral.py", "referral_pdf.py", "workbook.py"):  # sheet_labels
             keys.update(f"sheet.{name}" for name in _SHEET.findall(text))
     return keys, prefixes, vocabularies
 
