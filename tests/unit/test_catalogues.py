@@ -41,6 +41,8 @@ def test_every_msgid_exists_in_every_language_with_a_translation():
         assert not empty, (lang, empty)
         fuzzy = [m.id for m in i18n.read_catalogue(lang) if m.id and m.fuzzy]
         assert not fuzzy, (lang, fuzzy)
+        # Babel's own checks (what `pybabel compile --statistics` would report).
+        assert not list(i18n.read_catalogue(lang).check()), lang
 
 
 def test_plural_entries_are_plural_everywhere_with_the_forms_the_language_needs():
