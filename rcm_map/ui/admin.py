@@ -94,7 +94,7 @@ def _sign_out() -> None:
 
 def _show_problems(tr: Translator, issues: list[Any]) -> None:
     """Blocking issues: a translated count, then one plain-text line each."""
-    st.error(tr.t("admin.problems", n=len(issues)))
+    st.error(tr.plural("admin.problems", len(issues)))
     st.code("\n".join(str(i) for i in issues[:MAX_ISSUES_SHOWN]), language=None)
 
 
@@ -172,7 +172,7 @@ def _reports_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
     if not reports:
         st.info(tr.t("admin.no_reports"))
         return
-    st.caption(tr.t("admin.reports_count", n=len(reports)))
+    st.caption(tr.plural("admin.reports_count", len(reports)))
     for report in reports:
         with st.container(border=True):
             st.text(f"#{report.report_id} · {report.service_id} · "

@@ -101,7 +101,7 @@ def _gaps(tr: Translator, frame: pd.DataFrame, service: str, band: str, age: int
     who = (tr.t("coverage.for_age", age=age) if age is not None
            else tr.t("coverage.all_ages") if band == "all"
            else tr.t("search.band_label", band=band))
-    st.markdown(tr.t("coverage.gaps_summary", n=len(found), service=what, ages=who))
+    st.markdown(tr.plural("coverage.gaps_summary", len(found), service=what, ages=who))
     if found.empty:
         return
     shown = pd.DataFrame({

@@ -26,7 +26,7 @@ def verify_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
     if not queue:
         st.success(tr.t("admin.verify_none"))
         return
-    st.markdown(tr.t("admin.verify_count", n=len(queue)))
+    st.markdown(tr.plural("admin.verify_count", len(queue)))
     lines = [f"{n}. {item.name}{', ' + item.city if item.city else ''} · "
              f"{tr.t('admin.tier_' + item.tier)} · "
              f"{freshness_text(stored[item.service_id].feature['properties'], tr)}"

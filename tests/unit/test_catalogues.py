@@ -110,40 +110,47 @@ def variable_keys() -> dict[tuple[str, str], tuple[str, ...]]:
     return {("cards.py", "key"): ("badge.verified", "badge.verified_by"),
             ("taxonomy.py", "key"): tuple(t.label_key(code) for t in TAXONOMIES.values()
                                           for code in t.terms)}
-_CALL = re.compile(r"""\.(?:t|plural|ngettext|gettext)\(\s*(f?)(["'])(.*?)\2\s*([,)+])""")
+
+
+_CALL = re.compile(r"""\.(t|plural|ngettext|gettext)\(\s*(f?)(["'])(.*?)\3\s*([,)+])""")
 _VARIABLE = re.compile(r"""\.(?:t|plural|ngettext|gettext)\(\s*([A-Za-z_]\w*)\s*[,)]""")
 _LABEL = re.compile(r"""\.labels?\(\s*["']([a-z_]+)["']""")
 _SHEET = re.compile(r"""texts\[\s*["']([a-z_]+)["']\s*\]""")
 
 
-def _keys_used() -> tuple[set[str], set[str], set[str]]:
-    """Literal keys passed to t/plural, prefixes of keys built at run time, and
-    vocabulary names passed to label/labels."""
+def _keys_used() -> tuple[set[str], set[str], set[str], set[str]]:
+    """Literal keys passed to t (singular) and plural, prefixes of keys built at run
+    time, and vocabulary names passed to label/labels."""
     keys: set[str] = set()
+    plurals: set[str] = set()
     prefixes: set[str] = set()
     vocabularies: set[str] = set()
     variables = variable_keys()
     for path in SOURCES:
         text = path.read_text(encoding="utf-8")
-        for is_f, _, key, after in _CALL.findall(text):
+        for call, is_f, _, key, after in _CALL.findall(text):
             if is_f or after == "+":
                 prefixes.add(key.split("{", 1)[0])
             else:
-                keys.add(key)
+                (plurals if call in ("plural", "ngettext") else keys).add(key)
         for variable in _VARIABLE.findall(text):
             assert (path.name, variable) in variables, f"{path}: list .t({variable}) keys"
             keys.update(variables[path.name, variable])
         vocabularies.update(_LABEL.findall(text))
         if path.name in ("referral.py", "referral_pdf.py", "workbook.py"):  # sheet_labels
             keys.update(f"sheet.{name}" for name in _SHEET.findall(text))
-    return keys, prefixes, vocabularies
+    return keys, plurals, prefixes, vocabularies
 
 
 def test_every_key_the_code_uses_is_in_the_catalogues():
-    keys, prefixes, vocabularies = _keys_used()
+    keys, plurals, prefixes, vocabularies = _keys_used()
     assert len(keys) > 150 and "search.title" in keys and "sheet.title" in keys
+    assert "list.summary_shown" in plurals
+    singular = {k for k, v in entries("es").items() if isinstance(v, str)}
     ids = set(entries("es"))
-    assert not keys - ids, sorted(keys - ids)
+    # t() reads singular entries only, plural() plural ones: a mix-up shows the key.
+    assert not keys - singular, sorted(keys - singular)
+    assert not plurals - (ids - singular), sorted(plurals - (ids - singular))
     built = dynamic_keys()
     assert prefixes == set(built), sorted(prefixes ^ set(built))
     dynamic = {p + s for p, suffixes in built.items() for s in suffixes}
