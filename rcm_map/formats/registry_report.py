@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from rcm_map.core import schema
 from rcm_map.core.geo import haversine_km
-from rcm_map.formats.importer import counts_markdown
 from rcm_map.search.gazetteer import default_gazetteer
 from rcm_map.search.route import TransitPoint, locate
 
@@ -25,6 +24,48 @@ if TYPE_CHECKING:
 Feature = dict[str, Any]
 GAP_RADIUS_KM = 50.0
 CONTACT_FIELDS = ("phones", "email", "website", "address", "hours", "referral", "eligibility")
+
+
+def counts_markdown(features: list[dict[str, Any]]) -> str:
+    """Markdown tables of services per country and per service type (for data/README.md).
+
+    Parameters
+    ----------
+    features : list of dict
+        Registry features.
+
+    Returns
+    -------
+    str
+        Two tables: per country (total, on the map by city point or coordinates,
+        confidential, country-wide) and per service type and country.
+    """
+    countries = list(schema.COUNTRIES)
+    per_country: dict[str, Counter[str]] = {c: Counter() for c in countries}
+    per_service: dict[str, Counter[str]] = {s: Counter() for s in schema.SERVICE_TYPES}
+    for feat in features:
+        p = feat["properties"]
+        tally = per_country.setdefault(p["country"], Counter())
+        tally["total"] += 1
+        if feat.get("geometry") is None:
+            tally["country-wide"] += 1
+        else:
+            tally[p["location_precision"]] += 1
+        for service in p["service_types"]:
+            per_service.setdefault(service, Counter())[p["country"]] += 1
+    cols = ("total", "address", "city", "confidential", "country-wide")
+    lines = ["| country | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for country in countries:
+        lines.append(f"| {country} | " + " | ".join(str(per_country[country][c]) for c in cols)
+                     + " |")
+    lines.append("| **all** | " + " | ".join(
+        str(sum(per_country[c][col] for c in countries)) for col in cols) + " |")
+    lines += ["", "| service_type | " + " | ".join(countries) + " | total |",
+              "|---" * (len(countries) + 2) + "|"]
+    for service, tally in per_service.items():
+        lines.append(f"| {service} | " + " | ".join(str(tally[c]) for c in countries)
+                     + f" | {sum(tally.values())} |")
+    return "\n".join(lines) + "\n"
 
 
 # Issue 16: the places caseworkers asked about, and the gaps it named.

@@ -14,9 +14,14 @@ from typing import Any
 import streamlit as st
 
 from rcm_map.core.i18n import Translator
-from rcm_map.store import ConflictError, Store, StoreError, UpdateRejected, auth
+from rcm_map.store import ConflictError, Store, StoreError, auth
 from rcm_map.store.base import REPORT_KINDS, Diff
-from rcm_map.store.cli_support import diff_lines, history_lines, read_update
+from rcm_map.store.importing import (
+    apply_country_update,
+    diff_lines,
+    history_lines,
+    prepare_country_update,
+)
 from rcm_map.store.throttle import Throttle, login_keys
 from rcm_map.ui import common, session
 from rcm_map.ui.session import SESSION_USER, client_address, current_user, shared_store
@@ -102,7 +107,7 @@ def _preview(tr: Translator, diff: Diff) -> None:
     st.subheader(tr.t("admin.preview"))
     st.markdown(tr.t("admin.preview_counts", added=len(diff.added), changed=len(diff.changed),
                      removed=len(diff.removed), unchanged=diff.unchanged))
-    st.code("\n".join(diff_lines(diff)[1:]) or "-", language=None)  # text, never HTML
+    st.code("\n".join(diff_lines(diff, tr)[1:]) or "-", language=None)  # text, never HTML
 
 
 def _upload_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
@@ -117,24 +122,19 @@ def _upload_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
     if upload.size > limit:  # before reading the bytes into anything else
         st.error(tr.t("admin.too_large", file=upload.name, mb=limit // (1024 * 1024)))
         return
-    features, issues = read_update(upload.name, upload.getvalue(), limit,
-                                   max_features=MAX_UPDATE_FEATURES)
-    blocking = [i for i in issues if i.severity == "error"]
-    if blocking or (not features and issues):
-        _show_problems(tr, blocking or issues)
+    update = prepare_country_update(store, user.country, upload, name=upload.name,
+                                    max_bytes=limit, max_features=MAX_UPDATE_FEATURES)
+    if update.diff is None:
+        _show_problems(tr, update.problems)
         return
-    try:
-        diff = store.preview_update(user.country, features, file=upload.name)
-    except UpdateRejected as exc:
-        _show_problems(tr, exc.issues)
-        return
+    diff = update.diff
     _preview(tr, diff)
     if diff.is_empty:
         st.info(tr.t("admin.nothing_to_change"))
         return
     if st.button(tr.t("admin.apply"), type="primary", key="rcm_admin_apply"):
         try:
-            change_id = store.apply_update(diff, user.label, note=f"from {upload.name}")
+            change_id = apply_country_update(store, update, user.label)
         except ConflictError as exc:
             st.error(tr.t("admin.conflict"))
             st.text(str(exc))
@@ -144,7 +144,7 @@ def _upload_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
 
 
 def _history_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
-    lines = history_lines(store, country=user.country, limit=30)
+    lines = history_lines(store, tr, country=user.country, limit=30)
     if lines:
         st.code("\n".join(lines), language=None)
     else:

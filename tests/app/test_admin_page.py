@@ -187,8 +187,9 @@ def test_upload_preview_then_confirm_is_recorded_in_history(registry: Path) -> N
     assert props["mex-tap-shelter"]["hours"] == "Lunes a viernes 9-17"
     at.run()
     history = "\n".join(c.value for c in at.code)
-    assert "ana (MEX) import MEX" in history
-    assert "changed mex-tap-shelter" in history
+    assert f"ana (MEX) {tr.t('import.action_import')} MEX" in history  # in Spanish
+    assert f"{tr.t('import.service_changed')} mex-tap-shelter" in history
+    assert "importación" in history
 
 
 def test_upload_with_bad_rows_names_file_row_field_and_value(registry: Path) -> None:
@@ -203,12 +204,12 @@ def test_upload_with_bad_rows_names_file_row_field_and_value(registry: Path) -> 
 
 def test_upload_over_the_row_limit_is_refused_before_parsing(
         registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rcm_map.store import cli_support
+    from rcm_map.store import importing
     from rcm_map.ui import admin
 
     monkeypatch.setattr(admin, "MAX_UPDATE_FEATURES", 2)
     parsed: list[str] = []
-    monkeypatch.setattr(cli_support, "parse_json_bytes",
+    monkeypatch.setattr(importing, "parse_json_bytes",
                         lambda data, name: parsed.append(name))
     at = _signed_in("en")
     data = _mex_update(registry, {})
