@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rcm_map.core import schema
 from rcm_map.core.geo import haversine_km
 from rcm_map.search.gazetteer import default_gazetteer
-from rcm_map.search.route import TransitPoint, locate
+from rcm_map.search.route import TRANSIT_POINTS, TransitPoint, locate
 
 if TYPE_CHECKING:
     from rcm_map.formats.registry_build import BuildResult
@@ -68,23 +68,13 @@ def counts_markdown(features: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# Issue 16: the places caseworkers asked about, and the gaps it named.
-HOTSPOTS: tuple[TransitPoint, ...] = (
-    TransitPoint("Tapachula", "Tapachula", "MEX", "MX-CHP"),
-    TransitPoint("Tecún Umán", "Ciudad Tecún Umán", "GTM", "GT-SM"),
-    TransitPoint("San Pedro Sula", "San Pedro Sula", "HND", "HN-CR"),
-    TransitPoint("Paso Canoas", "Canoas", "CRI", "CR-P"),
-    TransitPoint("Ciudad Juárez", "Ciudad Juárez", "MEX", "MX-CHH"),
-    TransitPoint("Agua Prieta", "Agua Prieta", "MEX", "MX-SON"),
-    TransitPoint("Matamoros", "Heroica Matamoros", "MEX", "MX-TAM"),
-    TransitPoint("Nuevo Laredo", "Nuevo Laredo", "MEX", "MX-TAM"),
-    TransitPoint("Piedras Negras", "Piedras Negras", "MEX", "MX-COA"),
-    TransitPoint("Peñas Blancas (CR side)", "La Cruz", "CRI", "CR-G",
-            "La Cruz, the Costa Rican town nearest the crossing (Peñas Blancas is not "
-            "in the gazetteer)"),
-    TransitPoint("Peñas Blancas (NI side)", "Cárdenas", "NIC", "NI-RI",
-            "Cárdenas, the Nicaraguan municipality of the crossing"),
-)
+# Issue 16: the places caseworkers asked about, and the gaps it named: transit points of
+# `search.route` (one list of rows; here only which of them, in the README's order).
+HOTSPOT_LABELS = ("Tapachula", "Tecún Umán", "San Pedro Sula", "Paso Canoas", "Ciudad Juárez",
+                  "Agua Prieta", "Matamoros", "Nuevo Laredo", "Piedras Negras",
+                  "Peñas Blancas (CR)", "Peñas Blancas (NI)")
+HOTSPOTS: tuple[TransitPoint, ...] = tuple(
+    point for label in HOTSPOT_LABELS for point in TRANSIT_POINTS if point.label == label)
 
 
 def has_contact(props: dict[str, Any]) -> bool:
