@@ -39,7 +39,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rcm_map.core.boundaries import admin1_units  # noqa: E402 - after the path tweak
-from rcm_map.search.gazetteer import GAZETTEER_COLUMNS, normalize  # noqa: E402
+from rcm_map.search.gazetteer import (  # noqa: E402 - after the path tweak
+    CORRIDOR_KINDS,
+    GAZETTEER_COLUMNS,
+    normalize,
+)
 from scripts.land_borders import distances_to_land_borders_km  # noqa: E402 - path tweak
 from scripts.script_io import source_out_args, write_file  # noqa: E402 - path tweak
 
@@ -49,7 +53,6 @@ ALIASES_CSV = ROOT / "data" / "place_aliases.csv"
 CORRIDOR_CSV = ROOT / "data" / "corridor_places.csv"
 ADMIN0 = ROOT / "data" / "admin_boundaries" / "admin0.geojson"
 CODE_FIXES = {"MX-DIF": "MX-CMX"}
-CORRIDOR_KINDS = ("border_crossing", "border_town", "transit_point")
 
 
 def ciudad_alias(name: str) -> list[str]:

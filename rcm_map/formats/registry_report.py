@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rcm_map.core import schema
 from rcm_map.core.geo import haversine_km
-from rcm_map.search.gazetteer import default_gazetteer
-from rcm_map.search.route import TRANSIT_POINTS, TransitPoint, locate
+from rcm_map.search.route import located_points
 
 if TYPE_CHECKING:
     from rcm_map.formats.registry_build import BuildResult
@@ -68,13 +67,11 @@ def counts_markdown(features: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# Issue 16: the places caseworkers asked about, and the gaps it named: transit points of
-# `search.route` (one list of rows; here only which of them, in the README's order).
-HOTSPOT_LABELS = ("Tapachula", "Tecún Umán", "San Pedro Sula", "Paso Canoas", "Ciudad Juárez",
-                  "Agua Prieta", "Matamoros", "Nuevo Laredo", "Piedras Negras",
-                  "Peñas Blancas (CR)", "Peñas Blancas (NI)")
-HOTSPOTS: tuple[TransitPoint, ...] = tuple(
-    point for label in HOTSPOT_LABELS for point in TRANSIT_POINTS if point.label == label)
+# Issue 16: the places caseworkers asked about, and the gaps it named, by the label of
+# their transit point in `search.route` (a hub, or a corridor place by its name).
+HOTSPOTS = ("Tapachula", "Ciudad Tecún Umán", "San Pedro Sula", "Canoas", "Ciudad Juárez",
+            "Agua Prieta", "Matamoros", "Nuevo Laredo", "Piedras Negras", "Peñas Blancas (CR)",
+            "Peñas Blancas (NI)")
 
 
 def has_contact(props: dict[str, Any]) -> bool:
@@ -135,17 +132,17 @@ def hotlines_markdown(features: list[Feature]) -> str:
 def gaps_markdown(features: list[Feature]) -> str:
     """Services within `GAP_RADIUS_KM` of each hotspot (public points), honestly counted."""
     located = [f for f in features if f.get("geometry")]
-    found = {point: (lat, lon) for point, lat, lon in locate(HOTSPOTS, default_gazetteer())}
+    found = {point.label: (point, lat, lon) for point, lat, lon in located_points()}
     national = {f["properties"]["country"] for f in features if is_child_line(f)}
     lines = [f"| place | services within {GAP_RADIUS_KM:.0f} km | with phone or e-mail | "
              "child-protection authority with a phone | "
              "country-wide child-protection line with a phone | note |",
              "|---|---|---|---|---|---|"]
-    for spot in HOTSPOTS:
-        if spot not in found:
-            lines.append(f"| {spot.label} | ? | ? | ? | ? | not in the gazetteer |")
+    for label in HOTSPOTS:
+        if label not in found:
+            lines.append(f"| {label} | ? | ? | ? | ? | not in the gazetteer |")
             continue
-        lat, lon = found[spot]
+        spot, lat, lon = found[label]
         near = [f["properties"] for f in located
                 if haversine_km(lat, lon, f["geometry"]["coordinates"][1],
                                 f["geometry"]["coordinates"][0]) <= GAP_RADIUS_KM]

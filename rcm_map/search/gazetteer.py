@@ -28,6 +28,7 @@ from functools import lru_cache
 
 from rcm_map.search.placeindex import (
     ATTRIBUTION,
+    CORRIDOR_KINDS,
     EXACT,
     GAZETTEER_COLUMNS,
     GAZETTEER_PATH,
@@ -186,8 +187,8 @@ def find_city(
 
 
 __all__ = [
-    "ATTRIBUTION", "EXACT", "GAZETTEER_COLUMNS", "GAZETTEER_PATH", "OPTIONAL_COLUMNS", "PREFIX",
-    "SUBSTRING", "WORD", "WORDS", "CityMatch", "Gazetteer", "Place", "admin1_codes_by_name",
-    "default_gazetteer", "find_city", "normalize", "places_in_bbox", "resolve_admin1", "search",
-    "split_city",
+    "ATTRIBUTION", "CORRIDOR_KINDS", "EXACT", "GAZETTEER_COLUMNS", "GAZETTEER_PATH",
+    "OPTIONAL_COLUMNS", "PREFIX", "SUBSTRING", "WORD", "WORDS", "CityMatch", "Gazetteer", "Place",
+    "admin1_codes_by_name", "default_gazetteer", "find_city", "normalize", "places_in_bbox",
+    "resolve_admin1", "search", "split_city",
 ]

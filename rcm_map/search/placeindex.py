@@ -30,6 +30,8 @@ GAZETTEER_COLUMNS = ("name", "key", "alt_keys", "other_keys", "country_iso3", "a
 OPTIONAL_COLUMNS = {"other_keys": "", "border_km": "", "kind": "place"}
 ATTRIBUTION = "Place data © GeoNames (geonames.org), CC BY 4.0"
 
+# `Place.kind` of the rows of data/corridor_places.csv: places on the migration route.
+CORRIDOR_KINDS = ("border_crossing", "border_town", "transit_point")
 # Tiers, best first.
 EXACT, PREFIX, WORD, SUBSTRING, WORDS = range(5)
 
