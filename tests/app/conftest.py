@@ -13,6 +13,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "data" / "small.geojson"
 TIMEOUT_S = 60
 
+REPORT_WIDGET = """
+from rcm_map.ui import common
+from rcm_map.ui.report import report_problem_widget
+common.start_session()
+report_problem_widget("mex-tap-dif")
+"""
 PAGE_SCRIPT = """
 from rcm_map.ui import common, {page}
 common.start_session()
@@ -27,6 +33,29 @@ def small_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     copy = Path(shutil.copy(SMALL, tmp_path / "small.geojson"))
     monkeypatch.setenv("RCM_MAP_REGISTRY", str(copy))
     return copy
+
+
+@pytest.fixture
+def registry(tmp_path: Path, small_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of small.geojson as the registry in use, named as in production
+    (actors.geojson), with the file store (no database URL)."""
+    target = tmp_path / "actors.geojson"
+    shutil.copy(small_path, target)
+    monkeypatch.setenv("RCM_MAP_REGISTRY", str(target))
+    monkeypatch.delenv("RCM_MAP_DATABASE_URL", raising=False)
+    return target
+
+
+@pytest.fixture
+def report_widget() -> Callable[[str], AppTest]:
+    """The report widget of service mex-tap-dif in a language, not run yet."""
+
+    def start(lang: str) -> AppTest:
+        at = AppTest.from_string(REPORT_WIDGET, default_timeout=TIMEOUT_S)
+        at.query_params["lang"] = lang
+        return at
+
+    return start
 
 
 @pytest.fixture
