@@ -1,7 +1,8 @@
 """Focal-point page: sign in, upload a country update with preview and confirm,
 the verification queue, history with restore, and the open problem reports.
 
-Widgets only; the logic lives in rcm_map.store.auth and rcm_map.store. `app.py` wires it
+Widgets only; the logic lives in rcm_map.store.auth, rcm_map.store and, for uploads,
+rcm_map.store.importing (the same pipeline as `rcm-map import`). `app.py` wires it
 as the "Focal points" page (url_path "admin"). Messages that come from the core
 (validation issues, conflicts) are English one-liners naming file, row, field and
 value; the page frames them in the session's language and shows them as text.
@@ -66,8 +67,7 @@ def _login_form(tr: Translator) -> None:
         try:
             creds = auth.load_credentials(session.secrets())
         except auth.AuthError as exc:
-            st.error(tr.t("admin.misconfigured"))
-            st.text(str(exc))
+            _failed(tr, "admin.misconfigured", exc)
             return
         keys = login_keys(username, client)
         if per_user.retry_after(keys[:1]) > 0 or per_client.retry_after(keys[1:]) > 0:
@@ -95,6 +95,12 @@ def _sign_out() -> None:
     if session.oidc_configured():
         st.logout()
     st.session_state.pop(SESSION_USER, None)
+
+
+def _failed(tr: Translator, key: str, exc: Exception) -> None:
+    """A translated failure, then the core's one-line reason as plain text."""
+    st.error(tr.t(key))
+    st.text(str(exc))
 
 
 def _show_problems(tr: Translator, issues: list[Any]) -> None:
@@ -136,8 +142,7 @@ def _upload_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
         try:
             change_id = apply_country_update(store, update, user.label)
         except ConflictError as exc:
-            st.error(tr.t("admin.conflict"))
-            st.text(str(exc))
+            _failed(tr, "admin.conflict", exc)
             return
         common.registry_changed()
         st.success(tr.t("admin.applied", id=change_id))
@@ -156,12 +161,10 @@ def _history_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
             auth.require_countries(user, store.change(int(change_id)).countries)
             new_id = store.restore(int(change_id), user.label)
         except auth.PermissionDenied as exc:
-            st.error(tr.t("admin.other_country"))
-            st.text(str(exc))
+            _failed(tr, "admin.other_country", exc)
             return
         except StoreError as exc:
-            st.error(tr.t("admin.undo_failed"))
-            st.text(str(exc))
+            _failed(tr, "admin.undo_failed", exc)
             return
         common.registry_changed()
         st.success(tr.t("admin.restored", id=new_id))
@@ -189,8 +192,7 @@ def _reports_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
                 try:
                     store.resolve_report(report.report_id, user.label, note)
                 except StoreError as exc:
-                    st.error(tr.t("admin.resolve_failed"))
-                    st.text(str(exc))
+                    _failed(tr, "admin.resolve_failed", exc)
                 else:
                     st.rerun()
 

@@ -58,17 +58,21 @@ def report_widget() -> Callable[[str], AppTest]:
     return start
 
 
+def _run(at: AppTest, params: dict[str, str]) -> AppTest:
+    """Set the query parameters, run once, and check nothing raised."""
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 @pytest.fixture
 def app() -> Callable[..., AppTest]:
     """The full app (router) with optional query parameters, already run once."""
 
     def start(**params: str) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
-        for key, value in params.items():
-            at.query_params[key] = value
-        at.run()
-        assert not at.exception, at.exception
-        return at
+        return _run(AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S), params)
 
     return start
 
@@ -78,11 +82,7 @@ def page() -> Callable[..., AppTest]:
     """One page module (search_page, coverage_page, about_page) run on its own."""
 
     def start(name: str, **params: str) -> AppTest:
-        at = AppTest.from_string(PAGE_SCRIPT.format(page=name), default_timeout=TIMEOUT_S)
-        for key, value in params.items():
-            at.query_params[key] = value
-        at.run()
-        assert not at.exception, at.exception
-        return at
+        return _run(AppTest.from_string(PAGE_SCRIPT.format(page=name),
+                                        default_timeout=TIMEOUT_S), params)
 
     return start

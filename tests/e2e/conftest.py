@@ -25,8 +25,8 @@ from serving import (  # noqa: F401 - LOCAL_HOSTS and free_port: bench/app_brows
     ROOT,
     free_port,
     offline_guard,
-    streamlit_command,
-    wait_healthy,
+    start_streamlit,
+    stop,
 )
 
 APP = ROOT / "app.py"
@@ -54,24 +54,14 @@ def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path
         script = Path(script).resolve()
         if script in started:
             return started[script][0]
-        port = free_port()
         log = tmp_path_factory.mktemp("streamlit") / "server.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(streamlit_command(script, port), cwd=ROOT, stdout=out,
-                                    stderr=subprocess.STDOUT)
-        base_url = f"http://127.0.0.1:{port}"
+        base_url, proc = start_streamlit(script, log)
         started[script] = (base_url, proc)
-        wait_healthy(base_url, proc, log)
         return base_url
 
     yield start
     for _, proc in started.values():
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 @pytest.fixture(scope="session")

@@ -53,6 +53,34 @@ def wait_healthy(base_url: str, proc: subprocess.Popen[bytes], log: Path,
     pytest.fail(f"streamlit not healthy after {timeout_s:.0f} s:\n{log.read_text()[-3000:]}")
 
 
+def start_streamlit(script: Path, log: Path, *extra: str, env: dict[str, str] | None = None,
+                    timeout_s: float = STARTUP_TIMEOUT_S) -> tuple[str, subprocess.Popen[bytes]]:
+    """Serve `script` from the repository root (its .streamlit/config.toml applies) on a
+    free port, output to `log`; return its base URL and process once it is healthy
+    (stopped again, and the test failed, if it never is)."""
+    port = free_port()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(streamlit_command(script, port, *extra), cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base_url, proc, log, timeout_s)
+    except BaseException:
+        stop(proc)
+        raise
+    return base_url, proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate a server, killing it if it has not ended after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def offline_guard(blocked: list[str]) -> Callable[[Any], None]:
     """A Playwright route handler letting through only localhost (and data:, blob:,
     about:); every other URL is aborted and appended to `blocked`."""

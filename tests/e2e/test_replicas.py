@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from serving import free_port, streamlit_command, wait_healthy
+from serving import start_streamlit, stop
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 
@@ -62,17 +62,10 @@ def cluster() -> Iterator[Any]:
 
 def _start(url: str, folder: Path, name: str) -> tuple[str, subprocess.Popen[bytes]]:
     """One replica: `streamlit run app.py` on its own port, on the database."""
-    port = free_port()
     env = {**os.environ, "RCM_MAP_DATABASE_URL": url,
            "RCM_MAP_REGISTRY": str(folder / "decoy.geojson")}
-    cmd = streamlit_command(ROOT / "app.py", port, "--secrets.files",
-                            str(folder / "secrets.toml"))
-    log = folder / f"{name}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    wait_healthy(base, proc, log, timeout_s=90)
-    return base, proc
+    return start_streamlit(ROOT / "app.py", folder / f"{name}.log", "--secrets.files",
+                           str(folder / "secrets.toml"), env=env, timeout_s=90)
 
 
 @pytest.fixture(scope="module")
@@ -91,12 +84,7 @@ def replicas(cluster: Any, tmp_path_factory: pytest.TempPathFactory
         yield started[0][0], started[1][0], started[1][1]
     finally:
         for _, proc in started:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
         assert (folder / "decoy.geojson").read_bytes().endswith(b"[")  # never touched
 
 
