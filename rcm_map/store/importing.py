@@ -42,6 +42,10 @@ class Unreadable(Exception):
     """The file could not be read at all (missing, a device, not permitted)."""
 
 
+class TooLarge(ValueError):
+    """The file is larger than the limit (it was not read)."""
+
+
 def source_name(source: Source, name: str | None = None) -> str:
     """The name messages use: `name`, else the path or the file object's name."""
     if name:
@@ -54,8 +58,8 @@ def source_name(source: Source, name: str | None = None) -> str:
 def read_source(source: Source, name: str, max_bytes: int) -> bytes:
     """The bytes of a source, at most `max_bytes + 1` of them (so "too large" shows).
 
-    Raises Unreadable when a path cannot be read; a path over the limit raises
-    too (`read_regular_file` never reads it), with the limit in the message.
+    Raises Unreadable when a path cannot be read, TooLarge when it is over the
+    limit (`read_regular_file` never reads it).
     """
     if isinstance(source, bytes):
         return source
@@ -65,7 +69,7 @@ def read_source(source: Source, name: str, max_bytes: int) -> bytes:
         except OSError as exc:
             raise Unreadable(f"{name}: cannot read file: {exc.strerror or exc}") from None
         except ValueError as exc:  # larger than the limit
-            raise Unreadable(f"{name}: {exc}") from None
+            raise TooLarge(str(exc)) from None
     if source.seekable():  # an upload read on an earlier run of the page
         source.seek(0)
     return source.read(max_bytes + 1)
@@ -116,10 +120,13 @@ def read_update(source: Source, *, name: str | None = None, max_bytes: int = MAX
         Raises Unreadable when a path cannot be read.
     """
     name = source_name(source, name)
-    data = read_source(source, name, max_bytes)
-    if len(data) > max_bytes:
-        return [], [Issue(f"file is {len(data):,} bytes, more than the limit of "
-                          f"{max_bytes:,}", name)]
+    try:
+        data = read_source(source, name, max_bytes)
+    except TooLarge as exc:
+        return [], [Issue(str(exc), name)]
+    if len(data) > max_bytes:  # bytes given whole, or a file object read to the limit + 1
+        size = f"{len(data):,} bytes, more" if isinstance(source, bytes) else "more"
+        return [], [Issue(f"file is {size} than the limit of {max_bytes:,} bytes", name)]
     suffix = Path(name).suffix.lower()
     if max_features is not None:
         count = count_records(name, data)
