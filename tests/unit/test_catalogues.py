@@ -91,6 +91,7 @@ def dynamic_keys() -> dict[str, tuple[str, ...]]:
     """Keys built at run time (prefix -> the codes completing it), so the scan checks them."""
     from rcm_map.formats import workbook
     from rcm_map.search.deadends import RELAXABLE
+    from rcm_map.store.base import ACTIONS
     from rcm_map.store.verification import TIERS
     from rcm_map.ui import search_page
 
@@ -100,6 +101,8 @@ def dynamic_keys() -> dict[str, tuple[str, ...]]:
         "deadend.filter.": tuple(RELAXABLE),
         "xlsx.col.": (*workbook.COLUMNS_BEFORE, *workbook.COLUMNS_AFTER),
         "admin.tier_": tuple(TIERS),
+        "import.action_": ACTIONS,
+        "import.service_": ("added", "changed", "removed"),  # store.records.ServiceChange
     }
 
 
@@ -108,12 +111,16 @@ def variable_keys() -> dict[tuple[str, str], tuple[str, ...]]:
     from rcm_map.formats.taxonomy import TAXONOMIES
 
     return {("cards.py", "key"): ("badge.verified", "badge.verified_by"),
+            ("admin.py", "key"): (),  # _failed(tr, key, exc): keys read at its call sites
             ("taxonomy.py", "key"): tuple(t.label_key(code) for t in TAXONOMIES.values()
                                           for code in t.terms)}
 
 
 _CALL = re.compile(r"""\.(t|plural|ngettext|gettext)\(\s*(f?)(["'])(.*?)\3\s*([,)+])""")
 _VARIABLE = re.compile(r"""\.(?:t|plural|ngettext|gettext)\(\s*([A-Za-z_]\w*)\s*[,)]""")
+# A helper handed the translator and a literal key: `_failed(tr, "admin.conflict", exc)`.
+_HELPER = re.compile(r"""\b(\w+)\(\s*tr\s*,\s*["']([a-z0-9_]+\.[a-z0-9_.]+)["']""")
+HELPERS_WITH_KEYS = {("admin.py", "_failed")}
 _LABEL = re.compile(r"""\.labels?\(\s*["']([a-z_]+)["']""")
 _SHEET = re.compile(r"""texts\[\s*["']([a-z_]+)["']\s*\]""")
 
@@ -133,6 +140,9 @@ def _keys_used() -> tuple[set[str], set[str], set[str], set[str]]:
                 prefixes.add(key.split("{", 1)[0])
             else:
                 (plurals if call in ("plural", "ngettext") else keys).add(key)
+        helped = {(path.name, name) for name, _ in _HELPER.findall(text)}
+        assert helped <= HELPERS_WITH_KEYS, f"{path}: list the helpers in {helped}"
+        keys.update(key for _, key in _HELPER.findall(text))
         for variable in _VARIABLE.findall(text):
             assert (path.name, variable) in variables, f"{path}: list .t({variable}) keys"
             keys.update(variables[path.name, variable])
