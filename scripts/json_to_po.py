@@ -1,17 +1,22 @@
 """One-off: fold the old ``rcm_map/core/locales/<lang>.json`` files into the .po catalogues.
 
 The JSON catalogues were replaced by gettext ones (see rcm_map/core/i18n.py). A
-branch started before that may still add keys to the JSON files; after merging
-it, run ``.venv/bin/python scripts/json_to_po.py``: every JSON key is added to (or
-updates) the .po catalogue of its language, ``key.one`` / ``key.other`` pairs
-become one plural entry, and the JSON files are deleted. Delete this script once
-no open branch carries those files.
+branch started before that may still change the JSON files; merging it leaves
+them in the tree (a modify/delete conflict). Then run
+``.venv/bin/python scripts/json_to_po.py --base $(git merge-base HEAD MERGE_HEAD)``:
+the keys the branch added or changed since `--base` are added to (or update) the
+.po catalogue of their language, ``key.one`` / ``key.other`` pairs become one plural
+entry, and the JSON files are deleted (``git rm`` them). Without ``--base`` every
+JSON key is folded, which would bring back old values. Delete this script once no
+open branch carries those files.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -54,12 +59,23 @@ def _message(key: str, text: str | tuple[str, ...]) -> Message:
     return Message(msgid, text)
 
 
-def convert(lang: str, locales_dir: Path | None = None) -> int:
-    """Fold ``<lang>.json`` into the .po catalogue; the number of entries added or changed."""
+def _at(commit: str, lang: str) -> dict[str, str]:
+    """The JSON catalogue of `lang` at `commit` (empty when it had none)."""
+    done = subprocess.run(["git", "show", f"{commit}:rcm_map/core/locales/{lang}.json"],
+                          capture_output=True, text=True, check=False)
+    return json.loads(done.stdout) if done.returncode == 0 else {}
+
+
+def convert(lang: str, locales_dir: Path | None = None, base: str | None = None) -> int:
+    """Fold ``<lang>.json`` (only what changed since `base`, if given) into the .po
+    catalogue; the number of entries added or changed."""
     source = (locales_dir or i18n.LOCALES_DIR) / f"{lang}.json"
     if not source.exists():
         return 0
     data = json.loads(source.read_text(encoding="utf-8"))
+    if base:
+        before = _at(base, lang)
+        data = {k: v for k, v in data.items() if before.get(k) != v}
     target = i18n.po_path(lang, locales_dir)
     old = i18n.read_catalogue(lang, locales_dir) if target.exists() else _new_catalogue(lang)
     order = [m.id if isinstance(m.id, str) else m.id[0] for m in old if m.id]
@@ -91,8 +107,11 @@ def convert(lang: str, locales_dir: Path | None = None) -> int:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", help="fold only the keys added or changed since this commit")
+    args = parser.parse_args()
     for lang in i18n.LANGUAGES:
-        print(f"{lang}: {convert(lang)} entries added or changed")
+        print(f"{lang}: {convert(lang, base=args.base)} entries added or changed")
     return 0
 
 
