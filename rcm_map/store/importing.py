@@ -166,16 +166,12 @@ def _read_csv(name: str, data: bytes) -> tuple[list[Feature], list[Issue]]:
 
 @dataclass(frozen=True)
 class CountryUpdate:
-    """A country update read and previewed: apply `diff` only when `problems` is empty."""
+    """A country update read and previewed: `diff` is None exactly when `problems` (the
+    issues that block it) is not empty."""
 
     name: str
     problems: list[Issue] = field(default_factory=list)
     diff: Diff | None = None
-
-    @property
-    def applicable(self) -> bool:
-        """True when the file was read without a blocking issue and the store accepts it."""
-        return self.diff is not None and not self.problems
 
 
 def prepare_country_update(store: Store, country: str, source: Source, *,
