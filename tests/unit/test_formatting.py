@@ -16,7 +16,6 @@ from rcm_map.render.formatting import (
     cell_text,
     distance_text,
     is_missing,
-    km_text,
 )
 
 ES, EN, FR = Translator("es"), Translator("en"), Translator("fr")
@@ -48,8 +47,8 @@ def test_open_range_can_say_nothing() -> None:
 
 
 def test_distances() -> None:
-    assert km_text(3.25, ES).replace("\xa0", " ") in ("3,2 km", "3,3 km")
-    assert km_text(123.4, EN) == "123 km"
+    assert distance_text({"distance_km": 3.25}, ES) == "3,2 km"  # Babel: half to even
+    assert distance_text({"distance_km": 1234.4}, EN) == "1,234 km"  # whole km from 100
     assert distance_text({"distance_km": 2.5, "location_precision": "address"}, FR) == "2,5 km"
     assert distance_text({"distance_km": 0.04, "location_precision": "city"}, EN) == "≈ 0.0 km"
     assert distance_text({"distance_km": 3.21, "distance_band": "lt_5",
