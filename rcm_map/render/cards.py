@@ -3,9 +3,11 @@
 One card per located result: name, types, where (a distance, or "in Tapachula
 (city centre; exact site not known)" for services only placed at a city centre),
 phones as ``tel:`` links, hours, how to refer, languages by name, ages and a
-verification badge. Every registry value goes through `html.escape`, so a name
+verification badge. Ages, distances and addresses are worded by
+`rcm_map.render.formatting` and the badge by `rcm_map.core.freshness`, as on the map
+and the referral sheet. Every registry value goes through `html.escape`, so a name
 holding a tag or ``{{ ... }}`` shows literally; links are built only by
-`rcm_map.safety.tel_href` / `safe_url` / `mailto_href`.
+`rcm_map.core.safety.tel_href` / `safe_url` / `mailto_href`.
 
 Order (`order_results`): services with a street address first, by distance;
 then services placed at a city centre or confidential, city by city (nearest
@@ -112,8 +114,8 @@ def order_results(located: pd.DataFrame, wanted_types: Sequence[str] = ()) -> pd
 
     def key(pair: tuple[int, Mapping[str, Any]]) -> tuple[Any, ...]:
         _, row = pair
-        km = row.get("distance_km")
-        km = math.inf if is_missing(km) else float(km)
+        value: Any = row.get("distance_km")
+        km = math.inf if is_missing(value) else float(value)
         exact = (cell_text(row.get("location_precision")) or "address") == "address"
         if exact:
             return (0, km, 0, 0, 0, "")

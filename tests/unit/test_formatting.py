@@ -10,6 +10,7 @@ import pytest
 
 from rcm_map.core.i18n import Translator
 from rcm_map.render.formatting import (
+    address_text,
     age_text,
     band_text,
     cell_list,
@@ -57,3 +58,13 @@ def test_distances() -> None:
                          EN) == "5-10 km"
     assert distance_text({"location_precision": "city"}, EN) == ""
     assert band_text("not a band", EN) == "not a band"
+
+
+def test_address_names_the_city_once_and_never_a_confidential_street() -> None:
+    assert address_text({"address": "Calle 1", "city": "Tapachula"}) == "Calle 1, Tapachula"
+    assert address_text({"address": "Calle 1, Tapachula", "city": "tapachula"}) == (
+        "Calle 1, Tapachula")
+    assert address_text({"city": "Tapachula"}) == "Tapachula"
+    assert address_text({"address": "Calle Secreta 9", "city": "Tapachula",
+                         "location_precision": "confidential"}) == "Tapachula"
+    assert address_text({"address": float("nan"), "city": None}) == ""
