@@ -120,9 +120,17 @@ def _table(pdf: FPDF, entries: Sequence[Entry]) -> None:
 
 
 def _service(pdf: FPDF, block: ServiceBlock) -> None:
-    """One service: name, organisation, its entries; starts a page when little is left."""
-    if pdf.will_page_break(40):
+    """One service, kept on one page: it starts a new page when it would not fit on
+    this one (unless it is taller than a page: then it starts where it is)."""
+    with pdf.offset_rendering() as trial:
+        _draw_service(trial, block)
+    if trial.page_break_triggered and pdf.get_y() > pdf.t_margin + 1:
         pdf.add_page()
+    _draw_service(pdf, block)
+
+
+def _draw_service(pdf: FPDF, block: ServiceBlock) -> None:
+    """Name, organisation and entries of one service, from the current position."""
     pdf.ln(2)
     pdf.set_draw_color(120, 120, 120)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
