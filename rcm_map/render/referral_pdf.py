@@ -122,9 +122,13 @@ def _table(pdf: FPDF, entries: Sequence[Entry]) -> None:
 def _service(pdf: FPDF, block: ServiceBlock) -> None:
     """One service, kept on one page: it starts a new page when it would not fit on
     this one (unless it is taller than a page: then it starts where it is)."""
-    with pdf.offset_rendering() as trial:
+    start, page = pdf.get_y(), pdf.page
+    with pdf.offset_rendering() as trial:  # a dry run, rewound afterwards
         _draw_service(trial, block)
-    if trial.page_break_triggered and pdf.get_y() > pdf.t_margin + 1:
+        # A table may break pages even here: count each page it ran onto as a full one.
+        height = trial.get_y() - start + (trial.page - page) * pdf.eph
+    bottom = pdf.page_break_trigger
+    if start + height > bottom and pdf.t_margin + height <= bottom:
         pdf.add_page()
     _draw_service(pdf, block)
 
