@@ -18,6 +18,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
+from fpdf.recorder import FPDFRecorder
 
 from rcm_map.core import settings
 from rcm_map.render.referral import Entry, ServiceBlock, Sheet
@@ -101,7 +102,7 @@ def _rows(entry: Entry) -> Iterator[tuple[str, str, str]]:
         label = ""
 
 
-def _table(pdf: FPDF, entries: Sequence[Entry]) -> None:
+def _table(pdf: FPDF | FPDFRecorder, entries: Sequence[Entry]) -> None:
     """Label / value rows without borders; links blue and underlined."""
     width = pdf.epw
     link_style = FontFace(color=(0, 0, 160), emphasis="UNDERLINE")
@@ -133,7 +134,7 @@ def _service(pdf: FPDF, block: ServiceBlock) -> None:
     _draw_service(pdf, block)
 
 
-def _draw_service(pdf: FPDF, block: ServiceBlock) -> None:
+def _draw_service(pdf: FPDF | FPDFRecorder, block: ServiceBlock) -> None:
     """Name, organisation and entries of one service, from the current position."""
     pdf.ln(2)
     pdf.set_draw_color(120, 120, 120)
