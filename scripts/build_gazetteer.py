@@ -26,14 +26,11 @@ Usage: python scripts/build_gazetteer.py [--source CSV] [--out CSV.GZ]
 
 from __future__ import annotations
 
-import argparse
 import csv
 import gzip
 import io
 import json
-import os
 import sys
-import tempfile
 import unicodedata
 from importlib import resources
 from pathlib import Path
@@ -42,8 +39,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rcm_map.core.boundaries import admin1_units  # noqa: E402 - after the path tweak
-from rcm_map.search.gazetteer import GAZETTEER_COLUMNS, normalize  # noqa: E402
+from rcm_map.search.gazetteer import (  # noqa: E402 - after the path tweak
+    CORRIDOR_KINDS,
+    GAZETTEER_COLUMNS,
+    normalize,
+)
 from scripts.land_borders import distances_to_land_borders_km  # noqa: E402 - path tweak
+from scripts.script_io import source_out_args, write_file  # noqa: E402 - path tweak
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "sources" / "places.csv"
 DEFAULT_OUT = ROOT / "data" / "gazetteer.csv.gz"
@@ -51,7 +53,6 @@ ALIASES_CSV = ROOT / "data" / "place_aliases.csv"
 CORRIDOR_CSV = ROOT / "data" / "corridor_places.csv"
 ADMIN0 = ROOT / "data" / "admin_boundaries" / "admin0.geojson"
 CODE_FIXES = {"MX-DIF": "MX-CMX"}
-CORRIDOR_KINDS = ("border_crossing", "border_town", "transit_point")
 
 
 def ciudad_alias(name: str) -> list[str]:
@@ -200,26 +201,11 @@ def write_gzip_csv(rows: list[dict[str, str]], out: Path) -> None:
     writer = csv.DictWriter(text, fieldnames=list(GAZETTEER_COLUMNS), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    payload = gzip.compress(text.getvalue().encode("utf-8"), compresslevel=9, mtime=0)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=out.name + ".tmp-", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_file(out, gzip.compress(text.getvalue().encode("utf-8"), compresslevel=9, mtime=0))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
+    args = source_out_args(__doc__ or "", DEFAULT_SOURCE, DEFAULT_OUT, argv)
     if not args.source.is_file():
         print(f"{args.source}: source file not found (see data/README.md)", file=sys.stderr)
         return 2

@@ -36,6 +36,7 @@ from rapidfuzz import fuzz, process
 
 from rcm_map.registry.model import default_registry_path
 from rcm_map.search.gazetteer import (
+    CORRIDOR_KINDS,
     EXACT,
     PREFIX,
     SUBSTRING,
@@ -300,7 +301,6 @@ class PlaceFinder:
                 for i in order], len(rows)
 
 
-CORRIDOR_KINDS = ("border_crossing", "border_town", "transit_point")
 CROSSING_FLOOR = 1000  # a crossing (population 0) counts as a village of this size
 
 
