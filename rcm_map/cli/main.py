@@ -30,6 +30,7 @@ from rcm_map.registry.model import (
     validate_collection,
 )
 from rcm_map.render import formatting
+from rcm_map.render.placechoice import choice_label, post_note
 from rcm_map.search.query import Query, SearchResult
 from rcm_map.store import StoreError, database_url
 from rcm_map.store.importing import (
@@ -170,6 +171,9 @@ def _resolve_place(name: str, country: str | None = None) -> tuple[float, float]
     if found.suggestion:
         print(f"place: did you mean {found.suggestion!r}?", file=sys.stderr)
     print(f"place: {_place_line(chosen.place)}", file=sys.stderr)
+    note = post_note(chosen.place, ENGLISH)  # a post: its exact point is not known
+    if note:
+        print(f"  {note}", file=sys.stderr)
     if found.runner_up is not None:
         print(f"  runner-up: {_place_line(found.runner_up.place)} "
               "(use 'place, state' or --place-country to choose it)", file=sys.stderr)
@@ -177,8 +181,7 @@ def _resolve_place(name: str, country: str | None = None) -> tuple[float, float]
 
 
 def _place_line(place: Place) -> str:
-    return (f"{place.name}, {place.admin1}, {place.country} "
-            f"({place.lat:.5f}, {place.lon:.5f})")
+    return f"{choice_label(place, ENGLISH, place.country)} ({place.lat:.5f}, {place.lon:.5f})"
 
 
 def _reader(args: argparse.Namespace) -> RegistryReader:

@@ -33,6 +33,7 @@ from rcm_map.search.placeindex import (
     GAZETTEER_COLUMNS,
     GAZETTEER_PATH,
     OPTIONAL_COLUMNS,
+    POST_KINDS,
     PREFIX,
     SUBSTRING,
     WORD,
@@ -188,7 +189,8 @@ def find_city(
 
 __all__ = [
     "ATTRIBUTION", "CORRIDOR_KINDS", "EXACT", "GAZETTEER_COLUMNS", "GAZETTEER_PATH",
-    "OPTIONAL_COLUMNS", "PREFIX", "SUBSTRING", "WORD", "WORDS", "CityMatch", "Gazetteer", "Place",
+    "OPTIONAL_COLUMNS", "POST_KINDS", "PREFIX", "SUBSTRING", "WORD", "WORDS", "CityMatch",
+    "Gazetteer", "Place",
     "admin1_codes_by_name", "default_gazetteer", "find_city", "normalize", "places_in_bbox",
     "resolve_admin1", "search", "split_city",
 ]

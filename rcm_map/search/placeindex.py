@@ -25,13 +25,18 @@ from rcm_map.search.placenames import normalize
 
 GAZETTEER_PATH = Path(__file__).resolve().parents[2] / "data" / "gazetteer.csv.gz"
 GAZETTEER_COLUMNS = ("name", "key", "alt_keys", "other_keys", "country_iso3", "admin1_code",
-                     "admin1", "lat", "lon", "population", "geonameid", "border_km", "kind")
+                     "admin1", "lat", "lon", "population", "geonameid", "border_km", "kind",
+                     "shown_at")
 # Files written before the corridor columns existed still load: these get defaults.
-OPTIONAL_COLUMNS = {"other_keys": "", "border_km": "", "kind": "place"}
+OPTIONAL_COLUMNS = {"other_keys": "", "border_km": "", "kind": "place", "shown_at": ""}
 ATTRIBUTION = "Place data © GeoNames (geonames.org), CC BY 4.0"
 
 # `Place.kind` of the rows of data/corridor_places.csv: places on the migration route.
 CORRIDOR_KINDS = ("border_crossing", "border_town", "transit_point")
+# `Place.kind` of the rows of data/border_posts.csv: posts known by name and municipality
+# only, shown at that town's point (`Place.shown_at`). Only the place finder sees them:
+# `search`, `resolve_city`, `places_in_bbox` and `points` (map labels) leave them out.
+POST_KINDS = ("border_post", "entry_point")
 # Tiers, best first.
 EXACT, PREFIX, WORD, SUBSTRING, WORDS = range(5)
 
@@ -49,8 +54,14 @@ class Place:
     lat: float
     lon: float
     population: int
-    geonameid: int = 0  # negative: a row of data/corridor_places.csv
-    kind: str = "place"  # or border_crossing, border_town, transit_point, town
+    geonameid: int = 0  # negative: a row of data/corridor_places.csv or border_posts.csv
+    kind: str = "place"  # or border_crossing, border_town, transit_point, POST_KINDS
+    shown_at: str = ""  # a post (POST_KINDS): the town whose point it is shown at
+
+    @property
+    def is_post(self) -> bool:
+        """True for a border post whose exact point is not known (shown at `shown_at`)."""
+        return self.kind in POST_KINDS
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,12 @@ class PlaceIndex:
         self._gid = np.array(columns["geonameid"], dtype=np.int64)
         self._name_len = np.array([len(n) for n in self._names], dtype=np.int64)
         self._kind = list(columns.get("kind") or ["place"] * len(self._names))
+        self._shown_at = list(columns.get("shown_at") or [""] * len(self._names))
+        self._post = np.isin(np.array(self._kind, dtype=object), POST_KINDS)
+        towns = np.flatnonzero(~self._post)
+        # map labels: GeoNames places only (a post's point is its town's)
+        self._points = ([self._names[i] for i in towns], self._lat[towns], self._lon[towns],
+                        self._pop[towns])
         self._border_km = np.array([float(b) if b else np.inf for b in
                                     columns.get("border_km") or [""] * len(self._names)])
         keys = list(columns["key"])
@@ -113,7 +130,8 @@ class PlaceIndex:
         self._word_starts = starts[self._bytes[starts] != ord("\n")]
         self._admin1_rows: dict[str, list[int]] = {}
         for i, code in enumerate(self._admin1_code):
-            self._admin1_rows.setdefault(code, []).append(i)
+            if not self._post[i]:
+                self._admin1_rows.setdefault(code, []).append(i)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Self:
@@ -162,15 +180,16 @@ class PlaceIndex:
         return len(self._names)
 
     def points(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-        """Every place as (names, lat, lon, population) arrays, row-aligned (read-only
-        views: for map labels)."""
-        return self._names, self._lat, self._lon, self._pop
+        """Every place but the posts as (names, lat, lon, population) arrays, aligned
+        with each other (read-only: for map labels)."""
+        return self._points
 
     def place(self, row: int) -> Place:
         """The place at a row index."""
         return Place(self._names[row], str(self._country[row]), str(self._admin1_code[row]),
                      self._admin1[row], float(self._lat[row]), float(self._lon[row]),
-                     int(self._pop[row]), int(self._gid[row]), self._kind[row])
+                     int(self._pop[row]), int(self._gid[row]), self._kind[row],
+                     self._shown_at[row])
 
     def border_km(self, rows: np.ndarray) -> np.ndarray:
         """Distance (km) of rows to the nearest land border between two of the 8 countries."""
@@ -217,7 +236,7 @@ class PlaceIndex:
             At most this many places.
         """
         inside = ((self._lat >= south) & (self._lat <= north) & (self._lon >= west)
-                  & (self._lon <= east) & (self._pop >= min_population))
+                  & (self._lon <= east) & (self._pop >= min_population) & ~self._post)
         rows = np.flatnonzero(inside)
         rows = rows[np.lexsort((self._gid[rows], -self._pop[rows]))][:limit]
         return [self.place(int(r)) for r in rows]
@@ -284,7 +303,7 @@ class PlaceIndex:
                 common = hits if common is None else common & hits
             rows = np.array(sorted(common or ()), dtype=np.int64)
             tiers = np.full(len(rows), WORDS, dtype=np.int64)
-        keep = np.ones(len(rows), dtype=bool)
+        keep = ~self._post[rows]  # a post is the place finder's, not a source list's
         if country is not None:
             countries = [country] if isinstance(country, str) else list(country)
             keep &= np.isin(self._country[rows], countries)

@@ -91,6 +91,7 @@ def dynamic_keys() -> dict[str, tuple[str, ...]]:
     """Keys built at run time (prefix -> the codes completing it), so the scan checks them."""
     from rcm_map.formats import workbook
     from rcm_map.search.deadends import RELAXABLE
+    from rcm_map.search.placeindex import POST_KINDS
     from rcm_map.store.base import ACTIONS
     from rcm_map.store.verification import TIERS
     from rcm_map.ui import search_page
@@ -103,6 +104,7 @@ def dynamic_keys() -> dict[str, tuple[str, ...]]:
         "admin.tier_": tuple(TIERS),
         "import.action_": ACTIONS,
         "import.service_": ("added", "changed", "removed"),  # store.records.ServiceChange
+        "search.place_kind.": POST_KINDS,  # render.placechoice: border posts only
     }
 
 
