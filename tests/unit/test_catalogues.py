@@ -112,8 +112,7 @@ def variable_keys() -> dict[tuple[str, str], tuple[str, ...]]:
     """Keys passed in a variable: (file, variable) -> the keys it can hold."""
     from rcm_map.formats.taxonomy import TAXONOMIES
 
-    return {("cards.py", "key"): ("badge.verified", "badge.verified_by"),
-            ("admin.py", "key"): (),  # _failed(tr, key, exc): keys read at its call sites
+    return {("admin.py", "key"): (),  # _failed(tr, key, exc): keys read at its call sites
             ("taxonomy.py", "key"): tuple(t.label_key(code) for t in TAXONOMIES.values()
                                           for code in t.terms)}
 
@@ -170,6 +169,27 @@ def test_every_key_the_code_uses_is_in_the_catalogues():
     assert {"service_types", "country", "report_kind"} <= vocabularies
     for name in vocabularies:
         assert any(k.startswith(f"vocab.{name}.") for k in ids), name
+
+
+# Read by name outside Python: the map's strings go to js/markers.js whole; language
+# names by the code of the language; vocabulary and HSDS labels are checked above.
+READ_WHOLESALE = ("popup.", "language.", "vocab.", "hsds.field.")
+
+
+def test_no_message_is_left_unused():
+    keys, plurals, _, _ = _keys_used()
+    used = keys | plurals | {p + s for p, suffixes in dynamic_keys().items() for s in suffixes}
+    unused = {k for k in entries("es") if k not in used and not k.startswith(READ_WHOLESALE)}
+    assert not unused, f"no code reads these; delete them from the three catalogues: {unused}"
+    render = ROOT / "rcm_map" / "render"
+    markers = (render / "js" / "markers.js").read_text(encoding="utf-8")
+    payload = (render / "mappayload.py").read_text(encoding="utf-8")
+    built_in_js = '"precision_" + s.q'  # the popup's precision note
+    assert built_in_js in markers
+    for key in (k for k in entries("es") if k.startswith("popup.")):
+        name = key.removeprefix("popup.")
+        assert (re.search(rf"\b{name}\b", markers) or f'"{name}"' in payload
+                or name.startswith("precision_")), f"no code reads {key}"
 
 
 def test_a_message_missing_in_a_language_falls_back_to_spanish(tmp_path, monkeypatch):
