@@ -20,6 +20,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterator
+from json.encoder import encode_basestring as _json_str
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-from json.encoder import encode_basestring as _json_str
 
 from rcm_map.core import schema
 from rcm_map.core.text import _SPACE, fold

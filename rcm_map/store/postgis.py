@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,21 @@ SPHERE_SCALE = EARTH_RADIUS_KM * 1000 / POSTGIS_SPHERE_RADIUS_M
 _C = 'COLLATE "C"'  # code-point order, as Python sorts strings
 # `noqa: S608` below: SQL is assembled only from fixed fragments of this module;
 # every value is a bound parameter.
+
+# A nearest-k search must walk the GiST index in distance order and stop after k
+# matches. The planner cannot estimate bitmask and open-age filters, guesses a handful
+# of matches in the whole radius, and then prefers reading every service within the
+# radius and sorting them (a bitmap scan: ~60 ms in a dense city at 100k services,
+# growing with the registry). These settings, for the search's own transaction only
+# (set in the statement that reads the registry version: no extra round trip), leave
+# it the ordered index scan; the other statements of a search have no cheaper plan
+# they would lose.
+# JIT compiling a search's statements costs 100-1,500 ms, far more than it saves on
+# them (the bitmask filters over a million rows, or a plan made costly by the settings
+# above, pass `jit_above_cost`): off for every search, in the same statement.
+_NO_JIT = ", set_config('jit', 'off', true) AS no_jit"
+_KNN_SETTINGS = (", set_config('enable_bitmapscan', 'off', true) AS no_bitmap"
+                 ", set_config('enable_sort', 'off', true) AS no_sort")
 
 _SERVICE_COLUMNS = (
     "id", "country", "admin1", "name", "props", "geog", "public_geog", "public_lon",
@@ -251,7 +267,8 @@ class PostGISStore(Store):
         with self._tx() as conn:
             # The version is read before counting: a write in between only stores a
             # newer count under a key no later search asks for.
-            state = conn.execute("SELECT version, xmin::text AS row_tx "
+            knn = _KNN_SETTINGS if query.near is not None and query.limit is not None else ""
+            state = conn.execute(f"SELECT version, xmin::text AS row_tx{_NO_JIT}{knn} "  # noqa: S608
                                  "FROM registry_state").fetchone()
             total = self.match_counts.get_or_count(
                 filter_key((int(state["version"]), state["row_tx"]), where, params),
@@ -618,7 +635,7 @@ def _report(row: dict[str, Any]) -> Report:
                   _iso(row["resolved_at"]), row["resolution_note"])
 
 
-def _public_rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def _public_columns(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Schema columns of public rows, with the dtypes the engine's frames have."""
     records = [public_feature({"type": "Feature", "geometry": None,
                                "properties": _ordered(r["props"])})["properties"]
@@ -632,24 +649,33 @@ def _public_rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
             columns[name] = pd.Series(values, dtype=object)
         else:
             columns[name] = pd.array(values, dtype="str")
-    return pd.DataFrame(columns)
+    return columns
+
+
+@lru_cache(maxsize=1)
+def _empty_public_frame() -> pd.DataFrame:
+    return pd.DataFrame(_public_columns([]))
 
 
 def _located_frame(rows: list[dict[str, Any]], with_distance: bool) -> pd.DataFrame:
-    out = _public_rows_frame(rows)
-    out["lon"] = np.array([r["public_lon"] for r in rows], dtype=float)
-    out["lat"] = np.array([r["public_lat"] for r in rows], dtype=float)
+    """One frame built in one go (each added column cost a block insert)."""
+    columns = _public_columns(rows)
+    columns["lon"] = np.array([r["public_lon"] for r in rows], dtype=float)
+    columns["lat"] = np.array([r["public_lat"] for r in rows], dtype=float)
     if with_distance:
         km = np.array([float(r["dist_m"]) * SPHERE_SCALE / 1000 for r in rows], dtype=float)
-        out["distance_km"] = np.round(km, 3)
-        conf = (out["location_precision"] == "confidential").to_numpy()
-        out["distance_band"] = [distance_band(d) if c else "" for d, c in zip(
+        columns["distance_km"] = np.round(km, 3)
+        conf = [p == "confidential" for p in columns["location_precision"]]
+        columns["distance_band"] = [distance_band(d) if c else "" for d, c in zip(
             km, conf, strict=True)]
-    return out.reset_index(drop=True)
+    return pd.DataFrame(columns)
 
 
 def _countrywide_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    return _public_rows_frame(rows)
+    """Country-wide services (none near most places: the empty frame is built once)."""
+    if not rows:
+        return _empty_public_frame().copy()
+    return pd.DataFrame(_public_columns(rows))
 
 
 __all__ = ["POSTGIS_SPHERE_RADIUS_M", "SPHERE_SCALE", "PostGISStore", "row_of", "where_clause"]
