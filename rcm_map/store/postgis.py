@@ -260,46 +260,60 @@ class PostGISStore(Store):
     # --- reading --------------------------------------------------------------------
 
     def search(self, query: Query) -> SearchResult:
+        """The search in one round trip (pipeline) when the match count is cached:
+        the version read, the located rows and the country-wide rows are sent
+        together; a count not cached yet costs one more statement."""
         problems = query.problems()
         if problems:
             raise ValueError("; ".join(problems))
         where, params = where_clause(query)
+        knn = _KNN_SETTINGS if query.near is not None and query.limit is not None else ""
         with self._tx() as conn:
-            # The version is read before counting: a write in between only stores a
+            with conn.pipeline():
+                state_cur = conn.execute(f"SELECT version, xmin::text AS row_tx{_NO_JIT}{knn} "  # noqa: S608
+                                         "FROM registry_state")
+                rows_cur = self._located(conn, query, where, params)
+                wide_cur = self._countrywide(conn, query, where, params)
+            state = state_cur.fetchone()
+            rows, wide = rows_cur.fetchall(), wide_cur.fetchall()
+            # The version was read before counting: a write in between only stores a
             # newer count under a key no later search asks for.
-            knn = _KNN_SETTINGS if query.near is not None and query.limit is not None else ""
-            state = conn.execute(f"SELECT version, xmin::text AS row_tx{_NO_JIT}{knn} "  # noqa: S608
-                                 "FROM registry_state").fetchone()
             total = self.match_counts.get_or_count(
                 filter_key((int(state["version"]), state["row_tx"]), where, params),
                 lambda: conn.execute(f"SELECT count(*) AS n FROM services WHERE {where} "  # noqa: S608
                                      "AND public_geog IS NOT NULL", params).fetchone()["n"])
-            if query.near is not None:
-                rows = self._nearest(conn, query, where, params)
-            else:
-                limit = "LIMIT %(limit)s" if query.limit is not None else ""
-                params["limit"] = query.limit
-                rows = conn.execute(
-                    f"SELECT props, public_lon, public_lat FROM services WHERE {where} "  # noqa: S608
-                    f"AND public_geog IS NOT NULL ORDER BY country {_C}, name {_C}, id {_C} "
-                    f"{limit}", params).fetchall()
-            near_countries = _countrywide_countries(query)
-            if near_countries is not None:
-                where += " AND country = ANY(%(near_countries)s)"
-                params["near_countries"] = near_countries
-            if query.near is not None:
-                # A province-wide service only where the point is in (or near) it.
-                where += " AND (admin1 = '' OR admin1 = ANY(%(near_admin1)s))"
-                params["near_admin1"] = admin1_near_point(*query.near)
-            wide = conn.execute(
-                f"SELECT props FROM services WHERE {where} AND public_geog IS NULL "  # noqa: S608
-                f"ORDER BY country {_C}, name {_C}, id {_C}", params).fetchall()
         located = _located_frame(rows, query.near is not None)
         countrywide = _countrywide_frame(wide)
         return SearchResult(located=located, countrywide=countrywide, total_matching=int(total))
 
-    def _nearest(self, conn: Any, query: Query, where: str, params: dict[str, Any]
-                 ) -> list[dict[str, Any]]:
+    def _located(self, conn: Any, query: Query, where: str, params: dict[str, Any]) -> Any:
+        """Send the query for located services (a cursor to fetch from)."""
+        if query.near is not None:
+            return self._nearest(conn, query, where, params)
+        limit = "LIMIT %(limit)s" if query.limit is not None else ""
+        return conn.execute(
+            f"SELECT props, public_lon, public_lat FROM services WHERE {where} "  # noqa: S608
+            f"AND public_geog IS NOT NULL ORDER BY country {_C}, name {_C}, id {_C} "
+            f"{limit}", {**params, "limit": query.limit})
+
+    def _countrywide(self, conn: Any, query: Query, where: str, params: dict[str, Any]
+                     ) -> Any:
+        """Send the query for country-wide services (a cursor to fetch from)."""
+        params = dict(params)
+        near_countries = _countrywide_countries(query)
+        if near_countries is not None:
+            where += " AND country = ANY(%(near_countries)s)"
+            params["near_countries"] = near_countries
+        if query.near is not None:
+            # A province-wide service only where the point is in (or near) it.
+            where += " AND (admin1 = '' OR admin1 = ANY(%(near_admin1)s))"
+            params["near_admin1"] = admin1_near_point(*query.near)
+        return conn.execute(
+            f"SELECT props FROM services WHERE {where} AND public_geog IS NULL "  # noqa: S608
+            f"ORDER BY country {_C}, name {_C}, id {_C}", params)
+
+    def _nearest(self, conn: Any, query: Query, where: str, params: dict[str, Any]) -> Any:
+        """Send the nearest / within-radius query (a cursor to fetch from)."""
         lat, lon = validate_lat_lon(*query.near)  # type: ignore[misc]
         params = {**params, "lon": lon, "lat": lat}
         point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
@@ -307,25 +321,22 @@ class PostGISStore(Store):
         if query.radius_km is not None:
             params["radius_m"] = query.radius_km * 1000 / SPHERE_SCALE
             conds += f" AND ST_DWithin(public_geog, {point}, %(radius_m)s, false)"
+        limit = ""
         if query.limit is not None:
-            # KNN (index-assisted) finds k candidates; the largest of their exact
-            # distances bounds the true k nearest, so the exact re-sort below by
-            # (distance, id) keeps every tie (+1 m covers rounding in ST_DWithin).
+            # KNN (index-assisted, in distance order) finds k candidates; the largest
+            # of their exact distances bounds the true k nearest, so the exact re-sort
+            # by (distance, id) keeps every tie (+1 m covers rounding in ST_DWithin).
+            # No candidate: the bound is NULL and nothing is returned.
             params["limit"] = query.limit
-            cut = conn.execute(
-                f"SELECT max(ST_Distance(public_geog, {point}, false)) AS d FROM ("  # noqa: S608
-                f"SELECT public_geog FROM services WHERE {conds} "
-                f"ORDER BY public_geog <-> {point} LIMIT %(limit)s) AS knn", params
-            ).fetchone()["d"]
-            if cut is None:
-                return []
-            params["cut_m"] = float(cut) + 1.0
-            conds += f" AND ST_DWithin(public_geog, {point}, %(cut_m)s, false)"
-        limit = "LIMIT %(limit)s" if query.limit is not None else ""
+            conds += (f" AND ST_DWithin(public_geog, {point}, (SELECT max(ST_Distance("  # noqa: S608
+                      f"public_geog, {point}, false)) + 1.0 FROM (SELECT public_geog FROM "
+                      f"services WHERE {conds} ORDER BY public_geog <-> {point} "
+                      "LIMIT %(limit)s) AS knn), false)")
+            limit = "LIMIT %(limit)s"
         return conn.execute(
             f"SELECT props, public_lon, public_lat, "  # noqa: S608
             f"ST_Distance(public_geog, {point}, false) AS dist_m FROM services "
-            f"WHERE {conds} ORDER BY dist_m, id {_C} {limit}", params).fetchall()
+            f"WHERE {conds} ORDER BY dist_m, id {_C} {limit}", params)
 
     def get(self, service_id: str, *, public: bool = True) -> StoredService:
         with self._tx() as conn:
