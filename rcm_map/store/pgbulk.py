@@ -2,12 +2,17 @@
 
 `PostGISStore.apply_update` writes row by row with a history entry per service:
 right for a focal point's few hundred changes, far too slow for a million
-services. `bulk_seed` computes the table's columns column-wise from the same
-frame the file engine builds (`frame_from_features`, `Registry.from_frame` for the
-public points and bitmasks), streams them as CSV through ``COPY ... FROM STDIN``
-in chunks, nearby services next to each other (`spatial_order`), builds the
-indexes once at the end (whatever the migrations defined), records one
-``baseline`` change and vacuums, so index-only scans work at once.
+services. `service_rows` computes the table's columns column-wise from the same
+frame the file engine builds (`frame_from_features`, `public_view` for the
+stand-in points, `list_bits` for the bitmasks): the JSON of the properties
+assembled by Arrow from each column's distinct values, the search text folded
+over one joined string (`fold_many`), points as hex EWKB built in numpy.
+`bulk_seed` streams them as CSV written by Arrow through ``COPY ... FROM STDIN``
+(``FREEZE``: the table is emptied in the same transaction, so rows are written
+frozen and pages all-visible, as a vacuum would leave them), nearby services
+next to each other (`spatial_order`), builds the indexes once at the end
+(whatever the migrations defined), records one ``baseline`` change, then VACUUM
+ANALYZE (quick on frozen pages; the planner gets its statistics).
 
 Usage: ``bulk_seed(store, service_rows(features))``. The features must already be
 valid (``rcm-map validate``); the seeded rows are what `row_of` computes for each
