@@ -147,7 +147,8 @@ def bench_size(url: str, n: int, data_dir: Path | None) -> dict[str, Any]:
         seed_s = prepare_s + copy_s
         del rows
         log(f"{n:,}: rows prepared in {prepare_s:.1f} s ({prepare_cpu:.1f} s CPU), COPY + "
-            f"indexes {copy_s:.1f} s (client {copy_cpu:.1f} s CPU, server {server} s CPU)")
+            f"indexes {copy_s:.1f} s (client {copy_cpu:.1f} s CPU, server "
+            f"{'-' if server is None else f'{server:.1f}'} s CPU)")
         queries = [bq.query(RADIUS_KM, NEAREST) for bq in make_queries()]
         load = os.getloadavg()
         ways = timed_postgis(store, queries)
