@@ -3,7 +3,7 @@
 The planner cannot estimate bitmask and open-age filters; left alone it read every
 service within the radius and sorted them (a bitmap scan), which grows with the
 registry. `PostGISStore.search` sets, for its own transaction, the planner settings
-that leave it the ordered (KNN) index scan, and turns JIT off (rcm_map/store/postgis.py).
+that leave it the ordered (KNN) index scan, and turns JIT off (rcm_map/store/pgsearch.py).
 This checks the plan the search's statement gets under those settings (on a few
 hundred services the planner would pick the ordered scan anyway: the bitmap plan
 showed at 100k services, bench/hosted.py).
@@ -35,7 +35,8 @@ def test_nearest_with_filters_is_an_ordered_index_scan_without_jit(
         pg_url: str, test_features: list[dict[str, Any]]) -> None:
     from pgcluster import wipe
 
-    from rcm_map.store.postgis import _KNN_SETTINGS, _NO_JIT, PostGISStore, where_clause
+    from rcm_map.store.pgsearch import _KNN_SETTINGS, _NO_JIT, _nearest, where_clause
+    from rcm_map.store.postgis import PostGISStore
 
     store = PostGISStore(pg_url)
     try:
@@ -47,7 +48,7 @@ def test_nearest_with_filters_is_an_ordered_index_scan_without_jit(
         with store._tx() as conn:
             conn.execute(f"SELECT 1{_NO_JIT}{_KNN_SETTINGS}")
             plan = "\n".join(r["QUERY PLAN"] for r in
-                             store._nearest(_Explain(conn), query, where, params).fetchall())
+                             _nearest(_Explain(conn), query, where, params).fetchall())
         assert "Order By: (public_geog <->" in plan
         assert "Bitmap" not in plan
         assert "JIT" not in plan
