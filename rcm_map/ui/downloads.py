@@ -2,8 +2,8 @@
 
 Widgets only. The sheet comes from `rcm_map.render.referral` / `rcm_map.render.referral_pdf`, the
 workbook from `rcm_map.formats.workbook`, the machine formats from `rcm_map.formats.export` and
-`rcm_map.formats.interop`. The sheet's files and the workbook are made only when their
-button is clicked (Streamlit's deferred downloads), so reruns stay fast.
+`rcm_map.formats.interop`. Every file is made only when its button is clicked
+(Streamlit's deferred downloads, in memory), so a rerun builds none of them.
 """
 
 from __future__ import annotations
@@ -71,19 +71,21 @@ def _exports(tr: Translator, rows: pd.DataFrame, searched: Searched, today: dt.d
                             _later(to_xlsx_bytes, rows, tr.lang, searched, today),
                             file_name="rcm-services.xlsx", mime=XLSX_MIME, key="dl_xlsx",
                             on_click="ignore")
-    cols[1].download_button(tr.t("download.csv"), export.to_csv_bytes(rows),
-                            file_name="rcm-services.csv", mime="text/csv", key="dl_csv")
-    cols[2].download_button(tr.t("download.geojson"), export.to_geojson_bytes(rows),
+    cols[1].download_button(tr.t("download.csv"), _later(export.to_csv_bytes, rows),
+                            file_name="rcm-services.csv", mime="text/csv", key="dl_csv",
+                            on_click="ignore")
+    cols[2].download_button(tr.t("download.geojson"), _later(export.to_geojson_bytes, rows),
                             file_name="rcm-services.geojson", mime="application/geo+json",
-                            key="dl_geojson")
+                            key="dl_geojson", on_click="ignore")
     st.caption(tr.t("download.which"))
     with st.expander(tr.t("download.formats")):
         left, right = st.columns(2)
-        left.download_button(tr.t("download.hsds"), interop.hsds_zip_bytes(rows),
+        left.download_button(tr.t("download.hsds"), _later(interop.hsds_zip_bytes, rows),
                              file_name="rcm-services-hsds.zip", mime="application/zip",
-                             key="dl_hsds")
-        right.download_button(tr.t("download.hxl"), interop.export_hxl(rows),
-                              file_name="rcm-services-hxl.csv", mime="text/csv", key="dl_hxl")
+                             key="dl_hsds", on_click="ignore")
+        right.download_button(tr.t("download.hxl"), _later(interop.export_hxl, rows),
+                              file_name="rcm-services-hxl.csv", mime="text/csv", key="dl_hxl",
+                              on_click="ignore")
 
 
 def render_downloads(tr: Translator, result: SearchResult, chosen: list[str],
