@@ -20,6 +20,7 @@ EXPECTED = {
     ("client", "toolbarMode"): "minimal",
     ("browser", "gatherUsageStats"): False,
     ("logger", "level"): "warning",
+    ("runner", "postScriptGC"): False,  # speed: no full GC per rerun (bench/README.md)
 }
 
 
