@@ -21,6 +21,7 @@ EXPECTED = {
     ("browser", "gatherUsageStats"): False,
     ("logger", "level"): "warning",
     ("runner", "postScriptGC"): False,  # speed: no full GC per rerun (bench/README.md)
+    ("server", "fileWatcherType"): "none",  # speed: no module watch per new session
 }
 
 
