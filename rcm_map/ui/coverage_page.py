@@ -178,11 +178,15 @@ def render() -> None:
     st.caption(tr.t("coverage.intro"))
     service, band, age, countries = _controls(tr)
     view = _View(reg, stamp, countries)
+    # The tabs track which one is open, so the map (a heavy frame for the browser) is
+    # drawn only once its tab is chosen; the tables and gaps are light and always sent.
     tab_table, tab_map, tab_gaps = st.tabs(
-        [tr.t("coverage.tab_table"), tr.t("coverage.tab_map"), tr.t("coverage.tab_gaps")])
+        [tr.t("coverage.tab_table"), tr.t("coverage.tab_map"), tr.t("coverage.tab_gaps")],
+        key="cov_tab", on_change="rerun")
     with tab_table:
         _tables(tr, view, band, age, service)
-    with tab_map:
-        _choropleth(tr, view, service, band, age, countries)
+    if tab_map.open is not False:
+        with tab_map:
+            _choropleth(tr, view, service, band, age, countries)
     with tab_gaps:
         _gaps(tr, view, service, band, age, countries)
