@@ -32,7 +32,7 @@ $(ASSETS): package.json package-lock.json $(STAMP)
 	$(PY) -m rcm_map.render.assets install
 
 run: setup
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) $(ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -46,7 +46,7 @@ REFERRALS = ("A través de la Procuraduría de Protección", "Llamar antes de ll
              "Referral by a caseworker", "Sin cita previa", "")
 COSTS = ("gratuito", "free", "")
 # Common services appear more often than specialised ones.
-TYPE_WEIGHTS = np.array([3, 4, 1, 1, 2, 3, 4, 3, 1, 1, 3, 3, 2, 1, 1], dtype=float)
+TYPE_WEIGHTS = np.array([3, 4, 1, 1, 2, 3, 4, 3, 1, 1, 3, 3, 2, 1, 1, 1], dtype=float)
 
 
 def load_places(path: Path | None = None) -> pd.DataFrame:

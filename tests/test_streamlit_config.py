@@ -20,6 +20,8 @@ EXPECTED = {
     ("client", "toolbarMode"): "minimal",
     ("browser", "gatherUsageStats"): False,
     ("logger", "level"): "warning",
+    ("runner", "postScriptGC"): False,  # speed: no full GC per rerun (bench/README.md)
+    ("server", "fileWatcherType"): "none",  # speed: no module watch per new session
 }
 
 

@@ -9,11 +9,13 @@ would embed every property). Offline: the map loads only the app's own assets.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
 import folium
-from branca.element import MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from rcm_map.core.safety import json_for_script
@@ -89,11 +91,35 @@ class ChoroplethLayer(MacroElement):
     default_js: list[tuple[str, str]] = []
     default_css: list[tuple[str, str]] = []
 
-    def __init__(self, payload: Mapping[str, Any]):
+    def __init__(self, payload: Mapping[str, Any] | str):
         super().__init__()
         self._name = "RcmChoropleth"
-        self.payload = json_for_script(payload)
+        self.payload = payload if isinstance(payload, str) else json_for_script(payload)
         self.js = _SCRIPT
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # branca's returns None too
+        """Add the script to the page as final text.
+
+        branca's `MacroElement.render` compiles the macro's *output* as a Jinja
+        template again: a second parse of the whole payload on every visit. The
+        payload is escaped JSON (`json_for_script`), so the text is final.
+        """
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError("ChoroplethLayer must be added to a map inside a Figure.")
+        figure.script.add_child(_Text(self._template.module.script(self, kwargs)),
+                                name=self.get_name())
+
+
+class _Text(Element):
+    """Text that goes into the page exactly as given: never parsed as a template."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
 
 
 def legend_items(labels: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -138,23 +164,63 @@ def build_choropleth(
     Parameters
     ----------
     boundaries
-        Admin-1 units (columns ``admin1_code``, ``name``/``name_es``, geometry).
+        Admin-1 units (columns ``admin1_code``, ``name``/``name_es``, geometry), or
+        the dict `rcm_map.render.mapping.boundaries_payload` made of them (cache that
+        one; it is not modified).
     counts
         Admin-1 code -> number of services; units missing here count 0 (a gap).
     labels
         ``title`` (legend heading), ``count`` (tooltip) and ``gap`` (legend),
         already translated.
     """
-    payload = boundaries_payload(boundaries, lang)
-    for feature in payload["features"]:
-        feature["properties"]["count"] = int(counts.get(feature["properties"]["code"], 0))
-    m = folium.Map(location=[15.0, -90.0], zoom_start=4, tiles=None, control_scale=True)
-    m.default_js = assets.js_urls()
-    m.default_css = assets.css_urls()
-    ChoroplethLayer({
-        "units": payload, "fit": corridor_bounds(payload),
+    payload = boundaries if isinstance(boundaries, Mapping) \
+        else boundaries_payload(boundaries, lang)
+    rest = json_for_script({
+        "fit": corridor_bounds(payload),
         "classes": [list(c) for c in CLASSES], "no_data": NO_DATA,
         "labels": {k: labels[k] for k in ("title", "count", "gap")},
         "legend": [list(i) for i in legend_items(labels)],
-    }).add_to(m)
+    })
+    m = folium.Map(location=[15.0, -90.0], zoom_start=4, tiles=None, control_scale=True)
+    m.default_js = assets.js_urls()
+    m.default_css = assets.css_urls()
+    ChoroplethLayer(f'{{"units":{_units_json(payload, counts)},{rest[1:]}').add_to(m)
     return m
+
+
+def _units_json(payload: Mapping[str, Any], counts: Mapping[str, int]) -> str:
+    """The units as an escaped FeatureCollection, each with its count (0 when absent).
+
+    The payload is not modified; each unit's outline is serialised once and reused
+    while the payload lives (the coverage page caches it per countries and language).
+    """
+    features = []
+    for feature in payload.get("features", []):
+        props = dict(feature["properties"])
+        props["count"] = int(counts.get(props.get("code", ""), 0))
+        features.append(f'{{"type":"Feature","properties":{json_for_script(props)},'
+                        f'{_shape_json(feature)}}}')
+    return f'{{"type":"FeatureCollection","features":[{",".join(features)}]}}'
+
+
+_SHAPES: OrderedDict[int, tuple[Mapping[str, Any], str]] = OrderedDict()
+_SHAPES_LOCK = threading.Lock()
+_SHAPES_MAX = 4096
+
+
+def _shape_json(feature: Mapping[str, Any]) -> str:
+    """``"bbox":[...],"geometry":{...}`` of a unit, remembered per feature object (the
+    entry keeps the object alive, so its id is never reused while cached)."""
+    key = id(feature)
+    with _SHAPES_LOCK:
+        hit = _SHAPES.get(key)
+        if hit is not None and hit[0] is feature:
+            _SHAPES.move_to_end(key)
+            return hit[1]
+    shape = {k: feature[k] for k in ("bbox", "geometry") if k in feature}
+    text = json_for_script(shape)[1:-1]
+    with _SHAPES_LOCK:
+        _SHAPES[key] = (feature, text)
+        while len(_SHAPES) > _SHAPES_MAX:
+            _SHAPES.popitem(last=False)
+    return text

@@ -23,6 +23,7 @@ own transaction.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,20 @@ SPHERE_SCALE = EARTH_RADIUS_KM * 1000 / POSTGIS_SPHERE_RADIUS_M
 _C = 'COLLATE "C"'  # code-point order, as Python sorts strings
 # `noqa: S608` below: SQL is assembled only from fixed fragments of this module;
 # every value is a bound parameter.
+
+# A nearest-k search must walk the GiST index in distance order and stop after k
+# matches. The planner cannot estimate bitmask and open-age filters, guesses a handful
+# of matches in the whole radius, and then prefers reading every service within the
+# radius and sorting them (a bitmap scan, growing with the services in the radius).
+# These settings, for the search's own transaction only (set in the statement that
+# reads the registry version: no extra round trip), leave it the ordered index scan;
+# the other statements of a search have no cheaper plan they would lose.
+# JIT compiling a search's statements costs 100-1,500 ms, far more than it saves on
+# them (a plan made costly by these settings passes `jit_above_cost`): off for every
+# search, in the same statement.
+_NO_JIT = ", set_config('jit', 'off', true) AS no_jit"
+_KNN_SETTINGS = (", set_config('enable_bitmapscan', 'off', true) AS no_bitmap"
+                 ", set_config('enable_sort', 'off', true) AS no_sort")
 
 
 def where_clause(query: Query) -> tuple[str, dict[str, Any]]:
@@ -88,26 +103,45 @@ def where_clause(query: Query) -> tuple[str, dict[str, Any]]:
 def search(conn: Any, query: Query, match_counts: MatchCounts) -> SearchResult:
     """Run a (valid) query in the transaction `conn`, as `rcm_map.search.query.search` does.
 
-    `match_counts` caches the count of matches per registry version and filter.
+    `match_counts` caches the count of matches per registry version and filter. One
+    round trip (a pipeline) when the count is cached: the version read, the located
+    rows and the country-wide rows are sent together; a count not cached yet costs
+    one more statement.
     """
     where, params = where_clause(query)
-    # The version is read before counting: a write in between only stores a
+    knn = _KNN_SETTINGS if query.near is not None and query.limit is not None else ""
+    with conn.pipeline():
+        state_cur = conn.execute(f"SELECT version, xmin::text AS row_tx{_NO_JIT}{knn} "  # noqa: S608
+                                 "FROM registry_state")
+        rows_cur = _located(conn, query, where, params)
+        wide_cur = _countrywide(conn, query, where, params)
+    state = state_cur.fetchone()
+    rows, wide = rows_cur.fetchall(), wide_cur.fetchall()
+    # The version was read before counting: a write in between only stores a
     # newer count under a key no later search asks for.
-    state = conn.execute("SELECT version, xmin::text AS row_tx "
-                         "FROM registry_state").fetchone()
     total = match_counts.get_or_count(
         filter_key((int(state["version"]), state["row_tx"]), where, params),
         lambda: conn.execute(f"SELECT count(*) AS n FROM services WHERE {where} "  # noqa: S608
                              "AND public_geog IS NOT NULL", params).fetchone()["n"])
+    located = _located_frame(rows, query.near is not None)
+    countrywide = _countrywide_frame(wide)
+    return SearchResult(located=located, countrywide=countrywide, total_matching=int(total))
+
+
+def _located(conn: Any, query: Query, where: str, params: dict[str, Any]) -> Any:
+    """Send the query for located services (a cursor to fetch from)."""
     if query.near is not None:
-        rows = _nearest(conn, query, where, params)
-    else:
-        limit = "LIMIT %(limit)s" if query.limit is not None else ""
-        params["limit"] = query.limit
-        rows = conn.execute(
-            f"SELECT props, public_lon, public_lat FROM services WHERE {where} "  # noqa: S608
-            f"AND public_geog IS NOT NULL ORDER BY country {_C}, name {_C}, id {_C} "
-            f"{limit}", params).fetchall()
+        return _nearest(conn, query, where, params)
+    limit = "LIMIT %(limit)s" if query.limit is not None else ""
+    return conn.execute(
+        f"SELECT props, public_lon, public_lat FROM services WHERE {where} "  # noqa: S608
+        f"AND public_geog IS NOT NULL ORDER BY country {_C}, name {_C}, id {_C} "
+        f"{limit}", {**params, "limit": query.limit})
+
+
+def _countrywide(conn: Any, query: Query, where: str, params: dict[str, Any]) -> Any:
+    """Send the query for country-wide services (a cursor to fetch from)."""
+    params = dict(params)
     near_countries = _countrywide_countries(query)
     if near_countries is not None:
         where += " AND country = ANY(%(near_countries)s)"
@@ -116,17 +150,13 @@ def search(conn: Any, query: Query, match_counts: MatchCounts) -> SearchResult:
         # A province-wide service only where the point is in (or near) it.
         where += " AND (admin1 = '' OR admin1 = ANY(%(near_admin1)s))"
         params["near_admin1"] = admin1_near_point(*query.near)
-    wide = conn.execute(
+    return conn.execute(
         f"SELECT props FROM services WHERE {where} AND public_geog IS NULL "  # noqa: S608
-        f"ORDER BY country {_C}, name {_C}, id {_C}", params).fetchall()
-    located = _located_frame(rows, query.near is not None)
-    countrywide = _countrywide_frame(wide)
-    return SearchResult(located=located, countrywide=countrywide, total_matching=int(total))
+        f"ORDER BY country {_C}, name {_C}, id {_C}", params)
 
 
-def _nearest(conn: Any, query: Query, where: str, params: dict[str, Any]
-              ) -> list[dict[str, Any]]:
-    """Located rows nearest the query point, by exact distance then id."""
+def _nearest(conn: Any, query: Query, where: str, params: dict[str, Any]) -> Any:
+    """Send the nearest / within-radius query, exact distance then id (a cursor)."""
     lat, lon = validate_lat_lon(*query.near)  # type: ignore[misc]
     params = {**params, "lon": lon, "lat": lat}
     point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
@@ -134,25 +164,22 @@ def _nearest(conn: Any, query: Query, where: str, params: dict[str, Any]
     if query.radius_km is not None:
         params["radius_m"] = query.radius_km * 1000 / SPHERE_SCALE
         conds += f" AND ST_DWithin(public_geog, {point}, %(radius_m)s, false)"
+    limit = ""
     if query.limit is not None:
-        # KNN (index-assisted) finds k candidates; the largest of their exact
-        # distances bounds the true k nearest, so the exact re-sort below by
-        # (distance, id) keeps every tie (+1 m covers rounding in ST_DWithin).
+        # KNN (index-assisted, in distance order) finds k candidates; the largest
+        # of their exact distances bounds the true k nearest, so the exact re-sort
+        # by (distance, id) keeps every tie (+1 m covers rounding in ST_DWithin).
+        # No candidate: the bound is NULL and nothing is returned.
         params["limit"] = query.limit
-        cut = conn.execute(
-            f"SELECT max(ST_Distance(public_geog, {point}, false)) AS d FROM ("  # noqa: S608
-            f"SELECT public_geog FROM services WHERE {conds} "
-            f"ORDER BY public_geog <-> {point} LIMIT %(limit)s) AS knn", params
-        ).fetchone()["d"]
-        if cut is None:
-            return []
-        params["cut_m"] = float(cut) + 1.0
-        conds += f" AND ST_DWithin(public_geog, {point}, %(cut_m)s, false)"
-    limit = "LIMIT %(limit)s" if query.limit is not None else ""
+        conds += (f" AND ST_DWithin(public_geog, {point}, (SELECT max(ST_Distance("  # noqa: S608
+                  f"public_geog, {point}, false)) + 1.0 FROM (SELECT public_geog FROM "
+                  f"services WHERE {conds} ORDER BY public_geog <-> {point} "
+                  "LIMIT %(limit)s) AS knn), false)")
+        limit = "LIMIT %(limit)s"
     return conn.execute(
         f"SELECT props, public_lon, public_lat, "  # noqa: S608
         f"ST_Distance(public_geog, {point}, false) AS dist_m FROM services "
-        f"WHERE {conds} ORDER BY dist_m, id {_C} {limit}", params).fetchall()
+        f"WHERE {conds} ORDER BY dist_m, id {_C} {limit}", params)
 
 
 def _countrywide_countries(query: Query) -> list[str] | None:
@@ -169,7 +196,7 @@ def _countrywide_countries(query: Query) -> list[str] | None:
     return list(countries_at(*query.near))
 
 
-def _public_rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def _public_columns(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Schema columns of public rows, with the dtypes the engine's frames have."""
     records = [public_feature({"type": "Feature", "geometry": None,
                                "properties": ordered(r["props"])})["properties"]
@@ -183,21 +210,30 @@ def _public_rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
             columns[name] = pd.Series(values, dtype=object)
         else:
             columns[name] = pd.array(values, dtype="str")
-    return pd.DataFrame(columns)
+    return columns
+
+
+@lru_cache(maxsize=1)
+def _empty_public_frame() -> pd.DataFrame:
+    return pd.DataFrame(_public_columns([]))
 
 
 def _located_frame(rows: list[dict[str, Any]], with_distance: bool) -> pd.DataFrame:
-    out = _public_rows_frame(rows)
-    out["lon"] = np.array([r["public_lon"] for r in rows], dtype=float)
-    out["lat"] = np.array([r["public_lat"] for r in rows], dtype=float)
+    """One frame built in one go (each added column cost a block insert)."""
+    columns = _public_columns(rows)
+    columns["lon"] = np.array([r["public_lon"] for r in rows], dtype=float)
+    columns["lat"] = np.array([r["public_lat"] for r in rows], dtype=float)
     if with_distance:
         km = np.array([float(r["dist_m"]) * SPHERE_SCALE / 1000 for r in rows], dtype=float)
-        out["distance_km"] = np.round(km, 3)
-        conf = (out["location_precision"] == "confidential").to_numpy()
-        out["distance_band"] = [distance_band(d) if c else "" for d, c in zip(
+        columns["distance_km"] = np.round(km, 3)
+        conf = [p == "confidential" for p in columns["location_precision"]]
+        columns["distance_band"] = [distance_band(d) if c else "" for d, c in zip(
             km, conf, strict=True)]
-    return out.reset_index(drop=True)
+    return pd.DataFrame(columns)
 
 
 def _countrywide_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    return _public_rows_frame(rows)
+    """Country-wide services (none near most places: the empty frame is built once)."""
+    if not rows:
+        return _empty_public_frame().copy()
+    return pd.DataFrame(_public_columns(rows))

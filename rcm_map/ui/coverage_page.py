@@ -1,7 +1,15 @@
 """Coverage page for the network: services per country and admin-1, a choropleth,
-and the admin-1 units with no service of a chosen type for a chosen age (gaps)."""
+and the admin-1 units with no service of a chosen type for a chosen age (gaps).
+
+Every table and count is computed once per (registry version, filters) and kept in
+memory (``st.cache_data``; aggregates of the public registry, nothing about a
+visitor); the choropleth's outlines once per (countries, language).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +23,7 @@ from rcm_map.search import coverage
 from rcm_map.ui import common
 
 BANDS = (coverage.ALL_AGES, *schema.AGE_BANDS)
+CACHE_ENTRIES = 256  # filter combinations kept per computation (small tables)
 
 
 def _units(countries: list[str]) -> list[coverage.Unit]:
@@ -48,6 +57,52 @@ def _frame(reg: Registry, countries: list[str]) -> pd.DataFrame:
     return frame[frame["country"].isin(countries)] if countries else frame
 
 
+class _View:
+    """The registry rows the page shows (`frame`) and the key of the cached results
+    computed from them: the registry's version, and the countries chosen."""
+
+    def __init__(self, reg: Registry, stamp: Hashable, countries: list[str]) -> None:
+        self.key = (stamp, id(reg), tuple(countries))
+        self.frame = _frame(reg, countries)
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def _coverage_table(key: Hashable, level: str, age: int | None, band: str,
+                    _rows: pd.DataFrame) -> pd.DataFrame:
+    return coverage.coverage_table(_rows, level, age=age, age_band=band)
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def _band_table(key: Hashable, level: str, service: str, _rows: pd.DataFrame) -> pd.DataFrame:
+    return coverage.band_table(_rows, level, service)
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def _admin1_counts(key: Hashable, service: str, age: int | None, band: str,
+                   _rows: pd.DataFrame) -> dict[str, int]:
+    return coverage.admin1_counts(_rows, service, age=age, age_band=band)
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def _gap_rows(key: Hashable, countries: tuple[str, ...], service: str, age: int | None,
+              band: str, _rows: pd.DataFrame) -> pd.DataFrame:
+    return coverage.gaps(_rows, _units(list(countries)), service, age=age, age_band=band,
+                         countries=list(countries) or None)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _outlines(countries: tuple[str, ...], lang: str) -> dict[str, Any] | None:
+    """Simplified admin-1 outlines of the countries (all when none); never mutated."""
+    boundaries = common.admin1_frame()
+    if boundaries is None:
+        return None
+    from rcm_map.render.mapping import boundaries_payload
+
+    if countries:
+        boundaries = boundaries[boundaries["country_iso3"].isin(countries)]
+    return boundaries_payload(boundaries, lang)
+
+
 def _labelled(table: pd.DataFrame, tr: Translator, level: str) -> pd.DataFrame:
     """Translate index and column codes into labels (a display copy)."""
     out = table.reset_index()
@@ -63,40 +118,36 @@ def _labelled(table: pd.DataFrame, tr: Translator, level: str) -> pd.DataFrame:
     return out.rename(columns=renames)
 
 
-def _tables(tr: Translator, frame: pd.DataFrame, band: str, age: int | None,
-            service: str) -> None:
+def _tables(tr: Translator, view: _View, band: str, age: int | None, service: str) -> None:
     level = st.radio(tr.t("coverage.level"), ("country", "admin1"), horizontal=True,
                      key="cov_level", format_func=lambda lv: tr.t(f"coverage.level.{lv}"))
-    table = coverage.coverage_table(frame, level, age=age, age_band=band)
+    table = _coverage_table(view.key, level, age, band, view.frame)
     st.caption(tr.t("coverage.table_help"))
     st.dataframe(_labelled(table, tr, level), hide_index=True, width="stretch")
     st.subheader(tr.t("coverage.by_band", service=tr.label("service_types", service)))
-    st.dataframe(_labelled(coverage.band_table(frame, level, service), tr, level),
+    st.dataframe(_labelled(_band_table(view.key, level, service, view.frame), tr, level),
                  hide_index=True, width="stretch")
 
 
-def _choropleth(tr: Translator, frame: pd.DataFrame, service: str, band: str,
+def _choropleth(tr: Translator, view: _View, service: str, band: str,
                 age: int | None, countries: list[str]) -> None:
-    boundaries = common.admin1_frame()
-    if boundaries is None:
+    outlines = _outlines(tuple(countries), tr.lang)
+    if outlines is None:
         st.info(tr.t("coverage.no_boundaries"))
         return
     from rcm_map.render.choropleth import build_choropleth
 
-    if countries:
-        boundaries = boundaries[boundaries["country_iso3"].isin(countries)]
-    counts = coverage.admin1_counts(frame, service, age=age, age_band=band)
+    counts = _admin1_counts(view.key, service, age, band, view.frame)
     labels = {"title": tr.label("service_types", service), "count": tr.t("coverage.count"),
               "gap": tr.t("coverage.gap_legend")}
-    fmap = build_choropleth(boundaries, counts, labels, tr.lang)
+    fmap = build_choropleth(outlines, counts, labels, tr.lang)
     st_folium(fmap, key="coverage_map", height=480, use_container_width=True,
               returned_objects=[])
 
 
-def _gaps(tr: Translator, frame: pd.DataFrame, service: str, band: str, age: int | None,
+def _gaps(tr: Translator, view: _View, service: str, band: str, age: int | None,
           countries: list[str]) -> None:
-    found = coverage.gaps(frame, _units(countries), service, age=age, age_band=band,
-                          countries=countries or None)
+    found = _gap_rows(view.key, tuple(countries), service, age, band, view.frame)
     what = tr.label("service_types", service)
     who = (tr.t("coverage.for_age", age=age) if age is not None
            else tr.t("coverage.all_ages") if band == "all"
@@ -111,23 +162,31 @@ def _gaps(tr: Translator, frame: pd.DataFrame, service: str, band: str, age: int
         tr.t("coverage.countrywide"): found["countrywide"],
     })
     st.dataframe(shown, hide_index=True, width="stretch")
-    st.download_button(tr.t("coverage.gaps_csv"), found.to_csv(index=False).encode("utf-8"),
-                       file_name="rcm-gaps.csv", mime="text/csv", key="dl_gaps")
+    st.download_button(tr.t("coverage.gaps_csv"),  # made when clicked, like the search's
+                       lambda: found.to_csv(index=False).encode("utf-8"),
+                       file_name="rcm-gaps.csv", mime="text/csv", key="dl_gaps",
+                       on_click="ignore")
 
 
 def render() -> None:
     """The coverage page."""
     tr = common.translator()
+    # the version first: a registry newer than its key is recomputed on the next visit
+    stamp = common.guarded(tr, lambda: common.reader().stamp())
     reg = common.registry(tr)
     st.title(tr.t("coverage.title"))
     st.caption(tr.t("coverage.intro"))
     service, band, age, countries = _controls(tr)
-    frame = _frame(reg, countries)
+    view = _View(reg, stamp, countries)
+    # The tabs track which one is open, so the map (a heavy frame for the browser) is
+    # drawn only once its tab is chosen; the tables and gaps are light and always sent.
     tab_table, tab_map, tab_gaps = st.tabs(
-        [tr.t("coverage.tab_table"), tr.t("coverage.tab_map"), tr.t("coverage.tab_gaps")])
+        [tr.t("coverage.tab_table"), tr.t("coverage.tab_map"), tr.t("coverage.tab_gaps")],
+        key="cov_tab", on_change="rerun")
     with tab_table:
-        _tables(tr, frame, band, age, service)
-    with tab_map:
-        _choropleth(tr, frame, service, band, age, countries)
+        _tables(tr, view, band, age, service)
+    if tab_map.open is not False:
+        with tab_map:
+            _choropleth(tr, view, service, band, age, countries)
     with tab_gaps:
-        _gaps(tr, frame, service, band, age, countries)
+        _gaps(tr, view, service, band, age, countries)

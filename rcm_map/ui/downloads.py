@@ -2,8 +2,8 @@
 
 Widgets only. The sheet comes from `rcm_map.render.referral` / `rcm_map.render.referral_pdf`, the
 workbook from `rcm_map.formats.workbook`, the machine formats from `rcm_map.formats.export` and
-`rcm_map.formats.interop`. The sheet's files and the workbook are made only when their
-button is clicked (Streamlit's deferred downloads), so reruns stay fast.
+`rcm_map.formats.interop`. Every file is made only when its button is clicked
+(Streamlit's deferred downloads, in memory), so a rerun builds none of them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -26,9 +27,35 @@ from rcm_map.search.query import SearchResult
 SHEET_HEIGHT = 560
 
 
-def _later(make: Callable[..., bytes], *args: Any) -> Callable[[], bytes]:
-    """A no-argument callable for a deferred download."""
-    return lambda: make(*args)
+class _Rows:
+    """The rows to export (`listing.results_for_export`) and those of the referral
+    sheet (the chosen ones, all when none), built only when a file is asked for."""
+
+    def __init__(self, result: SearchResult, chosen: list[str]) -> None:
+        self._result = result
+        self._chosen = list(chosen)
+        self._all: pd.DataFrame | None = None
+        ids = np.concatenate([frame["id"].to_numpy(dtype=object) if "id" in frame
+                              else np.empty(len(frame), dtype=object)
+                              for frame in (result.located, result.countrywide)])
+        self.count = len(ids)
+        self.sheet_count = int(np.isin(ids, self._chosen).sum()) if chosen else self.count
+
+    def all(self) -> pd.DataFrame:
+        if self._all is None:
+            self._all = listing.results_for_export(self._result.located,
+                                                   self._result.countrywide)
+        return self._all
+
+    def sheet(self) -> pd.DataFrame:
+        rows = self.all()
+        return rows[rows["id"].isin(self._chosen)] if self._chosen else rows
+
+
+def _later(make: Callable[..., bytes], rows: Callable[[], pd.DataFrame],
+           *args: Any) -> Callable[[], bytes]:
+    """A no-argument callable for a deferred download of `make(rows(), *args)`."""
+    return lambda: make(rows(), *args)
 
 
 def _sheet_bytes(rows: pd.DataFrame, lang: str, searched: Searched, today: dt.date,
@@ -38,52 +65,55 @@ def _sheet_bytes(rows: pd.DataFrame, lang: str, searched: Searched, today: dt.da
     return sheet_pdf(sheet) if as_pdf else sheet_html(sheet).encode("utf-8")
 
 
-def _referral(tr: Translator, rows: pd.DataFrame, searched: Searched, today: dt.date) -> None:
+def _referral(tr: Translator, rows: _Rows, searched: Searched, today: dt.date) -> None:
     """HTML and PDF downloads of the sheet, and the sheet itself with its print button.
 
     Nothing is built on a rerun unless asked for: the files when their button is
     clicked, the page when the "view and print" switch is on.
     """
+    n = rows.sheet_count
     left, right = st.columns(2)
-    left.download_button(tr.t("download.referral", n=len(rows)),
-                         _later(_sheet_bytes, rows, tr.lang, searched, today, False),
+    left.download_button(tr.t("download.referral", n=n),
+                         _later(_sheet_bytes, rows.sheet, tr.lang, searched, today, False),
                          file_name="rcm-referral.html", mime="text/html", key="dl_referral",
                          on_click="ignore")
     if pdf_available():
-        right.download_button(tr.t("download.referral_pdf", n=len(rows)),
-                              _later(_sheet_bytes, rows, tr.lang, searched, today, True),
+        right.download_button(tr.t("download.referral_pdf", n=n),
+                              _later(_sheet_bytes, rows.sheet, tr.lang, searched, today, True),
                               file_name="rcm-referral.pdf", mime="application/pdf",
                               key="dl_referral_pdf", on_click="ignore")
     else:
         right.caption(tr.t("download.pdf_unavailable"))
     st.caption(tr.t("download.referral_help"))
-    if st.toggle(tr.t("download.print", n=len(rows)), key="show_sheet"):
+    if st.toggle(tr.t("download.print", n=n), key="show_sheet"):
         # The sheet in a frame: every value escaped, no external resource, and a
         # Content-Security-Policy that runs only its own print button's script.
-        page = _sheet_bytes(rows, tr.lang, searched, today, False).decode("utf-8")
+        page = _sheet_bytes(rows.sheet(), tr.lang, searched, today, False).decode("utf-8")
         st.iframe(page, height=SHEET_HEIGHT)
 
 
-def _exports(tr: Translator, rows: pd.DataFrame, searched: Searched, today: dt.date) -> None:
+def _exports(tr: Translator, rows: _Rows, searched: Searched, today: dt.date) -> None:
     """Excel for people, CSV and GeoJSON for machines, partner formats folded."""
     cols = st.columns(3)
     cols[0].download_button(tr.t("download.xlsx"),
-                            _later(to_xlsx_bytes, rows, tr.lang, searched, today),
+                            _later(to_xlsx_bytes, rows.all, tr.lang, searched, today),
                             file_name="rcm-services.xlsx", mime=XLSX_MIME, key="dl_xlsx",
                             on_click="ignore")
-    cols[1].download_button(tr.t("download.csv"), export.to_csv_bytes(rows),
-                            file_name="rcm-services.csv", mime="text/csv", key="dl_csv")
-    cols[2].download_button(tr.t("download.geojson"), export.to_geojson_bytes(rows),
+    cols[1].download_button(tr.t("download.csv"), _later(export.to_csv_bytes, rows.all),
+                            file_name="rcm-services.csv", mime="text/csv", key="dl_csv",
+                            on_click="ignore")
+    cols[2].download_button(tr.t("download.geojson"), _later(export.to_geojson_bytes, rows.all),
                             file_name="rcm-services.geojson", mime="application/geo+json",
-                            key="dl_geojson")
+                            key="dl_geojson", on_click="ignore")
     st.caption(tr.t("download.which"))
     with st.expander(tr.t("download.formats")):
         left, right = st.columns(2)
-        left.download_button(tr.t("download.hsds"), interop.hsds_zip_bytes(rows),
+        left.download_button(tr.t("download.hsds"), _later(interop.hsds_zip_bytes, rows.all),
                              file_name="rcm-services-hsds.zip", mime="application/zip",
-                             key="dl_hsds")
-        right.download_button(tr.t("download.hxl"), interop.export_hxl(rows),
-                              file_name="rcm-services-hxl.csv", mime="text/csv", key="dl_hxl")
+                             key="dl_hsds", on_click="ignore")
+        right.download_button(tr.t("download.hxl"), _later(interop.export_hxl, rows.all),
+                              file_name="rcm-services-hxl.csv", mime="text/csv", key="dl_hxl",
+                              on_click="ignore")
 
 
 def render_downloads(tr: Translator, result: SearchResult, chosen: list[str],
@@ -103,13 +133,12 @@ def render_downloads(tr: Translator, result: SearchResult, chosen: list[str],
     place
         Display name of the chosen place (else the typed text or rounded coordinates).
     """
-    rows = listing.results_for_export(result.located, result.countrywide)
+    rows = _Rows(result, chosen)
     st.subheader(tr.t("download.title"))
-    if rows.empty:
+    if not rows.count:
         st.caption(tr.t("download.nothing"))
         return
     today = dt.date.today()
     searched = Searched.from_state(state, place)
-    sheet_rows = rows[rows["id"].isin(chosen)] if chosen else rows
-    _referral(tr, sheet_rows, searched, today)
+    _referral(tr, rows, searched, today)
     _exports(tr, rows, searched, today)

@@ -34,6 +34,7 @@ MAX_PLACE_MATCHES = 8
 STATE_KEY = "search_state"
 POINT_KEY = "search_point"
 CLICK_KEY = "last_click"
+LOOKUP_KEY = "_place_lookup"  # (text, countries, lang), finder, its answer: this session's
 AGE_MODES = ("any", "age", "band")
 DEFAULT_AGE = 12
 
@@ -53,8 +54,16 @@ def _place_lookup(text: str) -> Any | None:
     from rcm_map.search.placefinder import default_finder
 
     ss = st.session_state
-    return default_finder().find(text, prefer_countries=tuple(ss.get("countries", ())),
-                                 lang=ss.get(common.LANG_KEY), limit=MAX_PLACE_MATCHES)
+    finder = default_finder()
+    key = (text, tuple(ss.get("countries", ())), ss.get(common.LANG_KEY))
+    # A rerun asks several times for the same text; the ranking counts the services
+    # near each candidate (a scan of the registry): asked once per text, per session.
+    memo = ss.get(LOOKUP_KEY)
+    if memo is not None and memo[0] == key and memo[1] is finder:
+        return memo[2]
+    found = finder.find(text, prefer_countries=key[1], lang=key[2], limit=MAX_PLACE_MATCHES)
+    ss[LOOKUP_KEY] = (key, finder, found)
+    return found
 
 
 def _place_matches(text: str) -> list[Any]:
