@@ -26,7 +26,7 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+def atomic_write_bytes(path: str | Path, data: bytes | memoryview) -> None:
     """Replace `path` with `data` so that readers see the old or the new file, never half."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")

@@ -233,8 +233,9 @@ FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 # tests/unit/test_schema_version.py fails when that code changes and this does not.
 # 4: one coordinate validator's messages; 5: stand-ins in the country, source notes
 # withheld, country_wide (issue 12); 6: source_date, verified_on, verified_by,
-# eligibility and migration_holding (honest dates, issue 16)
-SCHEMA_VERSION = 6
+# eligibility and migration_holding (honest dates, issue 16); 7: the fast reader
+# (registry.fastscan) builds caches
+SCHEMA_VERSION = 7
 LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind.startswith("list:"))
 TEXT_FIELDS: tuple[str, ...] = tuple(
     f.name for f in FIELDS if f.name not in LIST_FIELDS and f.kind != "age"

@@ -1,0 +1,527 @@
+"""Fast reader of large registry files: msgspec decoding and vectorised checks.
+
+The reference reader (`rcm_map.registry.reading.parse_json_bytes` then
+`rcm_map.registry.validation.validate_collection`) holds the whole document as
+Python dicts: 1,000,000 services took 119 s and 7.0 GB to become a cache. This
+reader gives the same issues, in the same order, and the same normalised columns
+without ever holding more than one chunk of features as Python objects:
+
+1. The bytes are checked to be UTF-8 (Arrow's validator, no copy) and split with
+   msgspec into the envelope and one `msgspec.Raw` slice per feature (no copy).
+2. Features are decoded a chunk at a time into typed `msgspec.Struct`s that only
+   accept what a registry may hold (text as text, ages as integers, lists of text,
+   a Point of numbers, no unknown field). A feature that does not fit is decoded
+   by the standard library's `json` and checked by `validation.feature_issues`.
+3. The chunk's columns become Arrow arrays and are checked all at once with
+   conservative rules: a row passes only when the reference validator could not
+   find any issue in it (e.g. an e-mail address is cleared only when it is plain
+   ASCII of the simplest form). Every other row goes to `feature_issues`, so each
+   message is the reference's own; rules that clear too little only cost time.
+4. Duplicate ids and points outside their country are checked over the whole
+   file, with the reference's functions.
+
+Whenever the fast reader cannot be sure that the document is valid JSON exactly
+as Python's `json` reads it (a lone UTF-16 surrogate escape, a number too large
+for a float, a syntax error), `scan` returns None and the caller uses the
+reference reader, whose message names the line and column.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any, Literal
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rcm_map.core import schema
+from rcm_map.core.schema import Issue
+from rcm_map.registry.reading import MAX_FEATURES, parse_json_bytes
+from rcm_map.registry.validation import country_issues, feature_issues, validate_collection
+
+CHUNK = 20_000
+"""Features decoded to Python objects at a time (about 40 MB of them)."""
+
+TEXT = pa.large_string()
+LIST = pa.list_(TEXT)
+
+# Every character Python's str.isspace() accepts (a test holds the list to Python).
+# A value starting or ending with one would be changed by strip(): the vectorised
+# path leaves it to the reference validator (it only looks at the first and last
+# UTF-8 byte of each value, so a few other values are left to it too).
+SPACES = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+          + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000")
+_FIRST_BYTE = np.zeros(256, dtype=bool)
+_FIRST_BYTE[[c.encode()[0] for c in SPACES]] = True
+_LAST_BYTE = np.zeros(256, dtype=bool)
+_LAST_BYTE[[c.encode()[-1] for c in SPACES]] = True
+# How a control character (`schema` refuses U+0000-U+0008, U+000B, U+000C,
+# U+000E-U+001F, U+007F) can appear in JSON text: escaped, or U+007F as is.
+_CONTROL_MARKS = (b"\\u00", b"\\b", b"\\f")
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+# Conservative forms (RE2, ASCII): a value they match passes the schema's own check.
+_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+_EMAIL = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[!#-&(-;=?-_a-~]+$"
+_VECTOR_KINDS = {"str": None, "email": (_EMAIL, 254), "url": (_URL, 2000)}
+"""Kinds checked in bulk when a column has many distinct values; every other column
+is checked one distinct value at a time by the schema itself (`schema.check_value`)."""
+
+
+def _struct_type(kind: str) -> Any:
+    if kind == "age":
+        return int | None
+    if kind.startswith("list:"):
+        return list[str] | None
+    return str | None
+
+
+_Properties = msgspec.defstruct(
+    "_Properties",
+    [(f.name, _struct_type(f.kind), None) for f in schema.FIELDS] + [("distance_km", Any, None)],
+    forbid_unknown_fields=True,
+    gc=False,  # no cycles possible; untracked structs decode ~2x faster
+)
+
+
+class _Point(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    type: Literal["Point"]
+    coordinates: list[float]
+
+
+class _Feature(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    type: Literal["Feature"]
+    properties: _Properties  # type: ignore[valid-type]
+    geometry: _Point | None = None
+
+
+_ENVELOPE = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_RAWS = msgspec.json.Decoder(list[msgspec.Raw])
+_FEATURES = msgspec.json.Decoder(list[_Feature])
+_ONE = msgspec.json.Decoder(_Feature)
+_DECODE_ERRORS = (msgspec.MsgspecError, ValueError, RecursionError)
+
+
+class _Unsure(Exception):
+    """The fast reader cannot vouch for this document: use the reference reader."""
+
+
+@dataclass
+class Scan:
+    """What the fast reader found in a registry file.
+
+    `issues` are the reference validator's issues, in its order; `count` is the
+    number of features (0 when there is no list of them). When the scan was asked
+    to build and found no error, `table` holds the normalised columns
+    (`schema.FIELD_NAMES`, as `model.frame_from_features` makes them) plus ``lon``
+    and ``lat`` (NaN for a country-wide service).
+    """
+
+    issues: list[Issue]
+    count: int
+    table: pa.Table | None
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block (restored after it).
+
+    Decoding allocates millions of objects, and every 700 allocations of containers
+    CPython walks the young ones for cycles; none can form here.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def scan(data: bytes, file: str, *, build: bool = True) -> Scan | None:
+    """Validate registry bytes (and build their columns); None: use the reference reader."""
+    try:
+        return _Scanner(file, build).run(data)
+    except _Unsure:
+        return None
+
+
+def validate_bytes(data: bytes, file: str) -> tuple[list[Issue], int]:
+    """Every issue in registry bytes and their number of features, as
+    `validation.validate_collection` finds them (RegistryError when they are not JSON)."""
+    with gc_paused():
+        found = scan(data, file, build=False)
+    if found is not None:
+        return found.issues, found.count
+    obj = parse_json_bytes(data, file)
+    issues = validate_collection(obj, file)
+    features = obj.get("features") if isinstance(obj, dict) else None
+    return issues, len(features) if isinstance(features, list) else 0
+
+
+def _loads(raw: Any) -> Any:
+    """One JSON value as the reference reader parses it (raises _Unsure when it cannot)."""
+    try:
+        return json.loads(bytes(raw).decode("utf-8"), parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise _Unsure from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _is_utf8(data: memoryview) -> bool:
+    """Whether `data` is valid UTF-8 (Arrow's SIMD validator, without copying it)."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    text = pa.Array.from_buffers(TEXT, 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+class _Scanner:
+    """One pass over one file (see the module docstring)."""
+
+    def __init__(self, file: str, build: bool):
+        self.file = file
+        self.build = build
+        self.issues: list[Issue] = []
+        self.ids: list[pa.Array] = []
+        self.located: list[tuple[np.ndarray, list[str], np.ndarray, np.ndarray, list[str]]] = []
+        self.columns: dict[str, list[pa.Array]] = {name: [] for name in (*schema.FIELD_NAMES,
+                                                                         "lon", "lat")}
+        self.controls = True  # whether a value may hold a control character
+
+    # ----------------------------------------------------------------- document
+
+    def run(self, data: bytes) -> Scan:
+        if not data or data.isspace():
+            raise _Unsure  # the reference reader says "file is empty"
+        view = memoryview(data)
+        if data.startswith(b"\xef\xbb\xbf"):
+            view = view[3:]
+        if not _is_utf8(view):
+            raise _Unsure  # the reference reader names the first bad byte
+        self.controls = b"\x7f" in data or (b"\\" in data and any(
+            mark in data for mark in _CONTROL_MARKS))
+        try:
+            top = _ENVELOPE.decode(view)
+        except _DECODE_ERRORS:
+            raise _Unsure from None
+        values = {key: _loads(raw) for key, raw in top.items() if key != "features"}
+        if values.get("type") != "FeatureCollection":
+            raise _Unsure  # the reference reader says what it is (and counts its features)
+        try:
+            raws = _RAWS.decode(top["features"]) if "features" in top else None
+        except _DECODE_ERRORS:
+            if memoryview(top["features"])[:1] == b"[":
+                raise _Unsure from None  # a list msgspec refused: the reference reader speaks
+            raws = None
+        if raws is None:
+            got = _loads(top["features"]) if "features" in top else None
+            return Scan([Issue("'features' must be a list", self.file, field="features",
+                               value=type(got).__name__)], 0, None)
+        del top
+        if len(raws) > MAX_FEATURES:
+            return Scan([Issue(f"{len(raws):,} features, more than the limit of "
+                               f"{MAX_FEATURES:,}", self.file)], len(raws), None)
+        for start in range(0, len(raws), CHUNK):
+            self.chunk(start, raws[start:start + CHUNK])
+        count = len(raws)
+        del raws
+        self.issues.extend(self.duplicate_ids())
+        self.issues.extend(self.outside_country())
+        if not self.build or any(i.severity == "error" for i in self.issues):
+            return Scan(self.issues, count, None)
+        table = pa.table({name: pa.chunked_array(parts, type=self.type_of(name))
+                          for name, parts in self.columns.items()})
+        return Scan(self.issues, count, table)
+
+    @staticmethod
+    def type_of(name: str) -> pa.DataType:
+        if name in ("lon", "lat"):
+            return pa.float64()
+        if name in schema.LIST_FIELDS:
+            return LIST
+        return pa.int64() if name in ("age_min", "age_max") else TEXT
+
+    # ----------------------------------------------------------------- one chunk
+
+    def chunk(self, start: int, raws: list[msgspec.Raw]) -> None:
+        """Decode, check and (when building) normalise features start..start+len(raws)."""
+        try:
+            decoded: list[Any] = _FEATURES.decode(b"[" + b",".join(raws) + b"]")
+        except _DECODE_ERRORS:
+            decoded = list(self.one_by_one(raws))
+        fast = np.array([k for k, f in enumerate(decoded) if f is not None], dtype=np.int64)
+        feats = [decoded[k] for k in fast]
+        del decoded
+        cols, doubt = self.fast_columns(feats)
+        need = np.ones(len(raws), dtype=bool)
+        need[fast] = doubt
+        ids: list[str | None] = [None] * len(raws)
+        for k, fid in zip(fast.tolist(), [f.properties.id for f in feats], strict=True):
+            ids[k] = fid
+        del feats
+        lon, lat = cols["lon"].to_numpy(), cols["lat"].to_numpy()
+        cleared = np.flatnonzero(~doubt & ~np.isnan(lon))  # located and cleared: positions
+        loc_rows = (start + fast[cleared]).tolist()
+        loc_ids = [ids[k] for k in fast[cleared].tolist()]
+        loc_country = cols["country"].take(pa.array(cleared)).to_pylist()
+        loc_lon, loc_lat = lon[cleared].tolist(), lat[cleared].tolist()
+        normalised: list[tuple[int, dict[str, Any], float, float]] = []
+        for k in np.flatnonzero(need).tolist():
+            feature = _loads(raws[k])
+            found = feature_issues(feature, start + k, self.file)
+            self.issues.extend(found)
+            props = feature.get("properties") if isinstance(feature, dict) else None
+            fid = props.get("id") if isinstance(props, dict) else None
+            ids[k] = fid if isinstance(fid, str) else None
+            if any(i.severity == "error" for i in found):
+                self.build = False
+                continue
+            assert isinstance(props, dict)  # a feature without errors has properties
+            geometry = feature.get("geometry")
+            point = (float(geometry["coordinates"][0]), float(geometry["coordinates"][1])) \
+                if geometry is not None else (np.nan, np.nan)
+            if geometry is not None:
+                loc_rows.append(start + k)
+                loc_ids.append(props["id"])
+                loc_country.append(props["country"])
+                loc_lon.append(point[0])
+                loc_lat.append(point[1])
+            normalised.append((k, schema.normalize_properties(props), *point))
+        self.ids.append(pa.array(ids, type=TEXT))
+        rows = np.array(loc_rows, dtype=np.int64)
+        order = np.argsort(rows, kind="stable")  # cleared rows, then the others
+        self.located.append((rows[order], [loc_ids[i] for i in order],
+                             np.array(loc_lon, dtype=float)[order],
+                             np.array(loc_lat, dtype=float)[order],
+                             [loc_country[i] for i in order]))
+        if self.build:
+            self.keep(cols, fast, len(raws), normalised)
+
+    def one_by_one(self, raws: list[msgspec.Raw]) -> Iterator[Any]:
+        """Each feature of a chunk msgspec refused as a whole (None: not the typed form)."""
+        for raw in raws:
+            try:
+                yield _ONE.decode(raw)
+            except _DECODE_ERRORS:
+                yield None
+
+    def keep(self, cols: dict[str, pa.Array], fast: np.ndarray, n: int,
+             normalised: list[tuple[int, dict[str, Any], float, float]]) -> None:
+        """Store the chunk's normalised columns: cleared rows from `cols`, the others
+        from the reference normalisation (`schema.normalize_properties`)."""
+        if not normalised:  # every row decoded and cleared: `cols` is the chunk
+            for name, column in cols.items():
+                self.columns[name].append(column)
+            return
+        take = np.full(n, -1, dtype=np.int64)
+        take[fast] = np.arange(len(fast))
+        for j, (k, _, _, _) in enumerate(normalised):
+            take[k] = len(fast) + j
+        indices = pa.array(take)
+        for name, column in cols.items():
+            if name in ("lon", "lat"):
+                extra = [lon if name == "lon" else lat for _, _, lon, lat in normalised]
+            else:
+                extra = [props[name] for _, props, _, _ in normalised]
+            joined = pa.concat_arrays([column, pa.array(extra, type=self.type_of(name))])
+            self.columns[name].append(joined.take(indices))
+
+    # ----------------------------------------------------------------- vectorised checks
+
+    def fast_columns(self, feats: list[Any]) -> tuple[dict[str, pa.Array], np.ndarray]:
+        """The normalised columns of typed features and, per feature, whether the
+        reference validator must look at it (`doubt`)."""
+        n = len(feats)
+        props = [f.properties for f in feats]
+        doubt = np.zeros(n, dtype=bool)
+        cols: dict[str, pa.Array] = {}
+        for spec in schema.FIELDS:
+            values = list(map(attrgetter(spec.name), props))
+            if spec.kind == "age":
+                cols[spec.name], bad = _ages(values)
+            elif spec.kind.startswith("list:"):
+                cols[spec.name], bad = self.list_column(spec, values)
+            else:
+                cols[spec.name], bad = self.text_column(spec, values)
+            doubt |= bad
+        lo, hi = cols["age_min"], cols["age_max"]
+        doubt |= _np(pc.greater(lo, hi))
+        doubt |= _admin1_abroad(cols["admin1"], cols["country"])
+        lon, lat, located, bad = _coordinates(feats)
+        doubt |= bad
+        precision = cols["location_precision"]
+        needs_point = _np(pc.is_in(precision, pa.array(schema.POINT_PRECISIONS, TEXT)))
+        doubt |= located != needs_point
+        cols["lon"], cols["lat"] = pa.array(lon), pa.array(lat)
+        return cols, doubt
+
+    def text_column(self, spec: schema.Field, values: list[Any]) -> tuple[pa.Array, np.ndarray]:
+        """A text field: normalised values, and which rows are in doubt."""
+        array = pa.array(values, type=TEXT)
+        encoded = array.dictionary_encode()
+        words = encoded.dictionary
+        if spec.kind in _VECTOR_KINDS and len(words) > max(256, len(array) // 8):
+            return self.text_in_bulk(spec, array)
+        # One check per distinct value, by the schema itself; the last slot is null.
+        texts = words.to_pylist()
+        ok = np.array([self.clear(spec, w) for w in texts] + [not spec.required], dtype=bool)
+        empty = schema.empty_value(spec.name)
+        normal = pa.array([empty if schema.is_empty(w) else w.strip() for w in texts] + [empty],
+                          type=TEXT)
+        index = encoded.indices.fill_null(len(texts)).to_numpy(zero_copy_only=False)
+        return normal.take(pa.array(index)), ~ok[index]
+
+    @staticmethod
+    def clear(spec: schema.Field, value: str) -> bool:
+        """Whether `validate_properties` finds nothing wrong with this value of `spec`
+        (for admin1, but for its country, checked in `fast_columns`)."""
+        if schema.is_empty(value):
+            return not spec.required
+        return spec.name != "id" and schema.check_value(spec.kind, value) is None
+
+    def text_in_bulk(self, spec: schema.Field, array: pa.Array) -> tuple[pa.Array, np.ndarray]:
+        """Text with many distinct values (names, addresses, e-mail addresses, ids):
+        conservative checks on the UTF-8 bytes; values they do not clear are in doubt."""
+        size, edges = _sizes_and_edges(array)
+        flagged = np.flatnonzero(edges)  # a look at the few values the bytes flag
+        edges[flagged] = [v != v.strip() for v in array.take(pa.array(flagged)).to_pylist()]
+        empty = _np(array.is_null()) | (size == 0)
+        ok = ~edges & (size <= schema.MAX_TEXT_LENGTH)  # bytes >= characters
+        if self.controls:
+            ok &= ~_np(pc.match_substring_regex(array, _CONTROL))
+        if spec.name == "id":
+            ok &= _np(pc.match_substring_regex(array, _ID))
+        form = _VECTOR_KINDS[spec.kind]
+        if form is not None:
+            ok &= _np(pc.match_substring_regex(array, form[0])) & (size <= form[1])
+        return pc.fill_null(array, ""), np.where(empty, spec.required, ~ok)
+
+    def list_column(self, spec: schema.Field, values: list[Any]) -> tuple[pa.Array, np.ndarray]:
+        """A list field: normalised lists ([] when empty), and which rows are in doubt."""
+        array = pa.array(values, type=LIST)
+        lengths = pc.fill_null(pc.list_value_length(array), 0).to_numpy(zero_copy_only=False)
+        flat = array.flatten()
+        parents = pc.list_parent_indices(array).to_numpy(zero_copy_only=False)
+        encoded = flat.dictionary_encode()
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        if spec.kind == "list:str" and len(encoded.dictionary) > max(256, len(flat) // 8):
+            size, _ = _sizes_and_edges(flat)
+            bad_item = size > schema.MAX_TEXT_LENGTH
+            if self.controls:
+                bad_item |= _np(pc.match_substring_regex(flat, _CONTROL))
+        else:  # the schema's own check of each distinct item
+            good = np.array([schema.check_value(spec.kind, [w]) is None
+                             for w in encoded.dictionary.to_pylist()], dtype=bool)
+            bad_item = ~good[codes]
+        doubt = np.zeros(len(array), dtype=bool)
+        doubt[parents[bad_item]] = True
+        doubt[_repeats(codes, parents)] = True
+        if spec.required:
+            doubt |= lengths == 0
+        return pc.if_else(pc.is_null(array), pa.scalar([], LIST), array), doubt
+
+    # ----------------------------------------------------------------- whole file
+
+    def duplicate_ids(self) -> list[Issue]:
+        """The reference's "duplicate id" issues, in feature order."""
+        ids = pa.chunked_array(self.ids, type=TEXT).combine_chunks()
+        counts = pc.value_counts(ids.drop_null())
+        repeated = counts.filter(pc.greater(counts.field("counts"), 1)).field("values")
+        if len(repeated) == 0:
+            return []
+        rows = np.flatnonzero(_np(pc.is_in(ids, repeated)))
+        return [Issue("duplicate id; every service needs its own id", self.file, int(k),
+                      ids[int(k)].as_py(), "id", ids[int(k)].as_py()) for k in rows]
+
+    def outside_country(self) -> list[Issue]:
+        """The reference's "point lies outside its country" issues."""
+        if not self.located:
+            return []
+        rows: np.ndarray = np.concatenate([part[0] for part in self.located])
+        ids = [fid for part in self.located for fid in part[1]]
+        lons = np.concatenate([part[2] for part in self.located])
+        lats = np.concatenate([part[3] for part in self.located])
+        countries = [code for part in self.located for code in part[4]]
+        self.located = []
+        return country_issues(rows.tolist(), ids, lons, lats, countries, self.file)
+
+
+def _np(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean Arrow result as numpy, nulls as False."""
+    return pc.fill_null(array, False).to_numpy(zero_copy_only=False)
+
+
+def _admin1_abroad(admin1: pa.Array, country: pa.Array) -> np.ndarray:
+    """Rows whose ISO 3166-2 code belongs to another country than theirs."""
+    iso2 = pa.array([schema.ISO2_BY_ISO3.get(c) for c in country.dictionary_encode()
+                     .dictionary.to_pylist()], type=TEXT)
+    expected = iso2.take(country.dictionary_encode().indices)
+    prefix = pc.utf8_slice_codeunits(admin1, 0, 2)
+    return _np(pc.and_(pc.not_equal(admin1, ""), pc.not_equal(prefix, expected)))
+
+
+def _ages(values: list[Any]) -> tuple[pa.Array, np.ndarray]:
+    """Ages: integers in `schema.AGE_LIMITS` or None; the rest is in doubt."""
+    low, high = schema.AGE_LIMITS
+    doubt = np.array([v is not None and not low <= v <= high for v in values], dtype=bool)
+    kept = [None if d else v for v, d in zip(values, doubt, strict=True)]
+    return pa.array(kept, type=pa.int64()), doubt
+
+
+def _coordinates(feats: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(lon, lat, located, doubt) of typed features; NaN where there is no point."""
+    n = len(feats)
+    coords = [f.geometry.coordinates if f.geometry is not None else None for f in feats]
+    located = np.array([c is not None for c in coords], dtype=bool)
+    short = np.array([c is not None and len(c) < 2 for c in coords], dtype=bool)
+    lon = np.full(n, np.nan)
+    lat = np.full(n, np.nan)
+    good = np.flatnonzero(located & ~short)
+    if len(good):
+        pairs = np.array([coords[k][:2] for k in good], dtype=np.float64)  # type: ignore[index]
+        lon[good], lat[good] = pairs[:, 0], pairs[:, 1]
+    with np.errstate(invalid="ignore"):
+        outside = located & ~short & ~((np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    return lon, lat, located, short | outside
+
+
+def _repeats(codes: np.ndarray, parents: np.ndarray) -> np.ndarray:
+    """Rows whose list holds an item twice (`codes`: dictionary codes of the items)."""
+    if len(codes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    width = int(codes.max()) + 1
+    keys = np.sort(parents.astype(np.int64) * width + codes.astype(np.int64))
+    return keys[1:][keys[1:] == keys[:-1]] // width
+
+
+def _sizes_and_edges(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 byte length of each value, and whether its first or last byte may belong
+    to a space character (nulls: 0 and False)."""
+    offsets_buffer, data_buffer = array.buffers()[1:3]
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[array.offset:
+                                                            array.offset + len(array) + 1]
+    size = np.diff(offsets)
+    edges = np.zeros(len(array), dtype=bool)
+    filled = np.flatnonzero(size > 0)
+    if len(filled):
+        data = np.frombuffer(data_buffer, dtype=np.uint8)
+        first, last = data[offsets[filled]], data[offsets[filled + 1] - 1]
+        edges[filled] = _FIRST_BYTE[first] | _LAST_BYTE[last]
+    return size, edges
+
+
+__all__ = ["CHUNK", "SPACES", "Scan", "gc_paused", "scan", "validate_bytes"]
