@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import gc
 import json
+import mmap
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -109,6 +111,11 @@ _ONE = msgspec.json.Decoder(_Feature)
 _DECODE_ERRORS = (msgspec.MsgspecError, ValueError, RecursionError)
 
 
+Buffer = bytes | mmap.mmap
+"""A registry file's content: bytes, or the file memory-mapped (`cache` maps it)."""
+_UTF8_BLOCK = 64 << 20
+
+
 class _Unsure(Exception):
     """The fast reader cannot vouch for this document: use the reference reader."""
 
@@ -145,7 +152,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def scan(data: bytes, file: str, *, build: bool = True) -> Scan | None:
+def scan(data: Buffer, file: str, *, build: bool = True) -> Scan | None:
     """Validate registry bytes (and build their columns); None: use the reference reader."""
     try:
         return _Scanner(file, build).run(data)
@@ -153,14 +160,14 @@ def scan(data: bytes, file: str, *, build: bool = True) -> Scan | None:
         return None
 
 
-def validate_bytes(data: bytes, file: str) -> tuple[list[Issue], int]:
+def validate_bytes(data: Buffer, file: str) -> tuple[list[Issue], int]:
     """Every issue in registry bytes and their number of features, as
     `validation.validate_collection` finds them (RegistryError when they are not JSON)."""
     with gc_paused():
         found = scan(data, file, build=False)
     if found is not None:
         return found.issues, found.count
-    obj = parse_json_bytes(data, file)
+    obj = parse_json_bytes(bytes(data), file)
     issues = validate_collection(obj, file)
     features = obj.get("features") if isinstance(obj, dict) else None
     return issues, len(features) if isinstance(features, list) else 0
@@ -178,14 +185,30 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _is_utf8(data: memoryview) -> bool:
-    """Whether `data` is valid UTF-8 (Arrow's SIMD validator, without copying it)."""
-    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
-    text = pa.Array.from_buffers(TEXT, 1, [None, offsets, pa.py_buffer(data)])
-    try:
-        text.validate(full=True)
-    except pa.ArrowInvalid:
-        return False
+def release(data: Buffer, start: int = 0, end: int | None = None) -> None:
+    """Give back the resident pages of a memory-mapped file (from `start`, page-aligned,
+    to `end`): read again, they come from the page cache. No-op for bytes."""
+    if isinstance(data, mmap.mmap) and len(data):
+        data.madvise(mmap.MADV_DONTNEED, start, (len(data) if end is None else end) - start)
+
+
+def _is_utf8(data: Buffer, view: memoryview) -> bool:
+    """Whether `view` (all of `data` or all but a BOM) is valid UTF-8: Arrow's SIMD
+    validator, 64 MB at a time, never splitting a character, without copying."""
+    start, size = 0, len(view)
+    while start < size:
+        end = min(size, start + _UTF8_BLOCK)
+        while end < size and 0x80 <= view[end] < 0xC0:  # a continuation byte
+            end += 1
+        offsets = pa.py_buffer(np.array([0, end - start], dtype=np.int64))
+        text = pa.Array.from_buffers(TEXT, 1, [None, offsets, pa.py_buffer(view[start:end])])
+        try:
+            text.validate(full=True)
+        except pa.ArrowInvalid:
+            return False
+        start = end
+        release(data, 0, min(len(data), (len(data) - size) + end) // mmap.PAGESIZE
+                * mmap.PAGESIZE)
     return True
 
 
@@ -204,20 +227,23 @@ class _Scanner:
 
     # ----------------------------------------------------------------- document
 
-    def run(self, data: bytes) -> Scan:
-        if not data or data.isspace():
+    def run(self, data: Buffer) -> Scan:
+        if re.fullmatch(rb"[ \t\n\r\x0b\x0c]*", data):
             raise _Unsure  # the reference reader says "file is empty"
         view = memoryview(data)
-        if data.startswith(b"\xef\xbb\xbf"):
+        if data[:3] == b"\xef\xbb\xbf":
             view = view[3:]
-        if not _is_utf8(view):
+        if not _is_utf8(data, view):
             raise _Unsure  # the reference reader names the first bad byte
-        self.controls = b"\x7f" in data or (b"\\" in data and any(
-            mark in data for mark in _CONTROL_MARKS))
+        self.controls = data.find(b"\x7f") >= 0 or (data.find(b"\\") >= 0 and any(
+            data.find(mark) >= 0 for mark in _CONTROL_MARKS))
+        release(data)
         try:
             top = _ENVELOPE.decode(view)
         except _DECODE_ERRORS:
             raise _Unsure from None
+        finally:
+            release(data)
         values = {key: _loads(raw) for key, raw in top.items() if key != "features"}
         if values.get("type") != "FeatureCollection":
             raise _Unsure  # the reference reader says what it is (and counts its features)
@@ -235,17 +261,22 @@ class _Scanner:
         if len(raws) > MAX_FEATURES:
             return Scan([Issue(f"{len(raws):,} features, more than the limit of "
                                f"{MAX_FEATURES:,}", self.file)], len(raws), None)
+        release(data)
         for start in range(0, len(raws), CHUNK):
             self.chunk(start, raws[start:start + CHUNK])
+            release(data)  # the chunk's bytes are read: give their pages back
         count = len(raws)
-        del raws
+        del raws, view
         self.issues.extend(self.duplicate_ids())
         self.issues.extend(self.outside_country())
         if not self.build or any(i.severity == "error" for i in self.issues):
             return Scan(self.issues, count, None)
-        table = pa.table({name: pa.chunked_array(parts, type=self.type_of(name))
-                          for name, parts in self.columns.items()})
-        return Scan(self.issues, count, table)
+        columns = {}
+        for name in list(self.columns):  # one chunk per column, one column copied at a time
+            parts = self.columns.pop(name)
+            columns[name] = pa.concat_arrays(parts) if parts else pa.array([], self.type_of(name))
+            del parts
+        return Scan(self.issues, count, pa.table(columns))
 
     @staticmethod
     def type_of(name: str) -> pa.DataType:
@@ -524,4 +555,6 @@ def _sizes_and_edges(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return size, edges
 
 
-__all__ = ["CHUNK", "SPACES", "Scan", "gc_paused", "scan", "validate_bytes"]
+__all__ = [
+    "CHUNK", "SPACES", "Buffer", "Scan", "gc_paused", "release", "scan", "validate_bytes",
+]

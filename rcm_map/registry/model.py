@@ -310,9 +310,8 @@ def frame_from_table(table: pa.Table) -> gpd.GeoDataFrame:
     """The frame `frame_from_features` makes, from the columns `fastscan.scan` built."""
     lon = table.column("lon").to_numpy()
     lat = table.column("lat").to_numpy()
-    columns = table.drop_columns(["lon", "lat"]).combine_chunks()
-    frame = columns.to_pandas(types_mapper=lambda t: pd.ArrowDtype(LIST_TYPE)
-                              if pa.types.is_list(t) else None)
+    frame = table.drop_columns(["lon", "lat"]).to_pandas(
+        types_mapper=lambda t: pd.ArrowDtype(LIST_TYPE) if pa.types.is_list(t) else None)
     for name in ("age_min", "age_max"):
         frame[name] = frame[name].astype("Int64")
     geoms = np.full(len(frame), None, dtype=object)
@@ -321,7 +320,7 @@ def frame_from_table(table: pa.Table) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
 
 
-def registry_frame(data: bytes, file: str) -> gpd.GeoDataFrame:
+def registry_frame(data: fastscan.Buffer, file: str) -> gpd.GeoDataFrame:
     """The true-location frame of registry bytes, or RegistryError listing every error.
 
     `fastscan.scan` reads the bytes; when it cannot vouch for them the reference
@@ -330,15 +329,16 @@ def registry_frame(data: bytes, file: str) -> gpd.GeoDataFrame:
     with fastscan.gc_paused():
         found = fastscan.scan(data, file)
     if found is None:
-        obj = parse_json_bytes(data, file)
+        obj = parse_json_bytes(bytes(data), file)
         problems = errors(validate_collection(obj, file))
         if problems:
             raise RegistryError(problems)
         return frame_from_features(obj["features"])
-    problems = errors(found.issues)
-    if problems or found.table is None:
+    problems, table = errors(found.issues), found.table
+    del found
+    if problems or table is None:
         raise RegistryError(problems)
-    return frame_from_table(found.table)
+    return frame_from_table(table)
 
 
 def load_registry_uncached(path: str | Path) -> Registry:
