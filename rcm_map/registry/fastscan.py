@@ -32,24 +32,24 @@ import gc
 import json
 import mmap
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any, Literal
 
 import msgspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from msgspec.structs import astuple
 
 from rcm_map.core import schema
 from rcm_map.core.schema import Issue
 from rcm_map.registry.reading import MAX_FEATURES, parse_json_bytes
 from rcm_map.registry.validation import country_issues, feature_issues, validate_collection
 
-CHUNK = 20_000
-"""Features decoded to Python objects at a time (about 40 MB of them)."""
+CHUNK = 50_000
+"""Features decoded to Python objects at a time (about 100 MB of them)."""
 
 TEXT = pa.large_string()
 LIST = pa.list_(TEXT)
@@ -224,6 +224,7 @@ class _Scanner:
         self.columns: dict[str, list[pa.Array]] = {name: [] for name in (*schema.FIELD_NAMES,
                                                                          "lon", "lat")}
         self.controls = True  # whether a value may hold a control character
+        self.bulk: set[str] = set()  # fields with too many distinct values to check one by one
 
     # ----------------------------------------------------------------- document
 
@@ -377,11 +378,12 @@ class _Scanner:
         """The normalised columns of typed features and, per feature, whether the
         reference validator must look at it (`doubt`)."""
         n = len(feats)
-        props = [f.properties for f in feats]
+        # one tuple per feature, turned into one tuple per field (twice as fast as getattr)
+        fields = list(zip(*map(astuple, [f.properties for f in feats]), strict=True)) if n \
+            else [()] * (len(schema.FIELDS) + 1)
         doubt = np.zeros(n, dtype=bool)
         cols: dict[str, pa.Array] = {}
-        for spec in schema.FIELDS:
-            values = list(map(attrgetter(spec.name), props))
+        for spec, values in zip(schema.FIELDS, fields, strict=False):
             if spec.kind == "age":
                 cols[spec.name], bad = _ages(values)
             elif spec.kind.startswith("list:"):
@@ -400,12 +402,15 @@ class _Scanner:
         cols["lon"], cols["lat"] = pa.array(lon), pa.array(lat)
         return cols, doubt
 
-    def text_column(self, spec: schema.Field, values: list[Any]) -> tuple[pa.Array, np.ndarray]:
+    def text_column(self, spec: schema.Field, values: Sequence[Any]) -> tuple[pa.Array, np.ndarray]:
         """A text field: normalised values, and which rows are in doubt."""
         array = pa.array(values, type=TEXT)
+        if spec.name in self.bulk:
+            return self.text_in_bulk(spec, array)
         encoded = array.dictionary_encode()
         words = encoded.dictionary
         if spec.kind in _VECTOR_KINDS and len(words) > max(256, len(array) // 8):
+            self.bulk.add(spec.name)
             return self.text_in_bulk(spec, array)
         # One check per distinct value, by the schema itself; the last slot is null.
         texts = words.to_pylist()
@@ -441,7 +446,7 @@ class _Scanner:
             ok &= _np(pc.match_substring_regex(array, form[0])) & (size <= form[1])
         return pc.fill_null(array, ""), np.where(empty, spec.required, ~ok)
 
-    def list_column(self, spec: schema.Field, values: list[Any]) -> tuple[pa.Array, np.ndarray]:
+    def list_column(self, spec: schema.Field, values: Sequence[Any]) -> tuple[pa.Array, np.ndarray]:
         """A list field: normalised lists ([] when empty), and which rows are in doubt."""
         array = pa.array(values, type=LIST)
         lengths = pc.fill_null(pc.list_value_length(array), 0).to_numpy(zero_copy_only=False)
@@ -505,7 +510,7 @@ def _admin1_abroad(admin1: pa.Array, country: pa.Array) -> np.ndarray:
     return _np(pc.and_(pc.not_equal(admin1, ""), pc.not_equal(prefix, expected)))
 
 
-def _ages(values: list[Any]) -> tuple[pa.Array, np.ndarray]:
+def _ages(values: Sequence[Any]) -> tuple[pa.Array, np.ndarray]:
     """Ages: integers in `schema.AGE_LIMITS` or None; the rest is in doubt."""
     low, high = schema.AGE_LIMITS
     doubt = np.array([v is not None and not low <= v <= high for v in values], dtype=bool)
