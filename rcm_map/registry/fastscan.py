@@ -295,8 +295,9 @@ class _Scanner:
             decoded: list[Any] = _FEATURES.decode(b"[" + b",".join(raws) + b"]")
         except _DECODE_ERRORS:
             decoded = list(self.one_by_one(raws))
-        fast = np.array([k for k, f in enumerate(decoded) if f is not None], dtype=np.int64)
-        feats = [decoded[k] for k in fast]
+        fast = np.flatnonzero(np.fromiter((f is not None for f in decoded), dtype=bool,
+                                          count=len(decoded)))
+        feats = [f for f in decoded if f is not None]
         del decoded
         cols, doubt = self.fast_columns(feats)
         need = np.ones(len(raws), dtype=bool)
