@@ -1,6 +1,6 @@
 """Benchmark: place search: share of queries answered right, and lookup time.
 
-Runs the 199 queries of tests/data/place_queries.csv through
+Runs the 225 queries of tests/data/place_queries.csv through
 `rcm_map.search.placefinder` (an answer counts when the place taken is within
 5 km of the place meant) and times every lookup, `REPEATS` rounds after the
 finder is built; a query's time is the median of its rounds (the machine is

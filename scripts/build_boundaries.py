@@ -16,11 +16,8 @@ Usage: python scripts/build_boundaries.py [--sources DIR] [--out DIR]
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +25,10 @@ import shapely
 from shapely.geometry import mapping, shape
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.script_io import source_out_args, write_file  # noqa: E402 - after the path tweak
+
 DEFAULT_SOURCES = ROOT.parent / "shared" / "data" / "sources"
 DEFAULT_OUT = ROOT / "data" / "admin_boundaries"
 COUNTRIES = ("CAN", "CRI", "GTM", "HND", "MEX", "NIC", "PAN", "SLV")
@@ -121,36 +122,17 @@ def dumps_feature_collection(features: list[dict[str, Any]]) -> str:
     return '{"type":"FeatureCollection","features":[\n' + body + "\n]}\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; data files are meant to be read
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sources", type=Path, default=DEFAULT_SOURCES)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
+    args = source_out_args(__doc__ or "", DEFAULT_SOURCES, DEFAULT_OUT, argv, "--sources")
     for name, builder in (("admin0", build_admin0), ("admin1", build_admin1)):
-        src = args.sources / f"{name}.geojson"
+        src = args.source / f"{name}.geojson"
         if not src.is_file():
             print(f"{src}: source file not found (see data/README.md)", file=sys.stderr)
             return 2
         with src.open(encoding="utf-8") as fh:
             features = builder(json.load(fh))
         out = args.out / f"{name}.geojson"
-        write_atomic(out, dumps_feature_collection(features))
+        write_file(out, dumps_feature_collection(features))
         print(f"{out}: {len(features)} features")
     return 0
 

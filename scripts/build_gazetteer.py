@@ -16,6 +16,10 @@ This script:
   (each row cites the public page that states its coordinates) with negative ids
   -1, -2, ... in file order, and gives the GeoNames places that file names (border
   towns, reception points; each row cites a page saying so) their `kind`;
+* appends the posts of `data/border_posts.csv`, known by name and municipality only
+  (each row cites the page naming the municipality), with the next negative ids: each
+  is a row of kind `border_post` or `entry_point` at the GeoNames point of its town,
+  whose name goes in `shown_at`;
 * adds `border_km`, the distance to the nearest land border between two of the
   eight countries in `data/admin_boundaries/admin0.geojson`, and `kind`;
 * sorts rows by country, admin-1 code, population (descending) and id and writes a
@@ -26,14 +30,11 @@ Usage: python scripts/build_gazetteer.py [--source CSV] [--out CSV.GZ]
 
 from __future__ import annotations
 
-import argparse
 import csv
 import gzip
 import io
 import json
-import os
 import sys
-import tempfile
 import unicodedata
 from importlib import resources
 from pathlib import Path
@@ -42,16 +43,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rcm_map.core.boundaries import admin1_units  # noqa: E402 - after the path tweak
-from rcm_map.search.gazetteer import GAZETTEER_COLUMNS, normalize  # noqa: E402
+from rcm_map.search.gazetteer import (  # noqa: E402 - after the path tweak
+    CORRIDOR_KINDS,
+    GAZETTEER_COLUMNS,
+    POST_KINDS,
+    normalize,
+)
 from scripts.land_borders import distances_to_land_borders_km  # noqa: E402 - path tweak
+from scripts.script_io import source_out_args, write_file  # noqa: E402 - path tweak
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "sources" / "places.csv"
 DEFAULT_OUT = ROOT / "data" / "gazetteer.csv.gz"
 ALIASES_CSV = ROOT / "data" / "place_aliases.csv"
 CORRIDOR_CSV = ROOT / "data" / "corridor_places.csv"
+POSTS_CSV = ROOT / "data" / "border_posts.csv"
 ADMIN0 = ROOT / "data" / "admin_boundaries" / "admin0.geojson"
 CODE_FIXES = {"MX-DIF": "MX-CMX"}
-CORRIDOR_KINDS = ("border_crossing", "border_town", "transit_point")
 
 
 def ciudad_alias(name: str) -> list[str]:
@@ -144,15 +151,53 @@ def read_corridor(path: Path, names: dict[str, str]
     return rows, kinds
 
 
+def read_posts(path: Path, rows: list[dict[str, str]], first_id: int
+               ) -> list[dict[str, str]]:
+    """data/border_posts.csv as gazetteer rows (ids first_id, first_id - 1, ...).
+
+    Each post is shown at the point of its town (`geonameid`, a row of `rows`), which
+    must be in the post's country and admin-1 unit and carry the `town` name given.
+    """
+    towns = {r["geonameid"]: r for r in rows}
+    out = []
+    with path.open(encoding="utf-8", newline="") as fh:
+        for n, rec in enumerate(csv.DictReader(fh), start=2):
+            problems = []
+            town = towns.get(rec["geonameid"])
+            if rec["kind"] not in POST_KINDS:
+                problems.append(f"field 'kind': {rec['kind']!r} is not one of {POST_KINDS}")
+            if not rec["name"].strip() or not rec["page_says"].strip():
+                problems.append("fields 'name'/'page_says': both are required")
+            if not rec["source_url"].startswith("http"):
+                problems.append(f"field 'source_url': {rec['source_url']!r} is not a URL")
+            if town is None:
+                problems.append(f"field 'geonameid': {rec['geonameid']!r} is not a place of "
+                                f"the source")
+            elif (town["name"], town["country_iso3"], town["admin1_code"]) != (
+                    rec["town"], rec["country_iso3"], rec["admin1_code"]):
+                problems.append(f"fields 'town'/'country_iso3'/'admin1_code': "
+                                f"{rec['town']!r}, {rec['country_iso3']!r}, "
+                                f"{rec['admin1_code']!r} do not match geonameid "
+                                f"{rec['geonameid']}: {town['name']!r}, "
+                                f"{town['country_iso3']!r}, {town['admin1_code']!r}")
+            if problems or town is None:
+                raise ValueError(f"{path}: row {n}: " + "; ".join(problems))
+            out.append(_row(rec["name"], [], [], town["country_iso3"], town["admin1_code"],
+                            town["admin1"], float(town["lat"]), float(town["lon"]), 0,
+                            first_id - len(out), rec["kind"], town["name"]))
+    return out
+
+
 def _row(name: str, alt: list[str], other: list[str], country: str, code: str, admin1: str,
-         lat: float, lon: float, population: int, gid: int, kind: str) -> dict[str, str]:
+         lat: float, lon: float, population: int, gid: int, kind: str,
+         shown_at: str = "") -> dict[str, str]:
     return {
         "name": name.strip(), "key": normalize(name),
         "alt_keys": "|".join(dict.fromkeys(a for a in alt if a)),
         "other_keys": "|".join(other), "country_iso3": country, "admin1_code": code,
         "admin1": admin1, "lat": f"{lat:.5f}", "lon": f"{lon:.5f}",
         "population": str(population), "geonameid": str(gid), "border_km": "",
-        "kind": kind,
+        "kind": kind, "shown_at": shown_at,
     }
 
 
@@ -184,7 +229,7 @@ def build_rows(source: Path) -> list[dict[str, str]]:
         row["kind"] = kinds.pop(int(row["geonameid"]), "place")
     if kinds:
         raise ValueError(f"{CORRIDOR_CSV}: geonameids not in the source: {sorted(kinds)}")
-    rows += corridor_rows
+    rows += corridor_rows + read_posts(POSTS_CSV, rows, -(len(corridor_rows) + 1))
     km = distances_to_land_borders_km([float(r["lat"]) for r in rows],
                                       [float(r["lon"]) for r in rows], ADMIN0)
     for row, dist in zip(rows, km, strict=True):
@@ -200,26 +245,11 @@ def write_gzip_csv(rows: list[dict[str, str]], out: Path) -> None:
     writer = csv.DictWriter(text, fieldnames=list(GAZETTEER_COLUMNS), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    payload = gzip.compress(text.getvalue().encode("utf-8"), compresslevel=9, mtime=0)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=out.name + ".tmp-", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_file(out, gzip.compress(text.getvalue().encode("utf-8"), compresslevel=9, mtime=0))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
+    args = source_out_args(__doc__ or "", DEFAULT_SOURCE, DEFAULT_OUT, argv)
     if not args.source.is_file():
         print(f"{args.source}: source file not found (see data/README.md)", file=sys.stderr)
         return 2

@@ -15,7 +15,6 @@ Usage: python scripts/build_neighbours.py [--source FILE] [--out FILE]
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -25,6 +24,10 @@ import shapely
 from shapely.geometry import mapping
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.script_io import source_out_args, write_file  # noqa: E402 - after the path tweak
+
 DEFAULT_SOURCE = ROOT / "node_modules" / "world-atlas" / "countries-50m.json"
 DEFAULT_OUT = ROOT / "data" / "admin_boundaries" / "neighbours.geojson"
 # ISO 3166-1 numeric codes of the eight countries (drawn from admin1.geojson).
@@ -53,16 +56,13 @@ def build(source: Path, out: Path) -> int:
                    "geometry": mapping(simple)}
         lines.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
     text = '{"type":"FeatureCollection","features":[\n' + ",\n".join(lines) + "\n]}\n"
-    out.write_text(text, encoding="utf-8")
+    write_file(out, text)
     return len(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
+    args = source_out_args(__doc__ or "", DEFAULT_SOURCE, DEFAULT_OUT, argv)
     if not args.source.is_file():
         print(f"{args.source} is missing: run `npm ci` first", file=sys.stderr)
         return 1

@@ -176,13 +176,13 @@ def test_search_at_the_true_site_does_not_find_it(registry_path: Path) -> None:
 
 
 def test_map_outputs(results: query.SearchResult, tmp_path: Path) -> None:
-    from rcm_map.render import mapping
+    from rcm_map.render import mappayload, mapping
     fmap = mapping.build_map(results.located, center=SEARCH_FROM, radius_km=50)
     saved = tmp_path / "map.html"
     fmap.save(str(saved))
     html = mapping.render_html(fmap)
     assert "Refugio" in html
-    payload = repr(mapping.services_payload(results.located, "es", mapping.map_labels("es")))
+    payload = repr(mappayload.services_payload(results.located, "es"))
     for text in (html, fmap._repr_html_(), saved.read_text("utf-8"), payload):
         assert leaks(text) == []
 
@@ -224,13 +224,6 @@ def test_result_cards(results: query.SearchResult) -> None:
         html = "".join(cards.card_html(row, tr, dt.date(2026, 12, 1))
                        for row in ordered.to_dict("records"))
         assert "Refugio" in html and leaks(html) == []
-
-
-def test_listing_rows(results: query.SearchResult) -> None:
-    from rcm_map.core import i18n
-    from rcm_map.render import listing
-    rows = listing.result_rows(results.located, i18n.Translator("es"))
-    assert leaks(rows.to_string() + rows.to_json()) == []
 
 
 def zip_texts(data: bytes) -> Iterator[str]:

@@ -8,6 +8,7 @@ source note (the fragments are in tests/data/confidential_fragments.csv).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import zipfile
@@ -108,7 +109,7 @@ def public_texts(reg: registry.Registry, tmp: Path) -> dict[str, str]:
     """Every public output of a registry, by name."""
     from rcm_map.core import i18n
     from rcm_map.formats import export, hsds, interop
-    from rcm_map.render import listing, mapping, referral
+    from rcm_map.render import cards, listing, mappayload, mapping, referral
     from rcm_map.search import query
 
     found = query.search(reg, query.Query(limit=10_000))
@@ -119,15 +120,16 @@ def public_texts(reg: registry.Registry, tmp: Path) -> dict[str, str]:
         "csv": export.to_csv_bytes(listing.results_for_export(rows, found.countrywide))
         .decode("utf-8-sig"),
         "geojson": json.dumps(export.to_geojson_dict(rows), ensure_ascii=False),
-        "payload": json.dumps(mapping.services_payload(rows, "es", mapping.map_labels("es")),
-                              ensure_ascii=False),
+        "payload": json.dumps(mappayload.services_payload(rows, "es"), ensure_ascii=False),
         "map": mapping.render_html(mapping.build_map(rows)),
     }
     for lang in ("es", "en", "fr"):
         tr = i18n.Translator(lang)
         out[f"referral_{lang}"] = referral.referral_sheet_html(rows, lang=lang)
-        out[f"list_{lang}"] = (listing.result_rows(rows, tr).to_json()
-                               + listing.countrywide_rows(found.countrywide, tr).to_json())
+        out[f"cards_{lang}"] = "".join(  # the result list the search page shows
+            cards.card_html(row, tr, dt.date(2026, 12, 1), kind)
+            for frame, kind in ((rows, "result"), (found.countrywide, "countrywide"))
+            for row in frame.to_dict("records"))
     with zipfile.ZipFile(io.BytesIO(hsds.hsds_zip_bytes(reg.frame))) as archive:
         out["hsds"] = "\n".join(archive.read(n).decode("utf-8", "replace")
                                 for n in archive.namelist())

@@ -24,9 +24,9 @@ import pytest
 from rcm_map.core import schema
 from rcm_map.core.boundaries import points_in_admin1, points_in_country
 from rcm_map.formats.export import geojson_bytes
-from rcm_map.formats.importer import is_confidential
 from rcm_map.formats.registry_build import build
 from rcm_map.formats.registry_report import readme_blocks
+from rcm_map.formats.source_rules import is_confidential
 from rcm_map.registry import model as registry
 from rcm_map.search.gazetteer import default_gazetteer
 

@@ -91,13 +91,13 @@ def test_map_html_paths(tmp_path: Path) -> None:
 def test_map_fails_without_escaping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Proof the check bites: without brace escapes and without the template-free
     render, folium/branca evaluate the JSON."""
-    from rcm_map.render import mapping
-    monkeypatch.setattr(mapping, "json_for_script",
+    from rcm_map.render import maplayer, mapping
+    monkeypatch.setattr(maplayer, "json_for_script",
                         lambda obj: json.dumps(obj, ensure_ascii=False, default=str))
     # ...and branca's own render, which compiles each macro's output as a template.
     from branca.element import MacroElement
 
-    monkeypatch.setattr(mapping.ServiceLayer, "render", MacroElement.render)
+    monkeypatch.setattr(maplayer.ServiceLayer, "render", MacroElement.render)
     html_text = mapping.render_html(mapping.build_map(results_frame()))
     assert "BB1337YY" in evaluations(html_text)
 

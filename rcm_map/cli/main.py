@@ -7,7 +7,6 @@ command line is wrong. Errors are one line each; no traceback reaches the user.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import sys
 from collections.abc import Sequence
@@ -16,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from rcm_map.cli import store_commands
 from rcm_map.core import schema
-from rcm_map.core.files import read_regular_file, replace_with_backup
 from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.i18n import Translator
 from rcm_map.core.schema import issue_lines
@@ -32,14 +31,21 @@ from rcm_map.registry.model import (
 )
 from rcm_map.registry.reading import read_file_bytes
 from rcm_map.render import formatting
+from rcm_map.render.placechoice import choice_label, post_note
 from rcm_map.search.query import Query, SearchResult
-from rcm_map.store import StoreError, cli_support, database_url
+from rcm_map.store import StoreError, database_url
+from rcm_map.store.importing import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_UNREADABLE,
+    import_registry,
+    write_registry,
+)
 from rcm_map.store.reading import RegistryReader, open_reader
 
 if TYPE_CHECKING:
     from rcm_map.search.gazetteer import Place
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
 ENGLISH = Translator("en")  # the table is for operators; exports carry --lang
 
 
@@ -109,8 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="registry file to (re)write")
     p.add_argument("--registry", type=Path, help="with --country: registry GeoJSON of the "
                    "file store (default: $RCM_MAP_REGISTRY or data/actors.geojson)")
-    cli_support.add_import_options(p)
-    cli_support.add_commands(sub)
+    store_commands.add_import_options(p)
+    store_commands.add_commands(sub)
     return parser
 
 
@@ -166,6 +172,9 @@ def _resolve_place(name: str, country: str | None = None) -> tuple[float, float]
     if found.suggestion:
         print(f"place: did you mean {found.suggestion!r}?", file=sys.stderr)
     print(f"place: {_place_line(chosen.place)}", file=sys.stderr)
+    note = post_note(chosen.place, ENGLISH)  # a post: its exact point is not known
+    if note:
+        print(f"  {note}", file=sys.stderr)
     if found.runner_up is not None:
         print(f"  runner-up: {_place_line(found.runner_up.place)} "
               "(use 'place, state' or --place-country to choose it)", file=sys.stderr)
@@ -173,8 +182,7 @@ def _resolve_place(name: str, country: str | None = None) -> tuple[float, float]
 
 
 def _place_line(place: Place) -> str:
-    return (f"{place.name}, {place.admin1}, {place.country} "
-            f"({place.lat:.5f}, {place.lon:.5f})")
+    return f"{choice_label(place, ENGLISH, place.country)} ({place.lat:.5f}, {place.lon:.5f})"
 
 
 def _reader(args: argparse.Namespace) -> RegistryReader:
@@ -292,60 +300,21 @@ def cmd_import(args: argparse.Namespace) -> int:
     an accepted one keeps a timestamped backup of the old file first.
     """
     if args.country:
-        return cli_support.cmd_import_country(args)
+        return store_commands.cmd_import_country(args)
     if args.out is None:
         raise UsageError("give --out REGISTRY, or --country ISO3 to update the store")
-    if args.format != "csv":
-        return _import_exchange_format(args)
-    from rcm_map.formats.importer import import_sources_csv
-
-    try:
-        read_regular_file(args.source, MAX_FILE_BYTES)  # devices and pipes refused too
-    except ValueError as exc:
-        print(f"{args.source}: {exc}; nothing written")
-        return EXIT_UNREADABLE
-    try:
-        result = import_sources_csv(args.source)
-    except csv.Error as exc:  # e.g. a cell over csv's 131,072-character field limit
-        print(f"{args.source}: not a readable CSV ({exc}); {args.out}: unchanged")
-        return EXIT_UNREADABLE
-    print(result.report())
-    if not result.format:
-        print(f"{args.out}: unchanged (the file could not be read)")
-        return EXIT_UNREADABLE
-    invalid = errors(validate_collection(
-        {"type": "FeatureCollection", "features": result.features}, str(args.source)))
-    if invalid:  # the importer's own checks should make this empty
-        print("\n".join(issue_lines(invalid, "  ")))
-    if result.errors or result.rejected or invalid or not result.features:
-        print(f"{args.out}: unchanged; fix the rows above and import again"
-              if result.features else f"{args.out}: unchanged (no service to import)")
-        return EXIT_PROBLEMS
-    backup = replace_with_backup(args.out, export.geojson_bytes(result.features, sort=True))
-    print(f"{args.out}: written" + (f" (previous version kept in {backup})" if backup else ""))
-    return EXIT_OK
-
-
-def _import_exchange_format(args: argparse.Namespace) -> int:
-    """HSDS or HXL import: same rule, all or nothing, with a backup of the old registry."""
-    from rcm_map.formats.interop import cli_import, summary
-
-    features, issues = cli_import(args.format, args.source)
-    issues = issues + errors(validate_collection(
-        {"type": "FeatureCollection", "features": features}, str(args.source)))
-    if issues:
-        print("\n".join(issue_lines(issues, "  ")))
-    print(summary(features, issues))
-    if errors(issues) or not features:
-        print(f"{args.out}: unchanged; fix the records above and import again")
-        return EXIT_PROBLEMS
-    backup = replace_with_backup(args.out, export.geojson_bytes(features, sort=True))
-    print(f"{args.out}: written" + (f" (previous version kept in {backup})" if backup else ""))
+    imported = import_registry(args.format, args.source, args.out)
+    if imported.report:
+        print(imported.report)
+    if imported.refusal:
+        print(imported.refusal)
+        return imported.code
+    print(write_registry(args.out, imported.features))
     return EXIT_OK
 
 
 COMMANDS = {"validate": cmd_validate, "search": cmd_search, "export": cmd_export,
-            "import": cmd_import, **cli_support.COMMANDS}
+            "import": cmd_import, **store_commands.COMMANDS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,9 +7,11 @@ A registry entry carries two different dates (issue 16):
 * ``verified_on`` (+ ``verified_by``) — the day a focal point confirmed the entry
   with the organisation itself.
 
-The map popup, the result list, the referral sheet and the exports all call
-`freshness_text`, so no screen can call a source date a verification. Either date
-older than `STALE_AFTER_DAYS` gets a stale mark.
+The map popup, the result cards, the referral sheet (HTML and PDF), the Excel
+workbook and the verification queue all call `freshness_text` (the cards' badge
+colour is `Freshness.state`), so no screen can call a source date a verification.
+Either date older than `STALE_AFTER_DAYS` gets a stale mark. Dates are written
+ISO 8601 (2025-03-01) in every language: unambiguous on a printed sheet.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rcm_map.core.i18n import Translator
+from rcm_map.core.schema import LEGACY_FIELDS
 
 STALE_AFTER_DAYS = 365  # "after 12 months": check again before referring a child
 
@@ -43,6 +46,8 @@ class Freshness:
 
 def _date(value: Any) -> dt.date | None:
     """An ISO date cell as a date; anything else (empty, NaN, garbage) as None."""
+    if isinstance(value, dt.datetime):
+        return value.date()
     if isinstance(value, dt.date):
         return value
     if not isinstance(value, str) or len(value.strip()) != 10:
@@ -53,6 +58,19 @@ def _date(value: Any) -> dt.date | None:
         return None
 
 
+_SOURCE_DATE_NAMES = ("source_date",
+                      *(old for old, new in LEGACY_FIELDS.items() if new == "source_date"))
+
+
+def _source_date(props: Mapping[str, Any]) -> dt.date | None:
+    """``source_date``, or its legacy name (``last_verified``) in rows from old files."""
+    for name in _SOURCE_DATE_NAMES:
+        day = _date(props.get(name))
+        if day is not None:
+            return day
+    return None
+
+
 def freshness(props: Mapping[str, Any], today: dt.date | None = None) -> Freshness:
     """The status of an entry from its ``verified_on``, ``verified_by`` and ``source_date``.
 
@@ -60,7 +78,7 @@ def freshness(props: Mapping[str, Any], today: dt.date | None = None) -> Freshne
     """
     today = today or dt.date.today()
     verified_on = _date(props.get("verified_on"))
-    day = verified_on or _date(props.get("source_date"))
+    day = verified_on or _source_date(props)
     stale = day is not None and (today - day).days > STALE_AFTER_DAYS
     by = props.get("verified_by") if verified_on else ""
     return Freshness(verified_on is not None, day, stale, by if isinstance(by, str) else "")

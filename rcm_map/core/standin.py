@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from rcm_map.core import boundaries
-from rcm_map.core.geo import EARTH_RADIUS_KM
+from rcm_map.core.geo import EARTH_RADIUS_KM, lat_lon_problem
 
 PUBLIC_GRID_DEG = 0.1
 """Stand-ins are centres of cells of this size (degrees)."""
@@ -92,13 +92,9 @@ def public_point(
     ValueError
         When the coordinates are not finite or out of range.
     """
-    if not (
-        isinstance(lon, (int, float)) and isinstance(lat, (int, float))
-        and math.isfinite(lon) and math.isfinite(lat)
-        and -180 <= lon <= 180 and -90 <= lat <= 90
-    ):
-        raise ValueError(f"Expected lon in [-180, 180] and lat in [-90, 90], "
-                         f"instead got: {(lon, lat)!r}.")
+    problem = lat_lon_problem(lat, lon, numbers_only=True)
+    if problem is not None:
+        raise ValueError(problem.message)
     found = _country_of(lon, lat, country)
     unit = _admin1_of(lon, lat, found, admin1) if found else None
     cell = (math.floor(lon / grid_deg), math.floor(lat / grid_deg))

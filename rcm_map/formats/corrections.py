@@ -36,7 +36,7 @@ from typing import Any
 from rcm_map.core import schema
 from rcm_map.core.schema import Issue
 from rcm_map.formats import evidence
-from rcm_map.formats.importer import COORD_DECIMALS, split_list
+from rcm_map.formats.source_rules import COORD_DECIMALS, split_list
 from rcm_map.search.gazetteer import Gazetteer, default_gazetteer
 
 COLUMNS = ("service_id", "field", "remove", "add", "source_url", "reason")

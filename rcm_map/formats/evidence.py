@@ -25,6 +25,7 @@ from typing import Any
 
 from rcm_map.core import schema
 from rcm_map.core.boundaries import admin1_at, point_in_admin1, point_in_country
+from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.schema import Issue
 
 COLUMNS = ("service_id", "field", "value", "source_url", "page_date")
@@ -113,14 +114,9 @@ def value_problem(field_name: str, value: str) -> str | None:
 
 def parse_location(value: str) -> tuple[float, float] | None:
     """(lon, lat) of a 'lat,lon' text, or None when it is not two numbers in range."""
-    parts = [p.strip() for p in value.split(",")]
-    if len(parts) != 2:
-        return None
     try:
-        lat, lon = float(parts[0]), float(parts[1])
+        lat, lon = parse_lat_lon(value)  # the one coordinate validator
     except ValueError:
-        return None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return None
     return lon, lat
 

@@ -29,14 +29,8 @@ from rcm_map.core import schema
 from rcm_map.core.schema import Issue
 from rcm_map.formats import corrections, evidence
 from rcm_map.formats.evidence import Evidence, EvidenceReport
-from rcm_map.formats.importer import (
-    ImportResult,
-    ages_from_groups,
-    import_sources_csv,
-    is_confidential,
-    make_id,
-    split_list,
-)
+from rcm_map.formats.importer import ImportResult, import_sources_csv
+from rcm_map.formats.source_rules import ages_from_groups, is_confidential, make_id, split_list
 from rcm_map.search.gazetteer import Gazetteer
 
 SOURCES_DIR = Path("data/sources")

@@ -15,9 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rcm_map.core import schema
 from rcm_map.core.geo import haversine_km
-from rcm_map.formats.importer import counts_markdown
-from rcm_map.search.gazetteer import default_gazetteer
-from rcm_map.search.route import TransitPoint, locate
+from rcm_map.search.route import located_points
 
 if TYPE_CHECKING:
     from rcm_map.formats.registry_build import BuildResult
@@ -27,23 +25,53 @@ GAP_RADIUS_KM = 50.0
 CONTACT_FIELDS = ("phones", "email", "website", "address", "hours", "referral", "eligibility")
 
 
-# Issue 16: the places caseworkers asked about, and the gaps it named.
-HOTSPOTS: tuple[TransitPoint, ...] = (
-    TransitPoint("Tapachula", "Tapachula", "MEX", "MX-CHP"),
-    TransitPoint("Tecún Umán", "Ciudad Tecún Umán", "GTM", "GT-SM"),
-    TransitPoint("San Pedro Sula", "San Pedro Sula", "HND", "HN-CR"),
-    TransitPoint("Paso Canoas", "Canoas", "CRI", "CR-P"),
-    TransitPoint("Ciudad Juárez", "Ciudad Juárez", "MEX", "MX-CHH"),
-    TransitPoint("Agua Prieta", "Agua Prieta", "MEX", "MX-SON"),
-    TransitPoint("Matamoros", "Heroica Matamoros", "MEX", "MX-TAM"),
-    TransitPoint("Nuevo Laredo", "Nuevo Laredo", "MEX", "MX-TAM"),
-    TransitPoint("Piedras Negras", "Piedras Negras", "MEX", "MX-COA"),
-    TransitPoint("Peñas Blancas (CR side)", "La Cruz", "CRI", "CR-G",
-            "La Cruz, the Costa Rican town nearest the crossing (Peñas Blancas is not "
-            "in the gazetteer)"),
-    TransitPoint("Peñas Blancas (NI side)", "Cárdenas", "NIC", "NI-RI",
-            "Cárdenas, the Nicaraguan municipality of the crossing"),
-)
+def counts_markdown(features: list[dict[str, Any]]) -> str:
+    """Markdown tables of services per country and per service type (for data/README.md).
+
+    Parameters
+    ----------
+    features : list of dict
+        Registry features.
+
+    Returns
+    -------
+    str
+        Two tables: per country (total, on the map by city point or coordinates,
+        confidential, country-wide) and per service type and country.
+    """
+    countries = list(schema.COUNTRIES)
+    per_country: dict[str, Counter[str]] = {c: Counter() for c in countries}
+    per_service: dict[str, Counter[str]] = {s: Counter() for s in schema.SERVICE_TYPES}
+    for feat in features:
+        p = feat["properties"]
+        tally = per_country.setdefault(p["country"], Counter())
+        tally["total"] += 1
+        if feat.get("geometry") is None:
+            tally["country-wide"] += 1
+        else:
+            tally[p["location_precision"]] += 1
+        for service in p["service_types"]:
+            per_service.setdefault(service, Counter())[p["country"]] += 1
+    cols = ("total", "address", "city", "confidential", "country-wide")
+    lines = ["| country | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for country in countries:
+        lines.append(f"| {country} | " + " | ".join(str(per_country[country][c]) for c in cols)
+                     + " |")
+    lines.append("| **all** | " + " | ".join(
+        str(sum(per_country[c][col] for c in countries)) for col in cols) + " |")
+    lines += ["", "| service_type | " + " | ".join(countries) + " | total |",
+              "|---" * (len(countries) + 2) + "|"]
+    for service, tally in per_service.items():
+        lines.append(f"| {service} | " + " | ".join(str(tally[c]) for c in countries)
+                     + f" | {sum(tally.values())} |")
+    return "\n".join(lines) + "\n"
+
+
+# Issue 16: the places caseworkers asked about, and the gaps it named, by the label of
+# their transit point in `search.route` (a hub, or a corridor place by its name).
+HOTSPOTS = ("Tapachula", "Ciudad Tecún Umán", "San Pedro Sula", "Canoas", "Ciudad Juárez",
+            "Agua Prieta", "Matamoros", "Nuevo Laredo", "Piedras Negras", "Peñas Blancas (CR)",
+            "Peñas Blancas (NI)")
 
 
 def has_contact(props: dict[str, Any]) -> bool:
@@ -104,17 +132,17 @@ def hotlines_markdown(features: list[Feature]) -> str:
 def gaps_markdown(features: list[Feature]) -> str:
     """Services within `GAP_RADIUS_KM` of each hotspot (public points), honestly counted."""
     located = [f for f in features if f.get("geometry")]
-    found = {point: (lat, lon) for point, lat, lon in locate(HOTSPOTS, default_gazetteer())}
+    found = {point.label: (point, lat, lon) for point, lat, lon in located_points()}
     national = {f["properties"]["country"] for f in features if is_child_line(f)}
     lines = [f"| place | services within {GAP_RADIUS_KM:.0f} km | with phone or e-mail | "
              "child-protection authority with a phone | "
              "country-wide child-protection line with a phone | note |",
              "|---|---|---|---|---|---|"]
-    for spot in HOTSPOTS:
-        if spot not in found:
-            lines.append(f"| {spot.label} | ? | ? | ? | ? | not in the gazetteer |")
+    for label in HOTSPOTS:
+        if label not in found:
+            lines.append(f"| {label} | ? | ? | ? | ? | not in the gazetteer |")
             continue
-        lat, lon = found[spot]
+        spot, lat, lon = found[label]
         near = [f["properties"] for f in located
                 if haversine_km(lat, lon, f["geometry"]["coordinates"][1],
                                 f["geometry"]["coordinates"][0]) <= GAP_RADIUS_KM]

@@ -29,16 +29,16 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rcm_map.core.boundaries import admin1_units
+from rcm_map.core.freshness import freshness_text
 from rcm_map.core.i18n import Translator
 from rcm_map.core.safety import mailto_href, safe_url, tel_href
-from rcm_map.render.formatting import age_text, band_text, cell_list, cell_text, is_missing
+from rcm_map.render.formatting import age_text, cell_list, cell_text, distance_text, is_missing
 from rcm_map.render.referral import (
     Searched,
     public_rows,
     searched_entries,
     sheet_labels,
     source_url,
-    verification_text,
 )
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -67,7 +67,7 @@ def _admin1_names() -> Mapping[str, str]:
 def _distance(row: Mapping[str, Any], tr: Translator) -> float | str:
     """Kilometres as a number; a confidential service's band as text."""
     if cell_text(row.get("location_precision")) == "confidential":
-        return band_text(row.get("distance_band"), tr)
+        return distance_text(row, tr)  # only ever a band
     km: Any = row.get("distance_km")
     return "" if is_missing(km) else round(float(km), 1)
 
@@ -101,7 +101,7 @@ def _values(row: Mapping[str, Any], tr: Translator, admin1: Mapping[str, str],
         "languages": ", ".join(tr.language(c) for c in cell_list(row.get("languages"))),
         "cost": cell_text(row.get("cost")),
         "notifies": _label(tr, "notifies_authorities", row.get("notifies_authorities")),
-        "verification": verification_text(row, texts, today),
+        "verification": freshness_text(row, tr, today),
         "source": (source, source),
         "id": cell_text(row.get("id")),
     }

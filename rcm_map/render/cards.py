@@ -3,9 +3,11 @@
 One card per located result: name, types, where (a distance, or "in Tapachula
 (city centre; exact site not known)" for services only placed at a city centre),
 phones as ``tel:`` links, hours, how to refer, languages by name, ages and a
-verification badge. Every registry value goes through `html.escape`, so a name
+verification badge. Ages, distances and addresses are worded by
+`rcm_map.render.formatting` and the badge by `rcm_map.core.freshness`, as on the map
+and the referral sheet. Every registry value goes through `html.escape`, so a name
 holding a tag or ``{{ ... }}`` shows literally; links are built only by
-`rcm_map.safety.tel_href` / `safe_url` / `mailto_href`.
+`rcm_map.core.safety.tel_href` / `safe_url` / `mailto_href`.
 
 Order (`order_results`): services with a street address first, by distance;
 then services placed at a city centre or confidential, city by city (nearest
@@ -17,87 +19,44 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from rcm_map.core.freshness import freshness, freshness_text
 from rcm_map.core.i18n import Translator
-from rcm_map.core.safety import distance_band_label, mailto_href, safe_url, tel_href
-
-STALE_AFTER_DAYS = 365  # a verification older than 12 months is shown as stale
-
-
-# --------------------------------------------------------------------------- values
-
-
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _text(value: Any) -> str:
-    return "" if _missing(value) else str(value).strip()
-
-
-def _list(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(";") if v.strip()]
-    if isinstance(value, Iterable):
-        return [str(v).strip() for v in value if not _missing(v)]
-    return []
-
-
-def _date(value: Any) -> dt.date | None:
-    """A date from a date, datetime or ISO text ('2025-03-01'), else None."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = _text(value)
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        return None
-
+from rcm_map.core.safety import mailto_href, safe_url, tel_href
+from rcm_map.render.formatting import (
+    address_text,
+    age_text,
+    cell_list,
+    cell_text,
+    distance_text,
+    is_missing,
+)
 
 # --------------------------------------------------------------------------- badge
 
 
 @dataclass(frozen=True)
 class Badge:
-    """Verification state of one service: ``verified``, ``stale`` or ``unverified``."""
+    """Verification state of one service (``verified``, ``stale`` or ``unverified``,
+    `rcm_map.core.freshness.Freshness.state`) and its sentence (`freshness_text`)."""
 
     kind: str
     text: str
 
 
 def verification(row: Mapping[str, Any], tr: Translator, today: dt.date) -> Badge:
-    """The verification badge of a service.
+    """The verification badge of a service, worded as on the map and the sheet.
 
-    A date the network checked the entry (``verified_on``, by ``verified_by``)
-    is a verification; a source's own date (``source_date``, or the older
-    ``last_verified`` field, which import filled from sources) is not. A
-    verification older than `STALE_AFTER_DAYS` reads as stale.
+    A date the network checked the entry (``verified_on``) is a verification; a
+    source's own date (``source_date``) is not. Either date older than 12 months
+    reads as stale.
     """
-    verified_on = _date(row.get("verified_on"))
-    if verified_on is not None:
-        when = tr.date(verified_on)
-        by = _text(row.get("verified_by"))
-        if (today - verified_on).days > STALE_AFTER_DAYS:
-            return Badge("stale", tr.t("badge.stale", date=when))
-        key = "badge.verified_by" if by else "badge.verified"
-        return Badge("verified", tr.t(key, date=when, by=by))
-    source = _date(row.get("source_date")) or _date(row.get("last_verified"))
-    if source is not None:
-        return Badge("unverified", tr.t("badge.unverified_dated", date=tr.date(source)))
-    return Badge("unverified", tr.t("badge.unverified"))
+    return Badge(freshness(row, today).state, freshness_text(row, tr, today))
 
 
 # --------------------------------------------------------------------------- texts
@@ -107,20 +66,19 @@ def where_text(row: Mapping[str, Any], tr: Translator) -> str:
     """Distance of an exact site; for a city-centre point, the city and (when the
     city is not the one searched) its distance; for a confidential one, a band;
     for a service without a place, the country or province it covers."""
-    precision = _text(row.get("location_precision")) or "address"
-    km = row.get("distance_km")
-    km = None if _missing(km) else float(km)
-    if km is None and _missing(row.get("lat")):
-        province = _text(row.get("admin1"))
+    precision = cell_text(row.get("location_precision")) or "address"
+    km = None if is_missing(row.get("distance_km")) else float(row["distance_km"])
+    if km is None and is_missing(row.get("lat")):
+        province = cell_text(row.get("admin1"))
         if province:
             return tr.t("card.province_wide", province=province)
-        return tr.t("card.countrywide", country=tr.label("country", _text(row.get("country"))))
+        country = tr.label("country", cell_text(row.get("country")))
+        return tr.t("card.countrywide", country=country)
     if precision == "confidential":
-        band = _text(row.get("distance_band"))
-        where = distance_band_label(band, tr.lang) if band else ""
-        return tr.t("card.confidential", band=where) if where else tr.t("card.confidential_only")
+        band = distance_text(row, tr)  # only ever a band for a confidential service
+        return tr.t("card.confidential", band=band) if band else tr.t("card.confidential_only")
     if precision == "city":
-        city = _text(row.get("city")) or tr.t("card.unknown_city")
+        city = cell_text(row.get("city")) or tr.t("card.unknown_city")
         text = tr.t("card.in_city", city=city)
         if km is not None and km >= 2:
             text += " · " + tr.t("card.km_away", km=tr.km(km))
@@ -133,30 +91,18 @@ def language_names(codes: Sequence[str], tr: Translator) -> str:
     return ", ".join(tr.language(code) for code in codes)
 
 
-def ages_text(row: Mapping[str, Any], tr: Translator) -> str:
-    """'12-17 years', '12 years and over', 'up to 17 years' or 'All ages'."""
-    lo, hi = row.get("age_min"), row.get("age_max")
-    lo = None if _missing(lo) else int(lo)
-    hi = None if _missing(hi) else int(hi)
-    if lo is None and hi is None:
-        return tr.t("list.all_ages")
-    if hi is None:
-        return tr.t("list.age_from", lo=lo)
-    return tr.t("list.age_range", lo=lo if lo is not None else 0, hi=hi)
-
-
 # --------------------------------------------------------------------------- order
 
 
 def relevance(row: Mapping[str, Any], wanted_types: Sequence[str]) -> tuple[int, int, int]:
     """Higher is better: requested types it offers (its main type counting
     double), then how many ways to reach it, then whether it has hours."""
-    types = _list(row.get("service_types"))
+    types = cell_list(row.get("service_types"))
     matched = sum(1 for t in types if t in wanted_types) + (
         1 if types and types[0] in wanted_types else 0)
-    contacts = len(_list(row.get("phones"))) + bool(_text(row.get("email"))) + bool(
-        _text(row.get("website")))
-    return matched, contacts, int(bool(_text(row.get("hours"))))
+    contacts = len(cell_list(row.get("phones"))) + bool(cell_text(row.get("email"))) + bool(
+        cell_text(row.get("website")))
+    return matched, contacts, int(bool(cell_text(row.get("hours"))))
 
 
 def order_results(located: pd.DataFrame, wanted_types: Sequence[str] = ()) -> pd.DataFrame:
@@ -168,14 +114,14 @@ def order_results(located: pd.DataFrame, wanted_types: Sequence[str] = ()) -> pd
 
     def key(pair: tuple[int, Mapping[str, Any]]) -> tuple[Any, ...]:
         _, row = pair
-        km = row.get("distance_km")
-        km = math.inf if _missing(km) else float(km)
-        exact = (_text(row.get("location_precision")) or "address") == "address"
+        value: Any = row.get("distance_km")
+        km = math.inf if is_missing(value) else float(value)
+        exact = (cell_text(row.get("location_precision")) or "address") == "address"
         if exact:
             return (0, km, 0, 0, 0, "")
         score = relevance(row, wanted_types)
         # Points of one city centre share a distance: round so one city is one group.
-        return (1, round(km, 1), -score[0], -score[1], -score[2], _text(row.get("name")))
+        return (1, round(km, 1), -score[0], -score[1], -score[2], cell_text(row.get("name")))
 
     order = [i for i, _ in sorted(enumerate(records), key=key)]
     return located.iloc[order].reset_index(drop=True)
@@ -202,39 +148,33 @@ def _line(label: str, value_html: str) -> str:
             f'{value_html}</div>')
 
 
-def _address(row: Mapping[str, Any]) -> str:
-    """Street address, then the city unless the address already names it."""
-    street, city = _text(row.get("address")), _text(row.get("city"))
-    if city and city.casefold() not in street.casefold():
-        return ", ".join(filter(None, (street, city)))
-    return street
-
-
 def card_html(row: Mapping[str, Any], tr: Translator, today: dt.date, kind: str = "result") -> str:
     """One service as an HTML fragment (every value escaped). `kind` names the list
     it belongs to (``result``, ``beyond``, ``countrywide``) for styling and tests."""
     badge = verification(row, tr, today)
-    types = ", ".join(tr.labels("service_types", _list(row.get("service_types"))))
-    phones = " · ".join(_link(p, tel_href(p)) for p in _list(row.get("phones")))
-    email = _text(row.get("email"))
+    types = ", ".join(tr.labels("service_types", cell_list(row.get("service_types"))))
+    phones = " · ".join(_link(p, tel_href(p)) for p in cell_list(row.get("phones")))
+    email = cell_text(row.get("email"))
     website = safe_url(row.get("website"))
     contact = " · ".join(filter(None, (
         phones, _link(email, mailto_href(email)) if email else "",
         _link(website, website, external=True) if website else "")))
-    address = "" if row.get("location_precision") == "confidential" else _address(row)
-    org = _text(row.get("organization"))
-    name = _text(row.get("name"))
+    confidential = cell_text(row.get("location_precision")) == "confidential"
+    org = cell_text(row.get("organization"))
+    name = cell_text(row.get("name"))
     lines = "".join((
         _line(tr.t("card.contact"), contact),
-        _line(tr.t("card.address"), _esc(address)) if _text(row.get("address")) else "",
-        _line(tr.t("card.hours"), _esc(_text(row.get("hours")))),
-        _line(tr.t("card.referral"), _esc(_text(row.get("referral")))),
-        _line(tr.t("card.languages"), _esc(language_names(_list(row.get("languages")), tr))),
-        _line(tr.t("card.ages"), _esc(ages_text(row, tr))),
+        # A street address only: a city-centre point's city is in the "where" line.
+        _line(tr.t("card.address"), _esc(address_text(row)))
+        if cell_text(row.get("address")) and not confidential else "",
+        _line(tr.t("card.hours"), _esc(cell_text(row.get("hours")))),
+        _line(tr.t("card.referral"), _esc(cell_text(row.get("referral")))),
+        _line(tr.t("card.languages"), _esc(language_names(cell_list(row.get("languages")), tr))),
+        _line(tr.t("card.ages"), _esc(age_text(row.get("age_min"), row.get("age_max"), tr))),
     ))
     return (
         f'<div class="rcm-card" data-rcm-kind="{_esc(kind)}" '
-        f'data-rcm-id="{_esc(_text(row.get("id")))}">'
+        f'data-rcm-id="{_esc(cell_text(row.get("id")))}">'
         f'<div class="rcm-card-head"><strong class="rcm-card-name">{_esc(name)}</strong>'
         f'<span class="rcm-badge rcm-badge-{badge.kind}">{_esc(badge.text)}</span></div>'
         + (f'<div class="rcm-card-org">{_esc(org)}</div>' if org and org != name else "")

@@ -1,8 +1,11 @@
 """How values read in words, in one place: cells, ages, distances and numbers per language.
 
-Used by the referral sheet (HTML and PDF), the Excel workbook and the command line, so
-an age range or a distance reads the same everywhere. The words come from the locale
-catalogues through a `Translator`; codes never reach a reader.
+Used by the map popups (`rcm_map.render.mappayload`), the result cards, the referral
+sheet (HTML and PDF), the Excel workbook and the command line, so an age range or a
+distance reads the same everywhere. The words come from the locale catalogues through
+a `Translator`; numbers go through Babel (`Translator.number` / `Translator.km`: "3.2 km"
+in English, "3,2 km" in Spanish and French); codes never reach a reader. Whether an
+entry was verified, and when, is worded by `rcm_map.core.freshness` alone.
 """
 
 from __future__ import annotations
@@ -13,10 +16,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rcm_map.core.i18n import Translator
+from rcm_map.core.i18n import Translator, catalogue
 from rcm_map.core.safety import DISTANCE_BANDS, distance_band, distance_band_label
+from rcm_map.core.schema import LANGUAGES_UI
 
 _BAND_CODES = {code for code, _, _ in DISTANCE_BANDS}
+
+
+def catalogue_section(prefix: str) -> dict[str, dict[str, str]]:
+    """Strings under `prefix` in each interface language's catalogue, keys without it."""
+    return {lang: {key.removeprefix(prefix): text for key, text in catalogue(lang).items()
+                   if key.startswith(prefix)} for lang in LANGUAGES_UI}
 
 
 def is_missing(value: Any) -> bool:
@@ -49,6 +59,17 @@ def cell_list(value: Any) -> list[str]:
     return [str(v).strip() for v in items if not is_missing(v)]
 
 
+def address_text(row: Mapping[str, Any]) -> str:
+    """'Calle 1, Tapachula': the street address, then the city unless the address already
+    names it. A confidential service's street address is never shown: only its city."""
+    city = cell_text(row.get("city"))
+    confidential = cell_text(row.get("location_precision")) == "confidential"
+    street = "" if confidential else cell_text(row.get("address"))
+    if city and city.casefold() in street.casefold():
+        return street
+    return ", ".join(t for t in (street, city) if t)
+
+
 def age_text(age_min: Any, age_max: Any, tr: Translator, open_range: str | None = None) -> str:
     """'12-17 años', 'Desde 12 años', '0-17 años'; both limits missing gives `open_range`
     (the catalogue's "All ages" when None)."""
@@ -59,11 +80,6 @@ def age_text(age_min: Any, age_max: Any, tr: Translator, open_range: str | None 
     if hi is None:
         return tr.t("list.age_from", lo=lo)
     return tr.t("list.age_range", lo=lo if lo is not None else 0, hi=hi)
-
-
-def km_text(km: float, tr: Translator) -> str:
-    """'3.2 km' (en) or '3,2 km' (es, fr); whole kilometres from 100 km."""
-    return f"{tr.number(km, 1 if km < 100 else 0)} km"
 
 
 def band_text(band: Any, tr: Translator) -> str:
@@ -83,5 +99,5 @@ def distance_text(row: Mapping[str, Any], tr: Translator) -> str:
         return "" if is_missing(km) else band_text(distance_band(float(km)), tr)
     if is_missing(km):
         return ""
-    text = km_text(float(km), tr)
+    text = tr.km(float(km))
     return f"≈ {text}" if precision == "city" else text

@@ -7,7 +7,9 @@ and `rcm_map.render.referral_pdf` as a PDF, so both show exactly the same conten
 What the sheet holds: the searched place, age and needs in words (never a name
 or any other data about the child), each chosen service with every contact and
 the street address the registry holds, languages by name, the date, whether the
-network verified the entry, and the "verify before referral" notice.
+network verified the entry (worded by `rcm_map.core.freshness`, as on the map and the
+cards), and the "verify before referral" notice. Ages and distances are worded by
+`rcm_map.render.formatting`.
 
 Safety: rows go through `public_rows` first, so a confidential service's
 address never reaches a sheet even if a caller passes a private frame. Every
@@ -27,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from rcm_map.core.freshness import freshness_text
 from rcm_map.core.i18n import Translator
 from rcm_map.core.safety import (
     escape_html,
@@ -37,11 +40,16 @@ from rcm_map.core.safety import (
     tel_href,
 )
 from rcm_map.core.schema import COUNTRIES, NOTIFIES_AUTHORITIES, SERVICE_TYPES
-from rcm_map.render.formatting import age_text, cell_list, cell_text, distance_text
-from rcm_map.render.mapping import catalogue_section
+from rcm_map.render.formatting import (
+    address_text,
+    age_text,
+    catalogue_section,
+    cell_list,
+    cell_text,
+    distance_text,
+)
 
 SHEET_LABELS: dict[str, dict[str, str]] = catalogue_section("sheet.")
-STALE_AFTER_DAYS = 365  # a verification older than this is marked as such
 
 
 # --------------------------------------------------------------------------- model
@@ -125,26 +133,6 @@ def public_rows(results: pd.DataFrame) -> list[dict[str, Any]]:
     return [public_properties(row) for row in results.to_dict("records")]
 
 
-def verification_text(row: Mapping[str, Any], texts: Mapping[str, str],
-                      today: dt.date | None = None) -> str:
-    """Whether the network verified the entry, never calling a source date a verification.
-
-    Reads ``verified_on`` (a focal point confirmed the entry with the service) and
-    ``source_date`` (date of the newest public source); a registry that still has
-    only ``last_verified`` holds a source date there, so it is read as one.
-    """
-    verified = cell_text(row.get("verified_on"))
-    if verified:
-        text = texts["verified_on"].format(date=verified)
-        try:
-            age = ((today or dt.date.today()) - dt.date.fromisoformat(verified)).days
-        except ValueError:
-            return text
-        return f"{text} ({texts['stale']})" if age > STALE_AFTER_DAYS else text
-    source = cell_text(row.get("source_date")) or cell_text(row.get("last_verified"))
-    return texts["not_verified_source"].format(date=source) if source else texts["not_verified"]
-
-
 def _vocab(vocab: Mapping[str, Mapping[str, str]], code: str, lang: str) -> str:
     names = vocab.get(code)
     return (names.get(lang) or names["en"]) if names else code
@@ -160,12 +148,9 @@ def _is_countrywide(row: Mapping[str, Any]) -> bool:
 def _address(row: Mapping[str, Any], texts: Mapping[str, str], lang: str) -> Entry:
     """Street address the registry holds, city and country; a confidential one withheld."""
     precision = cell_text(row.get("location_precision"))
-    city = cell_text(row.get("city"))
     address = cell_text(row.get("address"))
-    if city and city.casefold() in address.casefold():
-        city = ""  # the address already names its city
     country = _vocab(COUNTRIES, cell_text(row.get("country")), lang)
-    where = ", ".join(t for t in (address, city, country) if t)
+    where = ", ".join(t for t in (address_text(row), country) if t)
     items = [Item(where)] if where else []
     if precision == "confidential":
         items.append(Item(texts["confidential"], note=True))
@@ -216,7 +201,7 @@ def service_block(row: Mapping[str, Any], tr: Translator, texts: Mapping[str, st
             row.get("languages")))),
         (texts["cost"], cell_text(row.get("cost"))),
         (texts["notifies"], _vocab(NOTIFIES_AUTHORITIES, notifies, lang) if notifies else ""),
-        (texts["verification"], verification_text(row, texts, today)),
+        (texts["verification"], freshness_text(row, tr, today)),
     ]
     source = source_url(row.get("source"))
     entries = [Entry(k, (Item(v),)) for k, v in before if v]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
+from fpdf.recorder import FPDFRecorder
 
 from rcm_map.core import settings
 from rcm_map.render.referral import Entry, ServiceBlock, Sheet
@@ -101,7 +102,7 @@ def _rows(entry: Entry) -> Iterator[tuple[str, str, str]]:
         label = ""
 
 
-def _table(pdf: FPDF, entries: Sequence[Entry]) -> None:
+def _table(pdf: FPDF | FPDFRecorder, entries: Sequence[Entry]) -> None:
     """Label / value rows without borders; links blue and underlined."""
     width = pdf.epw
     link_style = FontFace(color=(0, 0, 160), emphasis="UNDERLINE")
@@ -120,9 +121,21 @@ def _table(pdf: FPDF, entries: Sequence[Entry]) -> None:
 
 
 def _service(pdf: FPDF, block: ServiceBlock) -> None:
-    """One service: name, organisation, its entries; starts a page when little is left."""
-    if pdf.will_page_break(40):
+    """One service, kept on one page: it starts a new page when it would not fit on
+    this one (unless it is taller than a page: then it starts where it is)."""
+    start, page = pdf.get_y(), pdf.page
+    with pdf.offset_rendering() as trial:  # a dry run, rewound afterwards
+        _draw_service(trial, block)
+        # A table may break pages even here: count each page it ran onto as a full one.
+        height = trial.get_y() - start + (trial.page - page) * pdf.eph
+    bottom = pdf.page_break_trigger
+    if start + height > bottom and pdf.t_margin + height <= bottom:
         pdf.add_page()
+    _draw_service(pdf, block)
+
+
+def _draw_service(pdf: FPDF | FPDFRecorder, block: ServiceBlock) -> None:
+    """Name, organisation and entries of one service, from the current position."""
     pdf.ln(2)
     pdf.set_draw_color(120, 120, 120)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())

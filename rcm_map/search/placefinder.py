@@ -14,7 +14,8 @@
 * **Namesakes**: candidates of the best match kind are ordered by a score that
   prefers the corridor (within `BORDER_KM` of a land border between two of the
   eight countries, services of the registry within `SERVICE_RADIUS_KM`, border
-  crossings and border towns of `data/corridor_places.csv`), then population;
+  crossings and border towns of `data/corridor_places.csv`, posts of
+  `data/border_posts.csv`), then population;
   a preferred country (the app's country filter) and the interface language break
   ties. `countries=` narrows hard (the CLI's ``--place-country``).
 
@@ -36,7 +37,9 @@ from rapidfuzz import fuzz, process
 
 from rcm_map.registry.model import default_registry_path
 from rcm_map.search.gazetteer import (
+    CORRIDOR_KINDS,
     EXACT,
+    POST_KINDS,
     PREFIX,
     SUBSTRING,
     WORD,
@@ -49,6 +52,9 @@ from rcm_map.search.place_text import Reading, readings
 
 FUZZY_THRESHOLD = 85.0  # rapidfuzz ratio, 0-100: "tapachla" ~ "tapachula" is 94
 BORDER_KM = 25.0
+# Kinds the ranking prefers: corridor places, and posts shown at their municipality's
+# point (a post's candidate says so: `Place.is_post`, `Place.shown_at`).
+RANKED_KINDS = CORRIDOR_KINDS + POST_KINDS
 SERVICE_RADIUS_KM = 15.0
 EARTH_RADIUS_KM = 6371.0088
 
@@ -75,9 +81,9 @@ class Candidate:
 
     @property
     def on_corridor(self) -> bool:
-        """Near a border, near services, or a crossing/border town itself."""
+        """Near a border, near services, or a crossing/border town/post itself."""
         return (self.border_km <= BORDER_KM or self.services_nearby > 0
-                or self.place.kind in CORRIDOR_KINDS)
+                or self.place.kind in RANKED_KINDS)
 
 
 @dataclass(frozen=True)
@@ -300,7 +306,6 @@ class PlaceFinder:
                 for i in order], len(rows)
 
 
-CORRIDOR_KINDS = ("border_crossing", "border_town", "transit_point")
 CROSSING_FLOOR = 1000  # a crossing (population 0) counts as a village of this size
 
 
@@ -313,10 +318,11 @@ def corridor_score(population: np.ndarray, border_km: np.ndarray, services: np.n
     border towns count at least CROSSING_FLOOR people), plus 1 within BORDER_KM of a
     land border, 0.8 with at least one registry service within SERVICE_RADIUS_KM
     (1.0 from five), 1.5 for a border crossing, border town or reception point of
-    data/corridor_places.csv, minus 0.6 when only a GeoNames alternate name matched,
-    minus 1 for each 10 points a typo match is below a perfect 100.
+    data/corridor_places.csv or a post of data/border_posts.csv, minus 0.6 when only a
+    GeoNames alternate name matched, minus 1 for each 10 points a typo match is below
+    a perfect 100.
     """
-    corridor = np.isin(np.asarray(kinds, dtype=object), CORRIDOR_KINDS)
+    corridor = np.isin(np.asarray(kinds, dtype=object), RANKED_KINDS)
     people = np.where(corridor, np.maximum(population, CROSSING_FLOOR), population)
     score = np.log10(people.astype(float) + 1.0)
     score += 1.0 * (border_km <= BORDER_KM)

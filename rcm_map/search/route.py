@@ -1,9 +1,17 @@
 """Transit points on the migration route: where caseworkers need services first.
 
-Border crossings and hubs named in the source list and in issue 16, each given as a
-gazetteer place (GeoNames name, country, ISO 3166-2 unit) so its point comes from
-the bundled gazetteer, never typed by hand. Crossings GeoNames does not list are
-represented by the nearest listed town, said in `note`.
+Two kinds, each from one source:
+
+* the corridor places of the gazetteer: rows whose `kind` is a border crossing, a
+  border town or a transit point (`placeindex.CORRIDOR_KINDS`), i.e. the rows of
+  data/corridor_places.csv with their source pages, built into the gazetteer by
+  `scripts/build_gazetteer.py`; they are not repeated here;
+* `HUBS`: the hubs named in the source list and in issue 16 that are ordinary
+  towns in GeoNames, and crossings neither file lists, represented by the nearest
+  listed town (said in `note`). Each is a gazetteer place (GeoNames name, country,
+  ISO 3166-2 unit), so its point comes from the bundled gazetteer, never typed by hand.
+
+May import `core` and `search.gazetteer`.
 """
 
 from __future__ import annotations
@@ -11,8 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
+
 from rcm_map.core.geo import haversine_km
-from rcm_map.search.gazetteer import Gazetteer, default_gazetteer
+from rcm_map.search.gazetteer import CORRIDOR_KINDS, Gazetteer, default_gazetteer
 
 NEAR_KM = 50.0  # "near a transit point": great-circle distance
 
@@ -28,9 +38,8 @@ class TransitPoint:
     note: str = ""
 
 
-TRANSIT_POINTS: tuple[TransitPoint, ...] = (
+HUBS: tuple[TransitPoint, ...] = (
     TransitPoint("Tapachula", "Tapachula", "MEX", "MX-CHP"),
-    TransitPoint("Ciudad Hidalgo", "Ciudad Hidalgo", "MEX", "MX-CHP"),
     TransitPoint("Tenosique", "Tenosique", "MEX", "MX-TAB"),
     TransitPoint("Tijuana", "Tijuana", "MEX", "MX-BCN"),
     TransitPoint("Ciudad Juárez", "Ciudad Juárez", "MEX", "MX-CHH"),
@@ -39,17 +48,12 @@ TRANSIT_POINTS: tuple[TransitPoint, ...] = (
     TransitPoint("Nuevo Laredo", "Nuevo Laredo", "MEX", "MX-TAM"),
     TransitPoint("Reynosa", "Reynosa", "MEX", "MX-TAM"),
     TransitPoint("Matamoros", "Heroica Matamoros", "MEX", "MX-TAM"),
-    TransitPoint("Tecún Umán", "Ciudad Tecún Umán", "GTM", "GT-SM"),
     TransitPoint("Esquipulas (Agua Caliente)", "Esquipulas", "GTM", "GT-CQ"),
     TransitPoint("Agua Caliente (HN)", "Nueva Ocotepeque", "HND", "HN-OC",
                  "Nueva Ocotepeque, the town nearest the crossing"),
     TransitPoint("El Florido", "Copán Ruinas", "HND", "HN-CP",
                  "Copán Ruinas, the town nearest the crossing"),
-    TransitPoint("Corinto (HN)", "Corinto", "HND", "HN-CR"),
     TransitPoint("San Pedro Sula", "San Pedro Sula", "HND", "HN-CR"),
-    TransitPoint("El Guasaule", "Guasaule", "HND", "HN-CH"),
-    TransitPoint("Trojes", "Trojes", "HND", "HN-EP"),
-    TransitPoint("El Espino", "El Espino", "NIC", "NI-MD"),
     TransitPoint("Las Chinamas", "Ahuachapán", "SLV", "SV-AH",
                  "Ahuachapán, the town nearest the crossing"),
     TransitPoint("Las Manos", "Ocotal", "NIC", "NI-NS", "Ocotal, the town nearest the crossing"),
@@ -57,8 +61,6 @@ TRANSIT_POINTS: tuple[TransitPoint, ...] = (
                  "Cárdenas, the municipality of the crossing"),
     TransitPoint("Peñas Blancas (CR)", "La Cruz", "CRI", "CR-G",
                  "La Cruz, the Costa Rican town nearest the crossing"),
-    TransitPoint("Los Chiles", "Los Chiles", "CRI", "CR-A"),
-    TransitPoint("Paso Canoas", "Canoas", "CRI", "CR-P"),
     TransitPoint("Darién (Metetí)", "Metetí", "PAN", "PA-5"),
 )
 
@@ -76,10 +78,24 @@ def locate(points: tuple[TransitPoint, ...], gazetteer: Gazetteer
     return tuple(out)
 
 
+@cache
+def corridor_points(gazetteer: Gazetteer) -> tuple[tuple[TransitPoint, float, float], ...]:
+    """(point, lat, lon) of every corridor place of the gazetteer, labelled by its name."""
+    rows = np.arange(len(gazetteer))
+    out = []
+    for row in rows[np.isin(gazetteer.kinds(rows), CORRIDOR_KINDS)]:
+        place = gazetteer.place(int(row))
+        out.append((TransitPoint(place.name, place.name, place.country, place.admin1_code),
+                    place.lat, place.lon))
+    return tuple(out)
+
+
 def located_points(gazetteer: Gazetteer | None = None
                    ) -> tuple[tuple[TransitPoint, float, float], ...]:
-    """(point, lat, lon) of every transit point the gazetteer knows."""
-    return locate(TRANSIT_POINTS, gazetteer or default_gazetteer())
+    """(point, lat, lon) of every transit point: the hubs the gazetteer knows, then its
+    corridor places."""
+    gazetteer = gazetteer or default_gazetteer()
+    return locate(HUBS, gazetteer) + corridor_points(gazetteer)
 
 
 def nearest_transit_km(lat: float, lon: float, gazetteer: Gazetteer | None = None

@@ -35,27 +35,19 @@ from rcm_map.registry.model import (
 )
 from rcm_map.search.query import Query, SearchResult, search
 from rcm_map.store.base import (
+    Change,
     ChangeRecord,
-    ConflictError,
-    Diff,
     Feature,
-    NotFoundError,
     Report,
     ServiceChange,
     Store,
     StoredService,
     StoreError,
-    UpdateRejected,
     canonical_feature,
-    conflict_message,
     feature_country,
     feature_id,
     features_json,
     now_iso,
-    public_feature,
-    validate_report,
-    validate_update,
-    version_conflicts,
 )
 
 LOCK_TIMEOUT_S = 60.0
@@ -103,6 +95,7 @@ class GeoJSONStore(Store):
         self.lock = FileLock(str(self.path.with_name(self.path.name + LOCK_SUFFIX)),
                              timeout=LOCK_TIMEOUT_S)
         self.check_countries = check_countries
+        self.where = str(self.path)
         self._cache: tuple[tuple[int, int, int], Registry] | None = None
         files.clean_temp_files(self.path.parent if str(self.path.parent) else ".")
 
@@ -170,7 +163,7 @@ class GeoJSONStore(Store):
         # Only fixed SQL fragments are joined; values are bound parameters.
         sql = "SELECT * FROM services" + (" WHERE country = ?" if country else "")  # noqa: S608
         rows = conn.execute(sql + " ORDER BY id", (country,) if country else ())
-        return {r["id"]: _stored(r) for r in rows}
+        return {r["id"]: _stored_row(r) for r in rows}
 
     def _set_meta(self, conn: sqlite3.Connection, key: str, value: str) -> None:
         conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
@@ -227,31 +220,6 @@ class GeoJSONStore(Store):
         files.atomic_write_bytes(self.path, data)
         self._set_meta(conn, "sha256", hashlib.sha256(data).hexdigest())
 
-    def _commit_changes(
-        self,
-        conn: sqlite3.Connection,
-        country: str,
-        expected: dict[str, int | None],
-        changes: list[tuple[str, Feature | None]],
-        user: str,
-        action: str,
-        summary: str,
-        restored_from: int | None = None,
-        backup: bool = True,
-    ) -> int:
-        """Check versions, record and write; the caller holds the transaction."""
-        mirror = self._mirror(conn)
-        current = {fid: s.version for fid, s in mirror.items() if fid in expected}
-        conflicts = version_conflicts(expected, current)
-        if conflicts:
-            users = {fid: s.updated_by for fid, s in mirror.items()}
-            raise ConflictError(conflict_message(country, conflicts, users), conflicts)
-        rows = [(fid, mirror.get(fid), None if new is None else canonical_feature(new))
-                for fid, new in changes]
-        change_id = self._record(conn, rows, user, action, country, summary, restored_from)
-        self._write_file(conn, backup)
-        return change_id
-
     # --- reading --------------------------------------------------------------------
 
     def registry(self) -> Registry:
@@ -269,16 +237,9 @@ class GeoJSONStore(Store):
         """Run a query with the in-memory engine (`rcm_map.search.query.search`)."""
         return search(self.registry(), query)
 
-    def get(self, service_id: str, *, public: bool = True) -> StoredService:
-        with self._tx() as conn:
-            row = conn.execute("SELECT * FROM services WHERE id = ?", (service_id,)).fetchone()
-        if row is None:
-            raise NotFoundError(f"{self.path}: no service with id {service_id!r}")
-        stored = _stored(row)
-        if public:
-            return StoredService(public_feature(stored.feature), stored.version,
-                                 stored.updated_at, stored.updated_by)
-        return stored
+    def _stored(self, conn: sqlite3.Connection, service_id: str) -> StoredService | None:
+        row = conn.execute("SELECT * FROM services WHERE id = ?", (service_id,)).fetchone()
+        return None if row is None else _stored_row(row)
 
     def all_features(self, country: str | None = None) -> list[StoredService]:
         with self._tx() as conn:
@@ -290,68 +251,39 @@ class GeoJSONStore(Store):
                                 (country,))
             return {r["id"]: r["country"] for r in rows}
 
-    def _current_version(self, service_id: str) -> int | None:
-        with self._tx() as conn:
-            row = conn.execute("SELECT version FROM services WHERE id = ?",
-                               (service_id,)).fetchone()
-        return None if row is None else int(row["version"])
+    def _versions(self, conn: sqlite3.Connection, *, country: str | None = None,
+                  ids: list[str] | None = None) -> dict[str, tuple[int, str]]:
+        if ids is not None:
+            marks = ", ".join("?" * len(ids))
+            # Only "?" marks are joined; the ids are bound parameters.
+            rows = conn.execute("SELECT id, version, updated_by FROM services "  # noqa: S608
+                                f"WHERE id IN ({marks})", ids)
+        else:
+            rows = conn.execute("SELECT id, version, updated_by FROM services "
+                                "WHERE country = ?", (country,))
+        return {r["id"]: (int(r["version"]), r["updated_by"]) for r in rows}
 
     # --- writing --------------------------------------------------------------------
 
-    def apply_update(self, diff: Diff, user: str, *, note: str = "") -> int:
-        with self._tx() as conn:
-            mine = self._mirror(conn, diff.country)
-            country_now = {fid: s.version for fid, s in mine.items()}
-            conflicts = version_conflicts(diff.base_versions, country_now)
-            added_elsewhere = [c.service_id for c in diff.added if c.service_id not in country_now
-                               and self._exists(conn, c.service_id)]
-            conflicts += [(fid, None, self._version(conn, fid)) for fid in added_elsewhere]
-            if conflicts:
-                users = {fid: s.updated_by for fid, s in mine.items()}
-                raise ConflictError(conflict_message(diff.country, conflicts, users), conflicts)
-            expected: dict[str, int | None] = dict(diff.base_versions)
-            changes = [(c.service_id, c.after) for c in diff.changes]
-            summary = diff.summary() + (f" - {note}" if note else "")
-            return self._commit_changes(conn, diff.country, expected, changes, user, "import",
-                                        summary)
-
-    def update_service(self, service_id: str, feature: Feature, expected_version: int,
-                       user: str, *, action: str = "edit", summary: str = "") -> int:
-        with self._tx() as conn:
-            old = self._mirror_one(conn, service_id)
-            if old is None:
-                raise NotFoundError(f"{self.path}: no service with id {service_id!r}")
-            _check_edit(service_id, feature, old, self.check_countries)
-            self._commit_changes(conn, feature_country(old.feature),
-                                 {service_id: expected_version}, [(service_id, feature)], user,
-                                 action, summary or f"edited {service_id}", backup=False)
-            return self._version(conn, service_id) or 0
-
-    def _restore_states(self, country: str, targets: dict[str, tuple[Feature | None, int | None]],
-                        user: str, restored_from: int) -> int:
-        with self._tx() as conn:
-            expected = {fid: version for fid, (_, version) in targets.items()}
-            changes = [(fid, state) for fid, (state, _) in sorted(targets.items())]
-            summary = f"restored {len(changes)} services as before change {restored_from}"
-            return self._commit_changes(conn, country, expected, changes, user, "restore",
-                                        summary, restored_from)
-
-    def _mirror_one(self, conn: sqlite3.Connection, fid: str) -> StoredService | None:
-        row = conn.execute("SELECT * FROM services WHERE id = ?", (fid,)).fetchone()
-        return None if row is None else _stored(row)
-
-    def _exists(self, conn: sqlite3.Connection, fid: str) -> bool:
-        return self._version(conn, fid) is not None
-
-    def _version(self, conn: sqlite3.Connection, fid: str) -> int | None:
-        row = conn.execute("SELECT version FROM services WHERE id = ?", (fid,)).fetchone()
-        return None if row is None else int(row["version"])
+    def _commit(self, conn: sqlite3.Connection, changes: list[Change], user: str, action: str,
+                country: str, summary: str, restored_from: int | None, *,
+                backup: bool = True) -> int:
+        mirror = {fid: self._stored(conn, fid) for fid, _ in changes}
+        rows = [(fid, mirror[fid], None if new is None else canonical_feature(new))
+                for fid, new in changes]
+        change_id = self._record(conn, rows, user, action, country, summary, restored_from)
+        self._write_file(conn, backup)
+        return change_id
 
     # --- history --------------------------------------------------------------------
 
-    def history(self, *, country: str | None = None, service_id: str | None = None,
-                limit: int = 50) -> list[ChangeRecord]:
-        where, args = [], []
+    def _changes(self, *, change_id: int | None = None, country: str | None = None,
+                 service_id: str | None = None, limit: int = 50) -> list[ChangeRecord]:
+        where: list[str] = []
+        args: list[Any] = []
+        if change_id is not None:
+            where.append("change_id = ?")
+            args.append(change_id)
         if country:  # the change's own country, or that of any state it touched
             where.append("(country = ? OR change_id IN (SELECT change_id FROM service_changes"
                          " WHERE json_extract(before, '$.properties.country') = ?"
@@ -366,16 +298,8 @@ class GeoJSONStore(Store):
                + (" WHERE " + " AND ".join(where) if where else "")
                + " ORDER BY change_id DESC LIMIT ?")
         with self._tx() as conn:
-            rows = conn.execute(sql, (*args, int(limit))).fetchall()
+            rows = conn.execute(sql, (*args, limit)).fetchall()
             return [self._record_of(conn, r) for r in rows]
-
-    def change(self, change_id: int) -> ChangeRecord:
-        with self._tx() as conn:
-            row = conn.execute("SELECT * FROM changes WHERE change_id = ?",
-                               (int(change_id),)).fetchone()
-            if row is None:
-                raise NotFoundError(f"{self.sidecar}: no change with id {change_id!r}")
-            return self._record_of(conn, row)
 
     def _record_of(self, conn: sqlite3.Connection, row: sqlite3.Row) -> ChangeRecord:
         services = [
@@ -389,64 +313,42 @@ class GeoJSONStore(Store):
 
     # --- reports --------------------------------------------------------------------
 
-    def report_problem(self, service_id: str, kind: str, comment: str = "") -> int:
-        validate_report(kind, comment)
-        with self._tx() as conn:
-            old = self._mirror_one(conn, service_id)
-            if old is None:
-                raise NotFoundError(f"{self.path}: no service with id {service_id!r}")
-            cur = conn.execute("INSERT INTO reports (service_id, country, kind, comment, "
-                               "created_at) VALUES (?, ?, ?, ?, ?)",
-                               (service_id, feature_country(old.feature), kind, comment.strip(),
-                                now_iso()))
-            return int(cur.lastrowid or 0)
+    def _insert_report(self, conn: sqlite3.Connection, service_id: str, country: str,
+                       kind: str, comment: str) -> int:
+        cur = conn.execute("INSERT INTO reports (service_id, country, kind, comment, "
+                           "created_at) VALUES (?, ?, ?, ?, ?)",
+                           (service_id, country, kind, comment, now_iso()))
+        return int(cur.lastrowid or 0)
 
-    def open_reports(self, country: str | None = None) -> list[Report]:
-        sql = "SELECT * FROM reports WHERE status = 'open'"
-        sql += " AND country = ?" if country else ""
-        with self._tx() as conn:
-            rows = conn.execute(sql + " ORDER BY report_id", (country,) if country else ())
-            return [_report(r) for r in rows]
+    def _reports(self, conn: sqlite3.Connection, *, report_id: int | None = None,
+                 country: str | None = None, open_only: bool = False) -> list[Report]:
+        where: list[str] = ["TRUE"]
+        args: list[Any] = []
+        if report_id is not None:
+            where.append("report_id = ?")
+            args.append(report_id)
+        if country:
+            where.append("country = ?")
+            args.append(country)
+        if open_only:
+            where.append("status = 'open'")
+        # Only fixed SQL fragments are joined; values are bound parameters.
+        rows = conn.execute(f"SELECT * FROM reports WHERE {' AND '.join(where)} "  # noqa: S608
+                            "ORDER BY report_id", args)
+        return [_report(r) for r in rows]
 
-    def report(self, report_id: int) -> Report:
-        """One report, open or resolved."""
-        with self._tx() as conn:
-            row = conn.execute("SELECT * FROM reports WHERE report_id = ?",
-                               (int(report_id),)).fetchone()
-        if row is None:
-            raise NotFoundError(f"{self.sidecar}: no report with id {report_id!r}")
-        return _report(row)
-
-    def resolve_report(self, report_id: int, user: str, note: str = "") -> None:
-        with self._tx() as conn:
-            row = conn.execute("SELECT status FROM reports WHERE report_id = ?",
-                               (int(report_id),)).fetchone()
-            if row is None:
-                raise NotFoundError(f"{self.sidecar}: no report with id {report_id!r}")
-            if row["status"] != "open":
-                raise StoreError(f"report {report_id} is already {row['status']}")
+    def _close_report(self, conn: sqlite3.Connection, report_id: int, user: str,
+                      note: str) -> str | None:
+        row = conn.execute("SELECT status FROM reports WHERE report_id = ?",
+                           (report_id,)).fetchone()
+        if row is not None and row["status"] == "open":
             conn.execute("UPDATE reports SET status = 'resolved', resolved_by = ?, "
                          "resolved_at = ?, resolution_note = ? WHERE report_id = ?",
-                         (user, now_iso(), note.strip(), int(report_id)))
+                         (user, now_iso(), note, report_id))
+        return None if row is None else str(row["status"])
 
 
-def _check_edit(service_id: str, feature: Feature, old: StoredService,
-                check_countries: bool) -> None:
-    """Raise UpdateRejected when an edit is invalid, renames the id or moves country."""
-    country = feature_country(old.feature)
-    found, _ = validate_update(country, [feature], {}, file=f"edit of {service_id}",
-                               check_countries=check_countries)
-    props = feature.get("properties") if isinstance(feature, dict) else None
-    if isinstance(props, dict) and props.get("id") != service_id:
-        from rcm_map.core.schema import Issue
-
-        found.append(Issue(f"an edit cannot change the id (editing {service_id!r})",
-                           f"edit of {service_id}", 0, service_id, "id", props.get("id")))
-    if found:
-        raise UpdateRejected(found)
-
-
-def _stored(row: sqlite3.Row) -> StoredService:
+def _stored_row(row: sqlite3.Row) -> StoredService:
     return StoredService(json.loads(row["feature"]), int(row["version"]), row["updated_at"],
                          row["updated_by"])
 

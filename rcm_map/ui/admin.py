@@ -1,7 +1,8 @@
 """Focal-point page: sign in, upload a country update with preview and confirm,
 the verification queue, history with restore, and the open problem reports.
 
-Widgets only; the logic lives in rcm_map.store.auth and rcm_map.store. `app.py` wires it
+Widgets only; the logic lives in rcm_map.store.auth, rcm_map.store and, for uploads,
+rcm_map.store.importing (the same pipeline as `rcm-map import`). `app.py` wires it
 as the "Focal points" page (url_path "admin"). Messages that come from the core
 (validation issues, conflicts) are English one-liners naming file, row, field and
 value; the page frames them in the session's language and shows them as text.
@@ -14,9 +15,14 @@ from typing import Any
 import streamlit as st
 
 from rcm_map.core.i18n import Translator
-from rcm_map.store import ConflictError, Store, StoreError, UpdateRejected, auth
+from rcm_map.store import ConflictError, Store, StoreError, auth
 from rcm_map.store.base import REPORT_KINDS, Diff
-from rcm_map.store.cli_support import diff_lines, history_lines, read_update
+from rcm_map.store.importing import (
+    apply_country_update,
+    diff_lines,
+    history_lines,
+    prepare_country_update,
+)
 from rcm_map.store.throttle import Throttle, login_keys
 from rcm_map.ui import common, session
 from rcm_map.ui.session import SESSION_USER, client_address, current_user, shared_store
@@ -61,8 +67,7 @@ def _login_form(tr: Translator) -> None:
         try:
             creds = auth.load_credentials(session.secrets())
         except auth.AuthError as exc:
-            st.error(tr.t("admin.misconfigured"))
-            st.text(str(exc))
+            _failed(tr, "admin.misconfigured", exc)
             return
         keys = login_keys(username, client)
         if per_user.retry_after(keys[:1]) > 0 or per_client.retry_after(keys[1:]) > 0:
@@ -92,6 +97,12 @@ def _sign_out() -> None:
     st.session_state.pop(SESSION_USER, None)
 
 
+def _failed(tr: Translator, key: str, exc: Exception) -> None:
+    """A translated failure, then the core's one-line reason as plain text."""
+    st.error(tr.t(key))
+    st.text(str(exc))
+
+
 def _show_problems(tr: Translator, issues: list[Any]) -> None:
     """Blocking issues: a translated count, then one plain-text line each."""
     st.error(tr.t("admin.problems", n=len(issues)))
@@ -102,7 +113,7 @@ def _preview(tr: Translator, diff: Diff) -> None:
     st.subheader(tr.t("admin.preview"))
     st.markdown(tr.t("admin.preview_counts", added=len(diff.added), changed=len(diff.changed),
                      removed=len(diff.removed), unchanged=diff.unchanged))
-    st.code("\n".join(diff_lines(diff)[1:]) or "-", language=None)  # text, never HTML
+    st.code("\n".join(diff_lines(diff, tr)[1:]) or "-", language=None)  # text, never HTML
 
 
 def _upload_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
@@ -117,34 +128,28 @@ def _upload_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
     if upload.size > limit:  # before reading the bytes into anything else
         st.error(tr.t("admin.too_large", file=upload.name, mb=limit // (1024 * 1024)))
         return
-    features, issues = read_update(upload.name, upload.getvalue(), limit,
-                                   max_features=MAX_UPDATE_FEATURES)
-    blocking = [i for i in issues if i.severity == "error"]
-    if blocking or (not features and issues):
-        _show_problems(tr, blocking or issues)
+    update = prepare_country_update(store, user.country, upload, name=upload.name,
+                                    max_bytes=limit, max_features=MAX_UPDATE_FEATURES)
+    if update.diff is None:
+        _show_problems(tr, update.problems)
         return
-    try:
-        diff = store.preview_update(user.country, features, file=upload.name)
-    except UpdateRejected as exc:
-        _show_problems(tr, exc.issues)
-        return
+    diff = update.diff
     _preview(tr, diff)
     if diff.is_empty:
         st.info(tr.t("admin.nothing_to_change"))
         return
     if st.button(tr.t("admin.apply"), type="primary", key="rcm_admin_apply"):
         try:
-            change_id = store.apply_update(diff, user.label, note=f"from {upload.name}")
+            change_id = apply_country_update(store, update, user.label)
         except ConflictError as exc:
-            st.error(tr.t("admin.conflict"))
-            st.text(str(exc))
+            _failed(tr, "admin.conflict", exc)
             return
         common.registry_changed()
         st.success(tr.t("admin.applied", id=change_id))
 
 
 def _history_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
-    lines = history_lines(store, country=user.country, limit=30)
+    lines = history_lines(store, tr, country=user.country, limit=30)
     if lines:
         st.code("\n".join(lines), language=None)
     else:
@@ -156,12 +161,10 @@ def _history_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
             auth.require_countries(user, store.change(int(change_id)).countries)
             new_id = store.restore(int(change_id), user.label)
         except auth.PermissionDenied as exc:
-            st.error(tr.t("admin.other_country"))
-            st.text(str(exc))
+            _failed(tr, "admin.other_country", exc)
             return
         except StoreError as exc:
-            st.error(tr.t("admin.undo_failed"))
-            st.text(str(exc))
+            _failed(tr, "admin.undo_failed", exc)
             return
         common.registry_changed()
         st.success(tr.t("admin.restored", id=new_id))
@@ -189,8 +192,7 @@ def _reports_tab(tr: Translator, store: Store, user: auth.FocalPoint) -> None:
                 try:
                     store.resolve_report(report.report_id, user.label, note)
                 except StoreError as exc:
-                    st.error(tr.t("admin.resolve_failed"))
-                    st.text(str(exc))
+                    _failed(tr, "admin.resolve_failed", exc)
                 else:
                     st.rerun()
 

@@ -15,7 +15,7 @@ import streamlit as st
 from rcm_map.core import schema, settings
 from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.i18n import Translator
-from rcm_map.render import listing
+from rcm_map.render.placechoice import choice_label, post_note
 from rcm_map.search.query import SearchResult
 from rcm_map.search.urlstate import (
     LIMIT_CHOICES,
@@ -210,17 +210,19 @@ def _where(tr: Translator) -> None:
             st.session_state["place_choice"] = 0
         st.selectbox(
             tr.t("search.place_matches", n=len(matches)), options=list(range(len(matches))),
-            key="place_choice", format_func=lambda i: listing.place_label(
-                matches[i].name, matches[i].admin1, matches[i].country, tr),
+            key="place_choice", format_func=lambda i: choice_label(matches[i], tr),
             on_change=_on_place_choice,
         )
         taken = matches[int(st.session_state.get("place_choice", 0))]
-        label = listing.place_label(taken.name, taken.admin1, taken.country, tr)
+        label = choice_label(taken, tr)
         if found is not None and found.suggestion:
             st.caption(tr.t("search.place_did_you_mean", place=found.suggestion))
         others = max(len(matches), found.total if found is not None else 0) - 1
         st.caption(tr.t("search.place_taken", place=label) + (
             " " + tr.plural("search.place_others", others) if others else ""))
+        note = post_note(taken, tr)  # a post: its exact point is not known
+        if note:
+            st.caption(note)
     elif text.strip() and _as_coordinates(text) is None:
         st.warning(tr.t("search.place_not_found"))
     search_map.use_my_location(tr)
@@ -318,8 +320,7 @@ def _place_name(tr: Translator) -> str | None:
     index = st.session_state.get("place_choice", 0)
     if not matches or not isinstance(index, int) or not 0 <= index < len(matches):
         return None
-    match = matches[index]
-    return listing.place_label(match.name, match.admin1, match.country, tr)
+    return choice_label(matches[index], tr)
 
 
 # --------------------------------------------------------------------------- page

@@ -13,6 +13,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "data" / "small.geojson"
 TIMEOUT_S = 60
 
+REPORT_WIDGET = """
+from rcm_map.ui import common
+from rcm_map.ui.report import report_problem_widget
+common.start_session()
+report_problem_widget("mex-tap-dif")
+"""
 PAGE_SCRIPT = """
 from rcm_map.ui import common, {page}
 common.start_session()
@@ -30,16 +36,43 @@ def small_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def registry(tmp_path: Path, small_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of small.geojson as the registry in use, named as in production
+    (actors.geojson), with the file store (no database URL)."""
+    target = tmp_path / "actors.geojson"
+    shutil.copy(small_path, target)
+    monkeypatch.setenv("RCM_MAP_REGISTRY", str(target))
+    monkeypatch.delenv("RCM_MAP_DATABASE_URL", raising=False)
+    return target
+
+
+@pytest.fixture
+def report_widget() -> Callable[[str], AppTest]:
+    """The report widget of service mex-tap-dif in a language, not run yet."""
+
+    def start(lang: str) -> AppTest:
+        at = AppTest.from_string(REPORT_WIDGET, default_timeout=TIMEOUT_S)
+        at.query_params["lang"] = lang
+        return at
+
+    return start
+
+
+def _run(at: AppTest, params: dict[str, str]) -> AppTest:
+    """Set the query parameters, run once, and check nothing raised."""
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
 def app() -> Callable[..., AppTest]:
     """The full app (router) with optional query parameters, already run once."""
 
     def start(**params: str) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
-        for key, value in params.items():
-            at.query_params[key] = value
-        at.run()
-        assert not at.exception, at.exception
-        return at
+        return _run(AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S), params)
 
     return start
 
@@ -49,11 +82,7 @@ def page() -> Callable[..., AppTest]:
     """One page module (search_page, coverage_page, about_page) run on its own."""
 
     def start(name: str, **params: str) -> AppTest:
-        at = AppTest.from_string(PAGE_SCRIPT.format(page=name), default_timeout=TIMEOUT_S)
-        for key, value in params.items():
-            at.query_params[key] = value
-        at.run()
-        assert not at.exception, at.exception
-        return at
+        return _run(AppTest.from_string(PAGE_SCRIPT.format(page=name),
+                                        default_timeout=TIMEOUT_S), params)
 
     return start

@@ -6,61 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cardlist import cards_of
+from focal_point import ADMIN_PAGE, PASSWORD, focal_point_app, signed_in
 from streamlit.testing.v1 import AppTest
 
 from rcm_map.core.i18n import LANGUAGES, Translator
-from rcm_map.store.auth import hash_password
 from rcm_map.store.geojson_store import GeoJSONStore
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "long password 1"
-PAGE = """
-from rcm_map.ui import common
-from rcm_map.ui.admin import admin_page
-common.start_session()
-admin_page()
-"""
-WIDGET = """
-from rcm_map.ui import common
-from rcm_map.ui.report import report_problem_widget
-common.start_session()
-report_problem_widget("mex-tap-dif")
-"""
-
-
-@pytest.fixture
-def registry(tmp_path: Path, small_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of small.geojson as the registry in use (file store)."""
-    target = tmp_path / "actors.geojson"
-    shutil.copy(small_path, target)
-    monkeypatch.setenv("RCM_MAP_REGISTRY", str(target))
-    monkeypatch.delenv("RCM_MAP_DATABASE_URL", raising=False)
-    return target
-
-
-def _app(script: str, lang: str = "es") -> AppTest:
-    at = AppTest.from_string(script, default_timeout=60)
-    at.secrets["focal_points"] = {"ana": {"country": "MEX",
-                                          "password_hash": hash_password(PASSWORD)}}
-    at.query_params["lang"] = lang
-    return at
-
-
-def _signed_in(lang: str = "es") -> AppTest:
-    at = _app(PAGE, lang).run()
-    at.text_input[0].input("ana")
-    at.text_input[1].input(PASSWORD)
-    at.button[0].click().run()
-    assert not at.exception, at.exception
-    return at
-
-
 def _texts(at: AppTest) -> list[str]:
     return [t.value for t in at.text] + [c.value for c in at.code]
 
@@ -77,11 +35,11 @@ def _mex_update(registry: Path, change: dict[str, Any]) -> bytes:
 def test_admin_page_renders_in_every_language(registry: Path, lang: str) -> None:
     """Header, sign-in form and, once signed in, the tabs speak the session's language."""
     tr = Translator(lang)
-    at = _app(PAGE, lang).run()
+    at = focal_point_app(ADMIN_PAGE, lang).run()
     assert not at.exception
     assert at.header[0].value == tr.t("admin.title")
     assert [t.label for t in at.text_input] == [tr.t("admin.user"), tr.t("admin.password")]
-    at = _signed_in(lang)
+    at = signed_in(lang)
     assert at.caption[0].value == tr.t("admin.signed_in", user="ana", country="MEX")
     assert [t.label for t in at.tabs] == [tr.t("admin.tab_update"), tr.t("admin.tab_verify"),
                                           tr.t("admin.tab_history"), tr.t("admin.tab_reports")]
@@ -105,7 +63,7 @@ def test_router_has_the_focal_point_page(registry: Path) -> None:
 
 def test_login_refuses_wrong_password_then_opens_tabs(registry: Path,
                                                      fresh_throttles: Any) -> None:
-    at = _app(PAGE, "en").run()
+    at = focal_point_app(ADMIN_PAGE, "en").run()
     at.text_input[0].input("ana")
     at.text_input[1].input("wrong")
     at.button[0].click().run()
@@ -140,12 +98,13 @@ def test_failed_sign_ins_are_counted_on_the_server(registry: Path,
     """Issue 12: a reload or a parallel session no longer resets the count."""
     tr = Translator("en")
     for attempt in range(5):  # five sessions, one wrong guess each
-        assert _try(_app(PAGE, "en").run(), "ana", f"guess {attempt}") == [
+        assert _try(focal_point_app(ADMIN_PAGE, "en").run(), "ana", f"guess {attempt}") == [
             tr.t("admin.wrong_credentials")]
-    fresh = _app(PAGE, "en").run()  # a new session (a reload) with the right password
+    fresh = focal_point_app(ADMIN_PAGE, "en").run()  # a new session (a reload), right password
     assert _try(fresh, "ana", PASSWORD) == [tr.t("admin.too_many_attempts")]
     assert not fresh.tabs
-    assert _try(_app(PAGE, "en").run(), "Ana ", PASSWORD) == [tr.t("admin.too_many_attempts")]
+    assert _try(focal_point_app(ADMIN_PAGE, "en").run(), "Ana ", PASSWORD) == [
+        tr.t("admin.too_many_attempts")]
 
 
 def test_focal_point_sees_and_changes_only_their_country(registry: Path) -> None:
@@ -154,7 +113,7 @@ def test_focal_point_sees_and_changes_only_their_country(registry: Path) -> None
     store.report_problem("gtm-tecun-casa", "closed", "cerrado (GTM)")
     store.report_problem("mex-tap-dif", "moved", "se mudó (MEX)")
     before = registry.read_bytes()
-    at = _signed_in("en")
+    at = signed_in("en")
     texts = _texts(at)
     assert "se mudó (MEX)" in texts and "cerrado (GTM)" not in texts
     features = json.loads(registry.read_text(encoding="utf-8"))["features"]
@@ -169,7 +128,7 @@ def test_focal_point_sees_and_changes_only_their_country(registry: Path) -> None
 def test_upload_preview_then_confirm_is_recorded_in_history(registry: Path) -> None:
     """The preview changes nothing; Apply writes the change and the history lists it."""
     before = registry.read_bytes()
-    at = _signed_in("es")
+    at = signed_in("es")
     data = _mex_update(registry, {"hours": "Lunes a viernes 9-17"})
     at.get("file_uploader")[0].upload("mex.geojson", data, "application/geo+json").run()
     assert not at.exception and not at.error
@@ -187,12 +146,13 @@ def test_upload_preview_then_confirm_is_recorded_in_history(registry: Path) -> N
     assert props["mex-tap-shelter"]["hours"] == "Lunes a viernes 9-17"
     at.run()
     history = "\n".join(c.value for c in at.code)
-    assert "ana (MEX) import MEX" in history
-    assert "changed mex-tap-shelter" in history
+    assert f"ana (MEX) {tr.t('import.action_import')} MEX" in history  # in Spanish
+    assert f"{tr.t('import.service_changed')} mex-tap-shelter" in history
+    assert "importación" in history
 
 
 def test_upload_with_bad_rows_names_file_row_field_and_value(registry: Path) -> None:
-    at = _signed_in("fr")
+    at = signed_in("fr")
     data = _mex_update(registry, {"website": "javascript:alert(1)"})
     at.get("file_uploader")[0].upload("mex.geojson", data, "application/geo+json").run()
     assert not at.exception
@@ -203,14 +163,14 @@ def test_upload_with_bad_rows_names_file_row_field_and_value(registry: Path) -> 
 
 def test_upload_over_the_row_limit_is_refused_before_parsing(
         registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rcm_map.store import cli_support
+    from rcm_map.store import importing
     from rcm_map.ui import admin
 
     monkeypatch.setattr(admin, "MAX_UPDATE_FEATURES", 2)
     parsed: list[str] = []
-    monkeypatch.setattr(cli_support, "parse_json_bytes",
+    monkeypatch.setattr(importing, "parse_json_bytes",
                         lambda data, name: parsed.append(name))
-    at = _signed_in("en")
+    at = signed_in("en")
     data = _mex_update(registry, {})
     at.get("file_uploader")[0].upload("mex.geojson", data, "application/geo+json").run()
     assert not at.exception
@@ -218,9 +178,10 @@ def test_upload_over_the_row_limit_is_refused_before_parsing(
     assert parsed == []
 
 
-def test_report_widget_says_no_child_data_and_files_a_report(registry: Path) -> None:
+def test_report_widget_says_no_child_data_and_files_a_report(
+        registry: Path, report_widget: Callable[[str], AppTest]) -> None:
     """A caseworker's report (kind + comment only) shows up for the focal point."""
-    at = _app(WIDGET, "es").run()
+    at = report_widget("es").run()
     tr = Translator("es")
     assert at.expander[0].label == tr.t("report.title")
     assert at.caption[0].value == tr.t("report.privacy")
@@ -235,7 +196,7 @@ def test_report_widget_says_no_child_data_and_files_a_report(registry: Path) -> 
     assert [(r.service_id, r.kind, r.comment) for r in reports] == [
         ("mex-tap-dif", "closed", "Cerró en mayo")]
 
-    focal = _signed_in("es")
+    focal = signed_in("es")
     assert "Cerró en mayo" in _texts(focal)
     assert any("mex-tap-dif" in t and "Ya no funciona" in t for t in _texts(focal))
     focal.button(key=f"rcm_resolve_{reports[0].report_id}").click().run()
@@ -267,7 +228,7 @@ def test_search_page_offers_the_report_form_for_the_selected_service(registry: P
 
 def test_verify_tab_marks_a_service_verified_and_records_it(registry: Path) -> None:
     """The queue lists MEX services, urgent first; "Mark verified" needs the confirmation."""
-    at = _signed_in("en")
+    at = signed_in("en")
     tr = Translator("en")
     queue_text = "\n".join(c.value for c in at.code)
     # mex-tap-shelter was verified in 2025-02 (stale now), the others never: all queued

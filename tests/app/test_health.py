@@ -9,20 +9,13 @@ import os
 from pathlib import Path
 
 import pytest
+from focal_point import signed_in
 from streamlit.testing.v1 import AppTest
 
 from rcm_map.core.files import TEMP_MARK, list_backups, make_backup
 from rcm_map.core.i18n import Translator
-from rcm_map.store.auth import hash_password
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "long password 1"
-ADMIN = """
-from rcm_map.ui import common
-from rcm_map.ui.admin import admin_page
-common.start_session()
-admin_page()
-"""
 
 
 @pytest.fixture
@@ -71,14 +64,7 @@ def test_corrupt_registry_at_start_up_is_reported_without_traceback(corrupt: Pat
 def test_focal_point_restores_the_last_good_backup_after_confirming(
         corrupt: Path, small_path: Path) -> None:
     damaged = corrupt.read_bytes()
-    at = AppTest.from_string(ADMIN, default_timeout=60)
-    at.secrets["focal_points"] = {"ana": {"country": "MEX",
-                                          "password_hash": hash_password(PASSWORD)}}
-    at.query_params["lang"] = "es"
-    at.run()
-    at.text_input[0].input("ana")
-    at.text_input[1].input(PASSWORD)
-    at.button[0].click().run()
+    at = signed_in("es")
     tr = Translator("es")
     _health_shown(at, tr, corrupt)
     assert not at.tabs  # no update on top of a damaged file
@@ -130,14 +116,7 @@ def test_health_panel_shows_no_values_or_paths(leaky: Path) -> None:
     for secret in ("876543", "345678", SECRET_ADDRESS, str(leaky.parent), leaky.name):
         assert secret not in shown
 
-    admin = AppTest.from_string(ADMIN, default_timeout=60)
-    admin.secrets["focal_points"] = {"ana": {"country": "MEX",
-                                             "password_hash": hash_password(PASSWORD)}}
-    admin.query_params["lang"] = "en"
-    admin.run()
-    admin.text_input[0].input("ana")
-    admin.text_input[1].input(PASSWORD)
-    admin.button[0].click().run()
+    admin = signed_in("en")
     shown = _page_text(admin)
     assert "swapped" in shown and "mex-tap-secret" in shown  # details, for the signed-in
     for secret in ("876543", "345678", SECRET_ADDRESS, str(leaky.parent)):

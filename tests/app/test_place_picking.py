@@ -56,3 +56,28 @@ def test_taken_place_stays_when_the_country_filter_reorders_namesakes(app):
     taken = at.selectbox(key="place_choice")
     assert "El Salvador" in taken.options[taken.value]
     assert "Searching around **Corinto, Morazán (El Salvador)" in captions(at)
+
+
+def test_border_post_is_labelled_as_shown_at_its_municipality(app):
+    """Issue 14: a crossing known by municipality only lists both sides with their
+    country, says which town it is shown at, and that its exact point is not known."""
+    at = app(lang="en")
+    at.text_input(key="place_text").set_value("El Amatillo").run()
+    options = at.selectbox(key="place_choice").options
+    salvador = "El Amatillo (border crossing) — shown at Pasaquina, La Unión (El Salvador)"
+    honduras = "El Amatillo (border crossing) — shown at Goascorán, Valle (Honduras)"
+    assert set(options[:2]) == {salvador, honduras}
+    at.selectbox(key="place_choice").set_value(options.index(salvador)).run()
+    assert at.query_params["lat"] == "13.58444"
+    assert f"Searching around **{salvador}**" in captions(at)
+    assert ("El Amatillo is shown at Pasaquina, the municipality or town a public source "
+            "places it in; its exact point is not known" in captions(at))
+    at.selectbox(key="place_choice").set_value(options.index(honduras)).run()
+    assert at.query_params["lat"] == "13.58333"
+    assert "its exact point is not known, so distances are counted from Goascorán" in captions(at)
+
+
+def test_ordinary_place_has_no_post_note(app):
+    at = app(lang="es")
+    at.text_input(key="place_text").set_value("Tapachula").run()
+    assert "punto exacto" not in captions(at)

@@ -3,8 +3,7 @@ stored 30 reports on one service)."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,22 +11,6 @@ from streamlit.testing.v1 import AppTest
 
 from rcm_map.core.i18n import Translator
 from rcm_map.store.geojson_store import GeoJSONStore
-
-WIDGET = """
-from rcm_map.ui import common
-from rcm_map.ui.report import report_problem_widget
-common.start_session()
-report_problem_widget("mex-tap-dif")
-"""
-
-
-@pytest.fixture
-def registry(tmp_path: Path, small_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    target = tmp_path / "actors.geojson"
-    shutil.copy(small_path, target)
-    monkeypatch.setenv("RCM_MAP_REGISTRY", str(target))
-    monkeypatch.delenv("RCM_MAP_DATABASE_URL", raising=False)
-    return target
 
 
 @pytest.fixture
@@ -38,15 +21,14 @@ def fresh_limits() -> Iterator[None]:
     report_throttles.clear()
 
 
-def test_many_sessions_share_one_limit_per_service(registry: Path, fresh_limits: None) -> None:
+def test_many_sessions_share_one_limit_per_service(
+        registry: Path, fresh_limits: None, report_widget: Callable[[str], AppTest]) -> None:
     from rcm_map.ui.report import MAX_REPORTS_PER_SERVICE
 
     tr = Translator("en")
     outcomes = []
     for session in range(3):
-        at = AppTest.from_string(WIDGET, default_timeout=60)
-        at.query_params["lang"] = "en"
-        at.run()
+        at = report_widget("en").run()
         for attempt in range(4):
             at.selectbox[0].set_value("closed")
             at.text_area[0].input(f"closed ({session}, {attempt})")

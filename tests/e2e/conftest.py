@@ -14,28 +14,28 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
+from serving import (  # noqa: F401 - LOCAL_HOSTS and free_port: bench/app_browser.py
+    LOCAL_HOSTS,
+    ROOT,
+    free_port,
+    offline_guard,
+    start_streamlit,
+    stop,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app.py"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("RCM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
-STARTUP_TIMEOUT_S = 60
 
 
 def _unavailable(reason: str) -> None:
@@ -45,59 +45,23 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    """Poll /_stcore/health until it answers ok, or fail with the server log."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"streamlit not healthy after {STARTUP_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="session")
 def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], str]:
     """Start ``streamlit run <script>`` once per script; return its base URL."""
     started: dict[Path, tuple[str, subprocess.Popen[bytes]]] = {}
-    streamlit = Path(sys.executable).with_name("streamlit")
 
     def start(script: Path) -> str:
         script = Path(script).resolve()
         if script in started:
             return started[script][0]
-        port = free_port()
         log = tmp_path_factory.mktemp("streamlit") / "server.log"
-        cmd = [str(streamlit), "run", str(script), "--server.port", str(port),
-               "--server.headless", "true", "--server.address", "127.0.0.1",
-               "--browser.gatherUsageStats", "false"]
-        with log.open("wb") as out:
-            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-        base_url = f"http://127.0.0.1:{port}"
+        base_url, proc = start_streamlit(script, log)
         started[script] = (base_url, proc)
-        _wait_healthy(base_url, proc, log)
         return base_url
 
     yield start
     for _, proc in started.values():
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 @pytest.fixture(scope="session")
@@ -115,6 +79,18 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+@pytest.fixture(scope="module")
+def base_url(streamlit_server: Callable[[Path], str]) -> Iterator[str]:
+    """app.py served on the bundled registry (modules that need another registry
+    define their own `base_url`)."""
+    saved = os.environ.pop("RCM_MAP_REGISTRY", None)
+    try:
+        yield streamlit_server(APP)
+    finally:
+        if saved is not None:
+            os.environ["RCM_MAP_REGISTRY"] = saved
+
+
 @pytest.fixture
 def blocked_requests() -> list[str]:
     """URLs the offline guard aborted during the test."""
@@ -128,15 +104,7 @@ def page(
     """A fresh page that can reach only localhost; screenshot on failure."""
     context = browser.new_context(viewport={"width": 1200, "height": 900})
 
-    def guard(route: Any) -> None:
-        host = urlsplit(route.request.url).hostname or ""
-        if route.request.url.startswith(("data:", "blob:", "about:")) or host in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            blocked_requests.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
+    context.route("**/*", offline_guard(blocked_requests))
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))

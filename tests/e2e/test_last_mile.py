@@ -9,14 +9,11 @@ addressed to localhost is aborted (conftest).
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
+from serving import offline_guard
 from test_app import IFRAME, TAPACHULA_QUERY, TIMEOUT_MS, center_map, map_frame
 
 from rcm_map.core.geo import haversine_km
@@ -31,24 +28,11 @@ from rcm_map.ui.results_view import _slug
 
 pytestmark = pytest.mark.browser
 
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}  # as conftest's offline guard
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
 NEIGHBOURS = ("Tapachula", "Tuxtla Chico", "Cacahoatán", "Puerto Madero", "Ciudad Hidalgo",
               "Huixtla", "Malacatán", "Mazatán", "Frontera Hidalgo", "Metapa")
 SHELTER_QUERY = "lang=en&place=Tapachula&lat=14.90541&lon=-92.25891&radius=50&age=15" \
                 "&services=shelter"
-
-
-@pytest.fixture(scope="module")
-def base_url(streamlit_server: Any) -> Iterator[str]:
-    """app.py served on the bundled registry."""
-    saved = os.environ.pop("RCM_MAP_REGISTRY", None)
-    try:
-        yield streamlit_server(APP)
-    finally:
-        if saved is not None:
-            os.environ["RCM_MAP_REGISTRY"] = saved
 
 
 def engine_cards(query: str) -> list[str]:
@@ -161,16 +145,7 @@ def test_first_screen_lists_nothing_and_uses_my_location_on_click(
                                   geolocation={"latitude": 14.9054, "longitude": -92.2589},
                                   permissions=["geolocation"])
     blocked: list[str] = []
-
-    def guard(route: Any) -> None:
-        host = urlsplit(route.request.url).hostname or ""
-        if route.request.url.startswith(("data:", "blob:", "about:")) or host in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
+    context.route("**/*", offline_guard(blocked))
     page = context.new_page()
     try:
         page.goto(f"{base_url}/?lang=en")

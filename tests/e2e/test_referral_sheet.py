@@ -8,8 +8,6 @@ from the engine. Every request not addressed to localhost is aborted (conftest).
 from __future__ import annotations
 
 import io
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +21,10 @@ from rcm_map.search.urlstate import decode
 
 pytestmark = pytest.mark.browser
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
 TIMEOUT_MS = 90_000
 QUERY = ("lang=en&place=Tapachula&lat=14.90541&lon=-92.25891&radius=50&age=15"
          "&services=shelter")
 SHEET_FRAME = 'iframe[srcdoc*="id=\\"print\\""]'
-
-
-@pytest.fixture(scope="module")
-def base_url(streamlit_server: Any) -> Iterator[str]:
-    """app.py served on the bundled registry."""
-    saved = os.environ.pop("RCM_MAP_REGISTRY", None)
-    try:
-        yield streamlit_server(APP)
-    finally:
-        if saved is not None:
-            os.environ["RCM_MAP_REGISTRY"] = saved
 
 
 @pytest.fixture(scope="module")

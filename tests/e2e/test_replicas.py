@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from serving import start_streamlit, stop
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 
@@ -48,19 +48,11 @@ def cluster() -> Iterator[Any]:
     """A throwaway cluster holding tests/data/small.geojson."""
     sys.path.insert(0, str(ROOT / "tests" / "store"))
     pgcluster = importlib.import_module("pgcluster")
-    try:
-        made = pgcluster.start_cluster()
-    except pgcluster.ClusterUnavailable as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true and the PostGIS tests cannot run: {exc}")
-        pytest.skip(f"PostGIS tests skipped: {exc}")
+    made = pgcluster.cluster_for_tests()
     from rcm_map.store.postgis import PostGISStore
 
     store = PostGISStore(made.url)
-    features = json.loads(SMALL.read_text(encoding="utf-8"))["features"]
-    for country in sorted({f["properties"]["country"] for f in features}):
-        mine = [f for f in features if f["properties"]["country"] == country]
-        store.apply_update(store.preview_update(country, mine), "seed")
+    pgcluster.seed(store, json.loads(SMALL.read_text(encoding="utf-8"))["features"])
     store.close()
     try:
         yield made
@@ -68,42 +60,12 @@ def cluster() -> Iterator[Any]:
         made.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"streamlit not healthy after 90 s:\n{log.read_text()[-3000:]}")
-
-
 def _start(url: str, folder: Path, name: str) -> tuple[str, subprocess.Popen[bytes]]:
     """One replica: `streamlit run app.py` on its own port, on the database."""
-    port = _free_port()
     env = {**os.environ, "RCM_MAP_DATABASE_URL": url,
            "RCM_MAP_REGISTRY": str(folder / "decoy.geojson")}
-    cmd = [str(Path(sys.executable).with_name("streamlit")), "run", str(ROOT / "app.py"),
-           "--server.port", str(port), "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--secrets.files", str(folder / "secrets.toml")]
-    log = folder / f"{name}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    _wait_healthy(base, proc, log)
-    return base, proc
+    return start_streamlit(ROOT / "app.py", folder / f"{name}.log", "--secrets.files",
+                           str(folder / "secrets.toml"), env=env, timeout_s=90)
 
 
 @pytest.fixture(scope="module")
@@ -122,12 +84,7 @@ def replicas(cluster: Any, tmp_path_factory: pytest.TempPathFactory
         yield started[0][0], started[1][0], started[1][1]
     finally:
         for _, proc in started:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
         assert (folder / "decoy.geojson").read_bytes().endswith(b"[")  # never touched
 
 

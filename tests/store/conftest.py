@@ -109,14 +109,9 @@ def pg_url() -> Iterator[str]:
     if external:
         yield external
         return
-    from pgcluster import ClusterUnavailable, start_cluster
+    from pgcluster import cluster_for_tests
 
-    try:
-        cluster = start_cluster()
-    except ClusterUnavailable as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true and the PostGIS tests cannot run: {exc}")
-        pytest.skip(f"PostGIS tests skipped: {exc}")
+    cluster = cluster_for_tests()
     try:
         yield cluster.url
     finally:

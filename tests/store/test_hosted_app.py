@@ -19,24 +19,17 @@ from typing import Any
 
 import pytest
 from cardlist import cards_of
+from focal_point import signed_in
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from rcm_map.core.i18n import Translator
-from rcm_map.store.auth import hash_password
 from rcm_map.store.base import Store
 
 pytestmark = pytest.mark.postgis
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "long password 1"
-ADMIN = """
-from rcm_map.ui import common
-from rcm_map.ui.admin import admin_page
-common.start_session()
-admin_page()
-"""
 PAGE = """
 from rcm_map.ui import common, {page}
 common.start_session()
@@ -147,14 +140,7 @@ def test_other_pages_read_the_database(hosted: Store) -> None:
 
 def _focal_point_marks_confidential(store: Store, service_id: str) -> None:
     """Ana (MEX) uploads her country's listing with the shelter confidential and applies it."""
-    at = AppTest.from_string(ADMIN, default_timeout=60)
-    at.secrets["focal_points"] = {"ana": {"country": "MEX",
-                                          "password_hash": hash_password(PASSWORD)}}
-    at.query_params["lang"] = "en"
-    at.run()
-    at.text_input[0].input("ana")
-    at.text_input[1].input(PASSWORD)
-    at.button[0].click().run()
+    at = signed_in("en")
     mex = [copy.deepcopy(s.feature) for s in store.all_features("MEX")]
     for feature in mex:
         if feature["properties"]["id"] == service_id:

@@ -8,7 +8,6 @@ the other store tests never see the outage.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,14 +32,9 @@ NEAR = {"lat": "14.9", "lon": "-92.2667", "radius": "50", "lang": "en"}
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
     """A throwaway cluster this module may stop and start."""
-    from pgcluster import ClusterUnavailable, start_cluster
+    from pgcluster import cluster_for_tests
 
-    try:
-        made = start_cluster()
-    except ClusterUnavailable as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true and the PostGIS tests cannot run: {exc}")
-        pytest.skip(f"PostGIS tests skipped: {exc}")
+    made = cluster_for_tests()
     try:
         yield made
     finally:

@@ -157,3 +157,21 @@ def test_validate_without_a_file_checks_the_registry_in_use(small_path, monkeypa
     code, out, _ = run(["validate"], capsys)
     assert code == 0
     assert out.strip().splitlines()[-1] == f"{small_path}: 6 features, 0 errors, 0 warnings"
+
+
+def test_search_place_border_post_says_it_is_shown_at_its_municipality(small_path, capsys):
+    """A post known by municipality only: stderr names the town it is shown at and says
+    that the crossing's exact point is not known; the other side is the runner-up."""
+    code, _, err = run(["search", "--registry", small_path, "--place", "El Amatillo"], capsys)
+    assert code == 0
+    lines = err.splitlines()
+    assert lines[0] == ("place: El Amatillo (border crossing) — shown at Pasaquina, La Unión "
+                        "(SLV) (13.58444, -87.84111)")
+    assert lines[1] == ("  El Amatillo is shown at Pasaquina, the municipality or town a public "
+                        "source places it in; its exact point is not known, so distances are "
+                        "counted from Pasaquina.")
+    assert lines[2].startswith("  runner-up: El Amatillo (border crossing) — shown at "
+                               "Goascorán, Valle (HND)")
+    code, _, err = run(["search", "--registry", small_path, "--place", "Tapachula"], capsys)
+    assert err.splitlines()[0] == "place: Tapachula, Chiapas, MEX (14.90541, -92.25891)"
+    assert "not known" not in err

@@ -10,13 +10,13 @@ import pytest
 
 from rcm_map.core.i18n import Translator
 from rcm_map.render.formatting import (
+    address_text,
     age_text,
     band_text,
     cell_list,
     cell_text,
     distance_text,
     is_missing,
-    km_text,
 )
 
 ES, EN, FR = Translator("es"), Translator("en"), Translator("fr")
@@ -48,8 +48,8 @@ def test_open_range_can_say_nothing() -> None:
 
 
 def test_distances() -> None:
-    assert km_text(3.25, ES).replace("\xa0", " ") in ("3,2 km", "3,3 km")
-    assert km_text(123.4, EN) == "123 km"
+    assert distance_text({"distance_km": 3.25}, ES) == "3,2 km"  # Babel: half to even
+    assert distance_text({"distance_km": 1234.4}, EN) == "1,234 km"  # whole km from 100
     assert distance_text({"distance_km": 2.5, "location_precision": "address"}, FR) == "2,5 km"
     assert distance_text({"distance_km": 0.04, "location_precision": "city"}, EN) == "≈ 0.0 km"
     assert distance_text({"distance_km": 3.21, "distance_band": "lt_5",
@@ -58,3 +58,13 @@ def test_distances() -> None:
                          EN) == "5-10 km"
     assert distance_text({"location_precision": "city"}, EN) == ""
     assert band_text("not a band", EN) == "not a band"
+
+
+def test_address_names_the_city_once_and_never_a_confidential_street() -> None:
+    assert address_text({"address": "Calle 1", "city": "Tapachula"}) == "Calle 1, Tapachula"
+    assert address_text({"address": "Calle 1, Tapachula", "city": "tapachula"}) == (
+        "Calle 1, Tapachula")
+    assert address_text({"city": "Tapachula"}) == "Tapachula"
+    assert address_text({"address": "Calle Secreta 9", "city": "Tapachula",
+                         "location_precision": "confidential"}) == "Tapachula"
+    assert address_text({"address": float("nan"), "city": None}) == ""

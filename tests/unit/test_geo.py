@@ -1,13 +1,18 @@
 """The one latitude/longitude validator (`rcm_map.core.geo.lat_lon_problem`) and the
-places that use it: URL state, map centre, map clicks, registry files, HSDS imports."""
+places that use it: URL state, map centre, map clicks, registry files, HSDS imports,
+the evidence table and the confidential stand-ins."""
 
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 
 from rcm_map.core.geo import lat_lon_problem, parse_lat_lon, validate_lat_lon
+from rcm_map.core.standin import public_point
+from rcm_map.formats.evidence import parse_location
 from rcm_map.registry.model import validate_collection
 from rcm_map.render.mapping import _validate_center
 from rcm_map.search.urlstate import click_point, decode
@@ -51,6 +56,20 @@ def test_every_caller_gives_the_same_message():
         "type": "Feature", "geometry": {"type": "Point", "coordinates": [0, 95]},
         "properties": {"id": "x"}}]}
     assert any(expected in str(i) for i in validate_collection(collection, "f.geojson"))
+    with pytest.raises(ValueError, match=expected):
+        public_point(0, 95)
+    assert parse_location("95,0") is None and parse_location("14.9,-92.26") == (-92.26, 14.9)
+
+
+_RANGE_CHECK = re.compile(r"-\s*(90|180)(\.0)?\s*<=?\s*\w+\s*<=?\s*(90|180)\b")
+
+
+def test_no_other_module_checks_the_range_itself():
+    """A second copy of the -90..90 / -180..180 check would drift from these messages."""
+    package = Path(__file__).resolve().parents[2] / "rcm_map"
+    copies = [str(p.relative_to(package)) for p in package.rglob("*.py")
+              if p.name != "geo.py" and _RANGE_CHECK.search(p.read_text("utf-8"))]
+    assert copies == []
 
 
 def test_url_state_drops_an_impossible_point_and_keeps_a_good_one():

@@ -13,12 +13,10 @@ import pytest
 from rcm_map.cli.main import main as rcm_map_cli
 from rcm_map.core import schema
 from rcm_map.formats import export
-from rcm_map.formats.importer import (
-    ImportResult,
+from rcm_map.formats.importer import ImportResult, detect_format, import_sources_csv
+from rcm_map.formats.registry_report import counts_markdown
+from rcm_map.formats.source_rules import (
     ages_from_groups,
-    counts_markdown,
-    detect_format,
-    import_sources_csv,
     infer_organization_type,
     is_confidential,
     make_id,

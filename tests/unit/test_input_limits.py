@@ -10,7 +10,7 @@ import pytest
 
 from rcm_map.cli import main as cli
 from rcm_map.core.files import NotARegularFile, read_regular_file
-from rcm_map.store.cli_support import read_update
+from rcm_map.store.importing import read_update
 
 
 @pytest.mark.parametrize("command", [["validate"], ["import", "--out", "OUT"]])
@@ -46,6 +46,6 @@ def test_the_feature_limit_counts_parsed_features() -> None:
     feature = '{"type":"Featur\\u0065","geometry":null,"properties":{"id":"x"}}'
     data = ('{"type":"FeatureCollection","features":[' + ",".join([feature] * 120) + "]}")
     assert json.loads(data)["features"][0]["type"] == "Feature"
-    features, issues = read_update("mex.geojson", data.encode(), max_features=100)
+    features, issues = read_update(data.encode(), name="mex.geojson", max_features=100)
     assert features == []
     assert "file holds 120 services, more than the limit of 100" in str(issues[0])

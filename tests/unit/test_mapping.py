@@ -14,19 +14,18 @@ import pytest
 from branca.element import MacroElement
 from shapely.geometry import Point, box
 
-import rcm_map.render.mapping as mapping
 from rcm_map.core.schema import SERVICE_TYPES
+from rcm_map.render import maplayer
+from rcm_map.render.mappayload import MARKER_PALETTE, services_payload
 from rcm_map.render.mapping import (
-    MARKER_PALETTE,
     assert_offline,
-    boundaries_payload,
     build_map,
     element_asset_urls,
     external_urls,
     map_payload_bytes,
     render_html,
-    services_payload,
 )
+from rcm_map.render.outlines import boundaries_payload
 
 TEMPLATE_PAYLOADS = (
     "{{ 7*191 }}",
@@ -125,6 +124,26 @@ def test_payload_has_one_record_per_placed_service() -> None:
     assert first["w"] == "https://example.org"
     assert first["a"] == "12-17 years" and first["d"] == "1.2 km"
     assert services_payload(df, "es")[0]["d"] == "1,2 km"
+
+
+def test_popup_words_ages_distances_and_verification_like_the_cards() -> None:
+    """One formatting for map, cards and sheet: open age ranges, "≈" for a point at
+    a city centre, the core.freshness sentence; no known limits says nothing."""
+    df = frame(3)
+    df.loc[0, ["age_min", "age_max"]] = [12, None]
+    df.loc[1, ["age_min", "age_max"]] = [None, None]
+    df.loc[1, "location_precision"] = "city"
+    records = services_payload(df, "en")
+    assert records[0]["a"] == "12 years and over"
+    assert "a" not in records[1] and records[1]["d"] == "≈ 2.2 km"
+    assert records[0]["v"].startswith("Not yet verified by the network")
+
+
+def test_rows_off_the_earth_are_not_drawn() -> None:
+    df = frame(3)
+    df.loc[0, ["lon", "lat"]] = [-92.3, 95.0]  # latitude out of range
+    df.loc[1, ["lon", "lat"]] = [float("inf"), 14.9]
+    assert [r["i"] for r in services_payload(df, "en")] == ["s2"]
 
 
 def test_geometry_column_works_without_lon_lat() -> None:
@@ -250,8 +269,8 @@ def test_without_both_defences_the_same_renderer_would_evaluate(
 ) -> None:
     """Proves the test above can fail: with plain json.dumps and branca's own render
     (which compiles every macro's output as a new template) Jinja runs the payload."""
-    monkeypatch.setattr(mapping, "json_for_script", lambda obj: json.dumps(obj))
-    monkeypatch.setattr(mapping.ServiceLayer, "render", MacroElement.render)
+    monkeypatch.setattr(maplayer, "json_for_script", lambda obj: json.dumps(obj))
+    monkeypatch.setattr(maplayer.ServiceLayer, "render", MacroElement.render)
     assert "1337" in render_html(build_map(hostile(TEMPLATES)))
 
 
@@ -259,15 +278,15 @@ def test_without_both_defences_the_same_renderer_would_evaluate(
 def test_each_defence_alone_stops_evaluation(keep: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Escaped JSON and the template-free render each suffice on their own."""
     if keep == "escaping":
-        monkeypatch.setattr(mapping.ServiceLayer, "render", MacroElement.render)
+        monkeypatch.setattr(maplayer.ServiceLayer, "render", MacroElement.render)
     else:
-        monkeypatch.setattr(mapping, "json_for_script", lambda obj: json.dumps(obj))
+        monkeypatch.setattr(maplayer, "json_for_script", lambda obj: json.dumps(obj))
     html = render_html(build_map(hostile(TEMPLATES)))
     assert "1337" not in html
 
 
 def test_naive_folium_popup_evaluates() -> None:
-    """Why mapping.py exists: folium's own Popup runs registry text as Jinja."""
+    """Why maplayer.py exists: folium's own Popup runs registry text as Jinja."""
     m = folium.Map(tiles=None)
     folium.Marker([14.9, -92.3], popup=folium.Popup("Casa {{ 7*191 }}")).add_to(m)
     assert "Casa 1337" in m.get_root().render()
@@ -290,13 +309,13 @@ def test_browser_payloads_stay_inside_json_strings(payload: str, tmp_path: Path)
 
 @pytest.mark.parametrize("name", ["markers.js", "markers.css"])
 def test_browser_code_is_inert_as_template_and_in_script(name: str) -> None:
-    text = mapping.read_asset(name)
+    text = maplayer.read_asset(name)
     assert not any(o in text for o in ("{{", "{%", "{#"))
     assert "</script" not in text.lower() and "://" not in text  # no remote resource
 
 
 def test_browser_code_never_writes_html_from_data() -> None:
-    js = mapping.read_asset("markers.js")
+    js = maplayer.read_asset("markers.js")
     assert "innerHTML" not in js and "insertAdjacentHTML" not in js
     assert "document.write" not in js and "eval(" not in js
 

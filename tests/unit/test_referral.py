@@ -20,7 +20,6 @@ from rcm_map.render.referral import (
     Searched,
     build_sheet,
     referral_sheet_html,
-    verification_text,
 )
 from rcm_map.search.urlstate import SearchState
 
@@ -237,22 +236,26 @@ def test_nothing_searched_reads_as_any() -> None:
         assert text in page
 
 
-TEXTS = SHEET_LABELS["en"]
-
-
 @pytest.mark.parametrize(("row", "expected"), [
     ({"verified_on": "2026-06-01", "source_date": "2025-01-01"},
      "Verified by the network on 2026-06-01"),
     ({"verified_on": "2024-06-01"},
-     "Verified by the network on 2024-06-01 (more than 12 months ago)"),
-    ({"verified_on": "", "source_date": "2025-01-01"},
-     "Not yet verified by the network; source dated 2025-01-01"),
-    ({"last_verified": "2025-02-03"}, "Not yet verified by the network; source dated 2025-02-03"),
-    ({}, "Not yet verified by the network"),
+     "Verified by the network on 2024-06-01 (over 12 months old: check before referring)"),
+    ({"verified_on": "", "source_date": "2026-01-01"},
+     "Not yet verified by the network; source dated 2026-01-01"),
+    ({"last_verified": "2025-02-03"}, "Not yet verified by the network; source dated "
+     "2025-02-03 (over 12 months old: check before referring)"),
+    ({}, "Not yet verified by the network; source undated"),
 ])
 def test_a_source_date_is_never_called_a_verification(row: dict[str, str],
                                                         expected: str) -> None:
-    assert verification_text(row, TEXTS, dt.date(2026, 12, 1)) == expected
+    """The sheet words verification as `rcm_map.core.freshness` does (map, cards, workbook);
+    an old file's ``last_verified`` is read as the source date it always was."""
+    sheet = build_sheet(pd.DataFrame([{**service(source_date=""), **row}]), "en",
+                        generated_on=dt.date(2026, 12, 1))
+    label = SHEET_LABELS["en"]["verification"]
+    (entry,) = [e for e in sheet.services[0].entries if e.label == label]
+    assert [i.text for i in entry.items] == [expected]
 
 
 def test_sheet_prints_the_verification_line() -> None:

@@ -51,12 +51,31 @@ def test_pdf_text_holds_what_the_caseworker_needs() -> None:
         "Búsqueda realizada", "Tapachula, Chiapas (México) (a menos de 25 km)", "15 años",
         "Casa del Migrante", "Diócesis", "Albergue, Asistencia jurídica", "12-17 años",
         "Calle 1, Tapachula, México", "+52 962 123 4567", "casa@example.org", "24 h",
-        "Llamar antes", "Español, Inglés", "Aún no verificado por la red; fuente con fecha "
-        "2025-01-01", "Albergue Belén", "Colonia San Antonio Cahoacán, Tapachula, México",
-        "Español, Mam", "Página 1 de 1",
+        "Llamar antes", "Español, Inglés", "Aún no verificado por la red; fuente del "
+        "2025-01-01 (hace más de 12 meses: confirme antes de derivar)", "Albergue Belén",
+        "Colonia San Antonio Cahoacán, Tapachula, México", "Español, Mam", "Página 1 de 2",
     ):
         assert expected in text, expected
     assert "Verificado el" not in text
+
+
+def test_a_service_is_never_split_across_pages() -> None:
+    """The second service does not fit under the first: all of it starts page 2 (it
+    used to leave its last line alone on a page of its own)."""
+    rows = [service(), service(id="s2", name="Albergue Belén", location_precision="city",
+                               address="Colonia San Antonio Cahoacán", phones=[],
+                               languages=["es", "mam"])]
+    first, second = (re.sub(r"\s+", " ", p.extract_text())
+                     for p in pdf_of(rows, "es", TAPACHULA).pages)
+    assert "Albergue Belén" not in first and second.startswith("Albergue Belén")
+    assert "Verificación" in second
+
+
+def test_a_service_taller_than_a_page_still_prints() -> None:
+    phones = [f"+52 962 000 {i:04d}" for i in range(90)]
+    reader = pdf_of([service(phones=phones)], "en")
+    assert len(reader.pages) >= 2 and phones[-1] in text_of(reader)
+    assert "Casa del Migrante" in reader.pages[0].extract_text()  # no page left empty
 
 
 def test_pdf_contacts_are_links() -> None:

@@ -1,18 +1,18 @@
-"""Store commands for `rcm-map`, as functions the CLI wires in.
+"""Store commands of `rcm-map`: country updates, history, restore, reports, database.
 
-In `rcm_map/cli/main.py`::
+Belongs here: argparse options and subcommands, and turning what
+`rcm_map.store.importing` and the store return into printed lines and exit codes.
+The import logic itself (reading, checking, previewing, applying) is in
+`store.importing`, shared with the Focal points page.
 
-    from rcm_map.store import cli_support
-    ...
-    p = sub.add_parser("import", ...)        # the existing CSV -> GeoJSON command
-    cli_support.add_import_options(p)         # --country, --preview/--apply, --user
-    cli_support.add_commands(sub)             # history, restore, reports, db-*, hash-password
-    ...
-    COMMANDS.update(cli_support.COMMANDS)
-    # in cmd_import: if args.country: return cli_support.cmd_import_country(args)
+In `rcm_map/cli/main.py`: ``store_commands.add_import_options(p)`` on the import
+parser, ``store_commands.add_commands(sub)``, ``COMMANDS.update(store_commands.COMMANDS)``
+and, in `cmd_import`, ``store_commands.cmd_import_country(args)`` when ``--country``.
 
 Every command prints one line per problem and returns 0 (done), 1 (the input has
 problems or a conflict) or 2 (cannot read / bad usage), like the rest of `rcm-map`.
+
+May import every layer below `cli`; never `rcm_map.ui`.
 """
 
 from __future__ import annotations
@@ -20,134 +20,26 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from rcm_map.core import schema, settings
-from rcm_map.core.schema import Issue
 from rcm_map.core.settings import DATABASE_URL_ENV, USER_ENV
-from rcm_map.registry.model import MAX_FILE_BYTES, RegistryError, parse_json_bytes
+from rcm_map.registry.model import RegistryError
 from rcm_map.store import open_store
-from rcm_map.store.base import (
-    ConflictError,
-    Diff,
-    Feature,
-    NotFoundError,
-    Store,
-    StoreError,
-    UpdateRejected,
+from rcm_map.store.base import ConflictError, NotFoundError, Store, StoreError, UpdateRejected
+from rcm_map.store.importing import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_UNREADABLE,
+    Unreadable,
+    apply_country_update,
+    diff_lines,
+    history_lines,
+    prepare_country_update,
+    seed_store,
 )
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
-
-
-def count_records(name: str, data: bytes) -> int:
-    """An upper bound of the services in an upload, counted without parsing it.
-
-    CSV: the lines after the header (a quoted cell over several lines counts more
-    than once, which only errs on the safe side). GeoJSON: the ``"Feature"``
-    tokens (an escaped quote inside a text cannot produce one).
-    """
-    if Path(name).suffix.lower() == ".csv":
-        lines = max(data.count(b"\n"), data.count(b"\r"))
-        if data and not data.endswith((b"\n", b"\r")):
-            lines += 1
-        return max(lines - 1, 0)
-    return data.count(b'"Feature"')
-
-
-def read_update(name: str, data: bytes, max_bytes: int = MAX_FILE_BYTES,
-                max_features: int | None = None) -> tuple[list[Feature], list[Issue]]:
-    """Features of an uploaded CSV or GeoJSON, and the issues that block using them.
-
-    Parameters
-    ----------
-    name : str
-        The file name (its extension picks the format: .csv, .geojson or .json).
-    data : bytes
-        The file content.
-    max_bytes : int
-        Larger files are refused before parsing.
-    max_features : int, optional
-        Files holding more services (rows or features, counted by
-        `count_records` before parsing) are refused; None for no limit.
-
-    Returns
-    -------
-    features, issues
-        When `issues` holds any error the update must not be applied: a CSV row
-        that failed to import would otherwise read as a service to remove.
-    """
-    if len(data) > max_bytes:
-        return [], [Issue(f"file is {len(data):,} bytes, more than the limit of "
-                          f"{max_bytes:,}", name)]
-    if max_features is not None:
-        count = count_records(name, data)
-        if count > max_features:
-            unit = "rows" if Path(name).suffix.lower() == ".csv" else "features"
-            return [], [Issue(f"file holds up to {count:,} {unit}, more than the limit of "
-                              f"{max_features:,} for one country update; split the file or "
-                              "ask the network to raise the limit", name)]
-    suffix = Path(name).suffix.lower()
-    if suffix == ".csv":
-        features, issues = _read_csv(name, data)
-    elif suffix not in (".geojson", ".json"):
-        return [], [Issue("expected a .csv, .geojson or .json file", name, field="name",
-                          value=name)]
-    else:
-        try:
-            obj = parse_json_bytes(data, name)
-        except RegistryError as exc:
-            return [], exc.issues
-        if not isinstance(obj, dict) or obj.get("type") != "FeatureCollection" or (
-                not isinstance(obj.get("features"), list)):
-            return [], [Issue("not a GeoJSON FeatureCollection with a 'features' list", name)]
-        features, issues = obj["features"], []
-    # Counted again on what was parsed: the raw-text count misses escapes such as
-    # "Featur\u0065" (issue 12: 60,000 features passed a 50,000 limit).
-    if max_features is not None and len(features) > max_features:
-        return [], [Issue(f"file holds {len(features):,} services, more than the limit of "
-                          f"{max_features:,} for one country update; split the file or "
-                          "ask the network to raise the limit", name)]
-    return features, issues
-
-
-def _read_csv(name: str, data: bytes) -> tuple[list[Feature], list[Issue]]:
-    from rcm_map.formats.importer import import_sources_csv
-
-    with tempfile.TemporaryDirectory(prefix="rcm-upload-") as folder:
-        path = Path(folder) / "upload.csv"
-        path.write_bytes(data)
-        result = import_sources_csv(path)
-    issues = [_renamed(i, name) for i in result.issues]
-    return result.features, [i for i in issues if i.severity == "error"] + [
-        i for i in issues if i.severity != "error"]
-
-
-def _renamed(issue: Issue, name: str) -> Issue:
-    """The issue with the temporary path replaced by the uploaded file's name."""
-    return Issue(issue.message, name, issue.index, issue.feature_id, issue.field, issue.value,
-                 issue.severity, issue.row_label)
-
-
-def diff_lines(diff: Diff, limit: int = 200) -> list[str]:
-    """A readable preview: the summary, then one line per service change."""
-    lines = [diff.summary()]
-    for change in diff.changes[:limit]:
-        if change.action == "changed":
-            fields = ", ".join(f.field for f in change.fields)
-            lines.append(f"  ~ {change.service_id}: {fields}")
-        else:
-            sign = "+" if change.action == "added" else "-"
-            feature = change.after or change.before or {}
-            lines.append(f"  {sign} {change.service_id}: "
-                         f"{feature.get('properties', {}).get('name', '')}")
-    if len(diff.changes) > limit:
-        lines.append(f"  ... and {len(diff.changes) - limit} more")
-    lines += [f"  {w}" for w in diff.warnings[:50]]
-    return lines
 
 
 def import_country(store: Store, path: Path, country: str, user: str, *, apply: bool,
@@ -155,66 +47,34 @@ def import_country(store: Store, path: Path, country: str, user: str, *, apply: 
     """Preview (and with `apply`, apply) a country update from a CSV or GeoJSON file."""
     out = out or sys.stdout
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        print(f"{path}: cannot read file: {exc.strerror or exc}", file=out)
+        update = prepare_country_update(store, country, path)
+    except Unreadable as exc:
+        print(exc, file=out)
         return EXIT_UNREADABLE
-    features, issues = read_update(path.name, data)
-    blocking = [i for i in issues if i.severity == "error"]
-    if blocking:
-        print("\n".join(schema.issue_lines(blocking)), file=out)
-    if blocking or not features and issues:
-        print(f"{path}: not applied ({len(blocking)} errors)", file=out)
+    if update.diff is None:
+        print("\n".join(schema.issue_lines(update.problems)), file=out)
+        print(f"{path}: not applied ({len(update.problems)} errors)", file=out)
         return EXIT_PROBLEMS
-    try:
-        diff = store.preview_update(country, features, file=path.name)
-    except UpdateRejected as exc:
-        print("\n".join(schema.issue_lines(exc.issues)), file=out)
-        print(f"{path}: not applied ({len(exc.issues)} errors)", file=out)
-        return EXIT_PROBLEMS
-    for line in diff_lines(diff):
+    for line in diff_lines(update.diff):
         print(line, file=out)
     if not apply:
         print("preview only: run again with --apply to make these changes", file=out)
         return EXIT_OK
-    if diff.is_empty:
+    if update.diff.is_empty:
         print("nothing to change", file=out)
         return EXIT_OK
-    change_id = store.apply_update(diff, user, note=f"from {path.name}")
+    change_id = apply_country_update(store, update, user)
     print(f"applied as change {change_id} (undo with: rcm-map restore {change_id})", file=out)
     return EXIT_OK
-
-
-def history_lines(store: Store, *, country: str | None = None, service_id: str | None = None,
-                  limit: int = 20) -> list[str]:
-    """One line per change, newest first, with its services indented."""
-    lines = []
-    for record in store.history(country=country, service_id=service_id, limit=limit):
-        restored = f" (restores #{record.restored_from})" if record.restored_from else ""
-        lines.append(f"#{record.change_id} {record.at} {record.user} {record.action} "
-                     f"{record.country}: {record.summary}{restored}")
-        for s in record.services[:20]:
-            lines.append(f"    {s.action} {s.service_id} v{s.version_before or '-'} -> "
-                         f"v{s.version_after or '-'}")
-        if len(record.services) > 20:
-            lines.append(f"    ... and {len(record.services) - 20} more")
-    return lines
 
 
 def seed_from_file(store: Store, path: Path, user: str, out: TextIO | None = None) -> int:
     """Load a whole registry GeoJSON into a store, one change per country."""
     out = out or sys.stdout
-    features, issues = read_update(path.name, path.read_bytes())
-    if issues:
-        for issue in issues:
-            print(issue, file=out)
-        return EXIT_PROBLEMS
-    for country in sorted({str(f["properties"].get("country")) for f in features}):
-        mine = [f for f in features if f["properties"].get("country") == country]
-        diff = store.preview_update(country, mine, file=path.name)
-        change_id = store.apply_update(diff, user, note=f"seeded from {path.name}")
-        print(f"change {change_id}: {diff.summary()}", file=out)
-    return EXIT_OK
+    lines, issues = seed_store(store, path, user)
+    for line in [*map(str, issues), *lines]:
+        print(line, file=out)
+    return EXIT_PROBLEMS if issues else EXIT_OK
 
 
 def _user(args: argparse.Namespace) -> str:

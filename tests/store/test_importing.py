@@ -1,4 +1,5 @@
-"""The store commands the CLI wires in (file backend; PostGIS shares the Store API)."""
+"""The store commands the CLI wires in and the import pipeline under them (file backend;
+PostGIS shares the Store API)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from rcm_map.store import cli_support
+from rcm_map.cli import store_commands
+from rcm_map.store import importing
 from rcm_map.store.geojson_store import GeoJSONStore
 
 
@@ -20,8 +22,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import")
     p.add_argument("source", type=Path)
     p.add_argument("--registry", type=Path)
-    cli_support.add_import_options(p)
-    cli_support.add_commands(sub)
+    store_commands.add_import_options(p)
+    store_commands.add_commands(sub)
     return top
 
 
@@ -29,8 +31,8 @@ def run(argv: list[str]) -> int:
     """Parse and run one command as rcm-map would."""
     args = parser().parse_args(argv)
     if args.command == "import":
-        return cli_support.cmd_import_country(args)
-    return cli_support.COMMANDS[args.command](args)
+        return store_commands.cmd_import_country(args)
+    return store_commands.COMMANDS[args.command](args)
 
 
 @pytest.fixture
@@ -71,28 +73,29 @@ def test_bad_upload_lists_problems(registry: Path, tmp_path: Path) -> None:
     upload.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
                       '"geometry": null, "properties": {"id": "x", "country": "MEX"}}]}')
     out = io.StringIO()
-    code = cli_support.import_country(GeoJSONStore(registry), upload, "MEX", "ana", apply=True,
+    code = store_commands.import_country(GeoJSONStore(registry), upload, "MEX", "ana", apply=True,
                                       out=out)
     assert code == 1 and "bad.geojson: feature 0 (id 'x'): field 'name'" in out.getvalue()
 
 
 def test_read_update_refuses_unknown_and_huge() -> None:
     """Only .csv/.geojson/.json, and nothing over the size limit."""
-    assert "expected a .csv" in str(cli_support.read_update("x.xlsx", b"")[1][0])
-    assert "more than the limit" in str(cli_support.read_update("x.csv", b"12345",
-                                                                max_bytes=4)[1][0])
+    assert "expected a .csv" in str(importing.read_update(b"", name="x.xlsx")[1][0])
+    assert "more than the limit" in str(importing.read_update(b"12345", name="x.csv",
+                                                              max_bytes=4)[1][0])
 
 
 def test_read_update_counts_rows_and_features_before_parsing() -> None:
     """An update over `max_features` is refused from a count of the raw bytes."""
     csv = b"id,name\nx-1,A\nx-2,B\nx-3,C"
-    assert cli_support.count_records("u.csv", csv) == 3
-    assert cli_support.count_records("u.csv", csv + b"\r\n") == 3
+    assert importing.count_records("u.csv", csv) == 3
+    assert importing.count_records("u.csv", csv + b"\r\n") == 3
     geo = b'{"type":"FeatureCollection","features":[{"type":"Feature"},{"type": "Feature"}]}'
-    assert cli_support.count_records("u.geojson", geo) == 2
-    assert cli_support.count_records("u.geojson", b'{"name":"\\"Feature\\""}') == 0
-    features, issues = cli_support.read_update("u.csv", csv, max_features=2)
+    assert importing.count_records("u.geojson", geo) == 2
+    assert importing.count_records("u.geojson", b'{"name":"\\"Feature\\""}') == 0
+    features, issues = importing.read_update(csv, name="u.csv", max_features=2)
     assert features == [] and "up to 3 rows, more than the limit of 2" in str(issues[0])
     assert str(issues[0]).startswith("u.csv: ")
-    _, issues = cli_support.read_update("u.geojson", b"{not json" + geo, max_features=1)
+    _, issues = importing.read_update(b"{not json" + geo, name="u.geojson",
+                                       max_features=1)
     assert "up to 2 features" in str(issues[0])  # refused before the JSON error is found

@@ -1,0 +1,133 @@
+"""The map's one data element: a JSON payload plus our own script, never a template.
+
+Why not one ``folium.Marker`` + ``Popup`` per service: it costs ~1.6 s per 1,000
+markers, folium writes popup text raw into HTML and JS template literals, and folium
+re-parses element output as Jinja template source, so registry text such as
+``{{ 7*191 }}`` is evaluated on the server. Instead `ServiceLayer` embeds the results
+as ONE JSON array made by `rcm_map.core.safety.json_for_script` (every ``<``, ``{``,
+``}``, ``%``, backtick, ``$`` ... inside strings is a ``\\uXXXX`` escape) and our own
+script (``rcm_map/render/js/markers.js``) builds markers, popups (DOM text nodes only),
+the legend, the search point and radius, and the admin-1 boundaries in the browser.
+
+The payload comes from `rcm_map.render.mappayload`; `rcm_map.render.mapping` adds the
+layer to the folium map.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from branca.element import Element, Figure, MacroElement
+from jinja2 import Template
+
+from rcm_map.core.safety import json_for_script
+
+JS_DIR = Path(__file__).resolve().parent / "js"
+
+
+@functools.lru_cache(maxsize=8)
+def read_asset(name: str) -> str:
+    """Text of one of our own browser files in ``rcm_map/render/js/``."""
+    return (JS_DIR / name).read_text(encoding="utf-8")
+
+
+class ServiceLayer(MacroElement):
+    """Everything the map draws from data, as one JSON payload plus our script.
+
+    Jinja sees the payload and the script only as *output* of ``{{ ... }}``; branca
+    then re-parses that output as a template, which is harmless because the JSON
+    has no ``{``, ``}`` or ``%`` inside strings and ``markers.js`` / ``markers.css``
+    contain no ``{{``, ``{%`` or ``{#`` (tests check both).
+    """
+
+    _template = Template(
+        "{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}\n"
+        "{% macro script(this, kwargs) %}\n{{ this.js }}\n"
+        "rcmRender({{ this._parent.get_name() }}, {{ this.payload }});\n{% endmacro %}"
+    )
+    default_js: list[tuple[str, str]] = []
+    default_css: list[tuple[str, str]] = []
+
+    def __init__(self, payload: Mapping[str, Any], boundaries: Mapping[str, Any] | None = None,
+                 land: Mapping[str, Any] | None = None):
+        super().__init__()
+        self._name = "RcmServiceLayer"
+        config = dict(payload["config"])
+        config.pop("boundaries", None)
+        config_json = json_for_script(config)
+        # The outlines are the bulk of the payload and the same on every rerun:
+        # their escaped JSON is cached per feature (see `_feature_json`).
+        outlines = "null" if boundaries is None else _boundaries_json(boundaries)
+        around = "null" if land is None else _boundaries_json(land)
+        self.payload = (f'{{"config":{config_json[:-1]},"boundaries":{outlines},'
+                        f'"land":{around}}},'
+                        f'"services":{json_for_script(payload["services"])}}}')
+        self.js = read_asset("markers.js")
+        self.css = read_asset("markers.css")
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # branca's returns None too
+        """Add our header and script to the page as plain text.
+
+        branca's `MacroElement.render` wraps each macro's output in a new
+        `Element`, i.e. compiles the *output* as a Jinja template again: a second
+        parse of the whole JSON payload (~30 ms per rerun at 200 services) and the
+        mechanism that evaluates registry text such as ``{{ 7*191 }}`` on the
+        server. Our output is final text, so it skips that.
+        streamlit-folium calls the macros directly and is unaffected.
+        """
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError("ServiceLayer must be added to a map inside a Figure.")
+        module = self._template.module
+        figure.header.add_child(RawText(module.header(self, kwargs)), name=self.get_name())
+        figure.script.add_child(RawText(module.script(self, kwargs)), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+class RawText(Element):
+    """Text that goes into the page exactly as given: never parsed as a template."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+_FEATURE_JSON: OrderedDict[int, tuple[Mapping[str, Any], str]] = OrderedDict()
+_FEATURE_JSON_LOCK = threading.Lock()
+_FEATURE_JSON_MAX = 4096
+
+
+def _feature_json(feature: Mapping[str, Any]) -> str:
+    """`json_for_script(feature)`, remembered for features seen before (same object).
+
+    Boundary features come from `rcm_map.render.outlines.boundaries_payload`, which the
+    app caches and never mutates, so the object identity is a safe key; the entry keeps
+    the object alive, so an id is never reused while it is cached.
+    """
+    key = id(feature)
+    with _FEATURE_JSON_LOCK:
+        hit = _FEATURE_JSON.get(key)
+        if hit is not None and hit[0] is feature:
+            _FEATURE_JSON.move_to_end(key)
+            return hit[1]
+    text = json_for_script(feature)
+    with _FEATURE_JSON_LOCK:
+        _FEATURE_JSON[key] = (feature, text)
+        while len(_FEATURE_JSON) > _FEATURE_JSON_MAX:
+            _FEATURE_JSON.popitem(last=False)
+    return text
+
+
+def _boundaries_json(payload: Mapping[str, Any]) -> str:
+    """A FeatureCollection's escaped JSON, assembled from per-feature JSON."""
+    features = ",".join(_feature_json(f) for f in payload.get("features", []))
+    return f'{{"type":"FeatureCollection","features":[{features}]}}'

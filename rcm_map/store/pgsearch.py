@@ -1,0 +1,203 @@
+"""The search SQL of the PostGIS store, with the same semantics as
+`rcm_map.search.query.search`.
+
+* filters: bitmasks for service types and populations (`&`), NULL age bounds as
+  open, `languages && array`, `country = ANY`, accent-folded free text
+  (`strpos` on a `search_text` column folded in Python by `rcm_map.core.text.fold`, so
+  folding is identical to the file backend; no `unaccent` needed);
+* proximity on the PUBLIC point (`public_geog`, GiST-indexed): nearest-k with the
+  KNN operator `<->` then an exact re-sort by (distance, id); radius with
+  `ST_DWithin(public_geog, point, metres, false)`.
+
+Distances. `ST_Distance(a, b, false)` and geography `<->` use a sphere of radius
+(2a + b) / 3 of WGS84 = 6,371,008.7714 m; `rcm_map.core.geo` uses the IUGG mean radius
+6,371,008.8 m. The two differ by 4.5e-9 (1.5 cm over 3,400 km), and we scale
+PostGIS distances by `SPHERE_SCALE` so both backends report the same km and cut a
+radius at the same place (to float rounding).
+
+Belongs here: turning a `Query` into SQL and the rows back into the engine's
+frames. Only public columns are read. May import `core`, `registry`, `search`,
+`store.pgrows` and `store.pgcount`; `store.postgis` calls `search` inside its
+own transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rcm_map.core import schema
+from rcm_map.core.geo import EARTH_RADIUS_KM, validate_lat_lon
+from rcm_map.core.safety import distance_band
+from rcm_map.core.text import fold
+from rcm_map.registry.model import mask_of
+from rcm_map.search.query import Query, SearchResult, admin1_near_point
+from rcm_map.store.diffing import public_feature
+from rcm_map.store.pgcount import MatchCounts, filter_key
+from rcm_map.store.pgrows import ordered
+
+WGS84_A = 6378137.0
+WGS84_B = WGS84_A * (1 - 1 / 298.257223563)
+POSTGIS_SPHERE_RADIUS_M = (2 * WGS84_A + WGS84_B) / 3  # 6371008.7714...
+SPHERE_SCALE = EARTH_RADIUS_KM * 1000 / POSTGIS_SPHERE_RADIUS_M
+_C = 'COLLATE "C"'  # code-point order, as Python sorts strings
+# `noqa: S608` below: SQL is assembled only from fixed fragments of this module;
+# every value is a bound parameter.
+
+
+def where_clause(query: Query) -> tuple[str, dict[str, Any]]:
+    """SQL conditions (joined with AND) and parameters for a query's filters."""
+    conds: list[str] = ["TRUE"]
+    params: dict[str, Any] = {}
+    if query.service_types:
+        conds.append("(service_bits & %(sbits)s) <> 0")
+        params["sbits"] = mask_of(query.service_types, schema.SERVICE_TYPES)
+    if query.populations:
+        conds.append("(population_bits & %(pbits)s) <> 0")
+        params["pbits"] = mask_of(query.populations, schema.POPULATIONS)
+    if query.age is not None:
+        conds.append("(age_min IS NULL OR age_min <= %(age)s) "
+                     "AND (age_max IS NULL OR %(age)s <= age_max)")
+        params["age"] = int(query.age)
+    if query.age_band is not None:
+        lo, hi = schema.AGE_BANDS[query.age_band]
+        conds.append("(age_min IS NULL OR age_min <= %(band_hi)s) "
+                     "AND (age_max IS NULL OR %(band_lo)s <= age_max)")
+        params.update(band_lo=lo, band_hi=hi)
+    if query.languages:
+        conds.append("languages && %(langs)s::text[]")
+        params["langs"] = list(query.languages)
+    if query.countries:
+        conds.append("country = ANY(%(countries)s)")
+        params["countries"] = list(query.countries)
+    if query.admin1:
+        conds.append("admin1 = ANY(%(admin1)s)")
+        params["admin1"] = list(query.admin1)
+    if query.verified_since is not None:
+        conds.append("verified_on >= %(since)s")  # a real verification, never a source date
+        params["since"] = query.verified_since
+    needle = fold(query.text) if query.text.strip() else ""
+    if needle:
+        conds.append("strpos(search_text, %(needle)s) > 0")
+        params["needle"] = needle
+    return " AND ".join(conds), params
+
+
+def search(conn: Any, query: Query, match_counts: MatchCounts) -> SearchResult:
+    """Run a (valid) query in the transaction `conn`, as `rcm_map.search.query.search` does.
+
+    `match_counts` caches the count of matches per registry version and filter.
+    """
+    where, params = where_clause(query)
+    # The version is read before counting: a write in between only stores a
+    # newer count under a key no later search asks for.
+    state = conn.execute("SELECT version, xmin::text AS row_tx "
+                         "FROM registry_state").fetchone()
+    total = match_counts.get_or_count(
+        filter_key((int(state["version"]), state["row_tx"]), where, params),
+        lambda: conn.execute(f"SELECT count(*) AS n FROM services WHERE {where} "  # noqa: S608
+                             "AND public_geog IS NOT NULL", params).fetchone()["n"])
+    if query.near is not None:
+        rows = _nearest(conn, query, where, params)
+    else:
+        limit = "LIMIT %(limit)s" if query.limit is not None else ""
+        params["limit"] = query.limit
+        rows = conn.execute(
+            f"SELECT props, public_lon, public_lat FROM services WHERE {where} "  # noqa: S608
+            f"AND public_geog IS NOT NULL ORDER BY country {_C}, name {_C}, id {_C} "
+            f"{limit}", params).fetchall()
+    near_countries = _countrywide_countries(query)
+    if near_countries is not None:
+        where += " AND country = ANY(%(near_countries)s)"
+        params["near_countries"] = near_countries
+    if query.near is not None:
+        # A province-wide service only where the point is in (or near) it.
+        where += " AND (admin1 = '' OR admin1 = ANY(%(near_admin1)s))"
+        params["near_admin1"] = admin1_near_point(*query.near)
+    wide = conn.execute(
+        f"SELECT props FROM services WHERE {where} AND public_geog IS NULL "  # noqa: S608
+        f"ORDER BY country {_C}, name {_C}, id {_C}", params).fetchall()
+    located = _located_frame(rows, query.near is not None)
+    countrywide = _countrywide_frame(wide)
+    return SearchResult(located=located, countrywide=countrywide, total_matching=int(total))
+
+
+def _nearest(conn: Any, query: Query, where: str, params: dict[str, Any]
+              ) -> list[dict[str, Any]]:
+    """Located rows nearest the query point, by exact distance then id."""
+    lat, lon = validate_lat_lon(*query.near)  # type: ignore[misc]
+    params = {**params, "lon": lon, "lat": lat}
+    point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
+    conds = f"{where} AND public_geog IS NOT NULL"
+    if query.radius_km is not None:
+        params["radius_m"] = query.radius_km * 1000 / SPHERE_SCALE
+        conds += f" AND ST_DWithin(public_geog, {point}, %(radius_m)s, false)"
+    if query.limit is not None:
+        # KNN (index-assisted) finds k candidates; the largest of their exact
+        # distances bounds the true k nearest, so the exact re-sort below by
+        # (distance, id) keeps every tie (+1 m covers rounding in ST_DWithin).
+        params["limit"] = query.limit
+        cut = conn.execute(
+            f"SELECT max(ST_Distance(public_geog, {point}, false)) AS d FROM ("  # noqa: S608
+            f"SELECT public_geog FROM services WHERE {conds} "
+            f"ORDER BY public_geog <-> {point} LIMIT %(limit)s) AS knn", params
+        ).fetchone()["d"]
+        if cut is None:
+            return []
+        params["cut_m"] = float(cut) + 1.0
+        conds += f" AND ST_DWithin(public_geog, {point}, %(cut_m)s, false)"
+    limit = "LIMIT %(limit)s" if query.limit is not None else ""
+    return conn.execute(
+        f"SELECT props, public_lon, public_lat, "  # noqa: S608
+        f"ST_Distance(public_geog, {point}, false) AS dist_m FROM services "
+        f"WHERE {conds} ORDER BY dist_m, id {_C} {limit}", params).fetchall()
+
+
+def _countrywide_countries(query: Query) -> list[str] | None:
+    """Countries whose country-wide services a query near a point lists (None: all).
+
+    Mirrors `rcm_map.search.query.search`: with `near` and no country filter, only the
+    country (or countries, near a border) around the point (and, in `search`, only
+    the provinces around it: `admin1_near_point`).
+    """
+    if query.near is None or query.countries:
+        return None
+    from rcm_map.search.query import countries_at
+
+    return list(countries_at(*query.near))
+
+
+def _public_rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Schema columns of public rows, with the dtypes the engine's frames have."""
+    records = [public_feature({"type": "Feature", "geometry": None,
+                               "properties": ordered(r["props"])})["properties"]
+               for r in rows]
+    columns: dict[str, Any] = {}
+    for name in schema.FIELD_NAMES:
+        values = [rec[name] for rec in records]
+        if name in ("age_min", "age_max"):
+            columns[name] = pd.array(values, dtype="Int64")
+        elif name in schema.LIST_FIELDS:
+            columns[name] = pd.Series(values, dtype=object)
+        else:
+            columns[name] = pd.array(values, dtype="str")
+    return pd.DataFrame(columns)
+
+
+def _located_frame(rows: list[dict[str, Any]], with_distance: bool) -> pd.DataFrame:
+    out = _public_rows_frame(rows)
+    out["lon"] = np.array([r["public_lon"] for r in rows], dtype=float)
+    out["lat"] = np.array([r["public_lat"] for r in rows], dtype=float)
+    if with_distance:
+        km = np.array([float(r["dist_m"]) * SPHERE_SCALE / 1000 for r in rows], dtype=float)
+        out["distance_km"] = np.round(km, 3)
+        conf = (out["location_precision"] == "confidential").to_numpy()
+        out["distance_band"] = [distance_band(d) if c else "" for d, c in zip(
+            km, conf, strict=True)]
+    return out.reset_index(drop=True)
+
+
+def _countrywide_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return _public_rows_frame(rows)
