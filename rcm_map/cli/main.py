@@ -27,7 +27,6 @@ from rcm_map.registry.model import (
     MAX_REGISTRY_BYTES,
     RegistryError,
     errors,
-    validate_collection,
 )
 from rcm_map.registry.reading import read_file_bytes
 from rcm_map.render import formatting
