@@ -1,7 +1,9 @@
 """A columnar cache of the loaded public registry, so a large registry starts fast.
 
 Reading, validating and indexing a GeoJSON registry of 1,000,000 services takes
-minutes; loading this cache takes a couple of seconds (bench/README.md). The cache
+about as long as the standard library's ``json.load`` of the file (96 s beside 95 s
+on the shared benchmark machine, 1.9 GB peak; `rcm_map.registry.fastscan`); loading
+this cache takes a couple of seconds (bench/README.md). The cache
 is an Arrow IPC (Feather v2) file, uncompressed and memory-mapped, in a ``.cache``
 folder beside the registry (gitignored), named after the registry's SHA-256, the
 schema version (`rcm_map.core.schema.SCHEMA_VERSION`) and the package version, so it
