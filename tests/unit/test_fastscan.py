@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rcm_map.core import schema
-from rcm_map.registry import cache, fastscan, model
+from rcm_map.registry import cache, fastcolumns, fastscan, model
 from rcm_map.registry.reading import RegistryError, parse_json_bytes
 from rcm_map.registry.validation import validate_collection
 
@@ -76,7 +76,7 @@ def same_registry(data: bytes, file: str = "f.geojson") -> None:
 
 
 def test_spaces_are_what_python_strips() -> None:
-    assert set(fastscan.SPACES) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
+    assert set(fastcolumns.SPACES) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
 
 
 @pytest.mark.parametrize("path", HOSTILE, ids=[p.name for p in HOSTILE])
