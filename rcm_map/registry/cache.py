@@ -1,8 +1,9 @@
 """A columnar cache of the loaded public registry, so a large registry starts fast.
 
 Reading, validating and indexing a GeoJSON registry of 1,000,000 services takes
-about as long as the standard library's ``json.load`` of the file (96 s beside 95 s
-on the shared benchmark machine, 1.9 GB peak; `rcm_map.registry.fastscan`); loading
+1.0-1.5 times as long as the standard library's ``json.load`` of the file (two runs
+on the shared benchmark machine: 96 s vs 95 s, 78 s vs 53 s; 1.9 GB peak where
+``json.load`` takes 5.5 GB; `rcm_map.registry.fastscan`); loading
 this cache takes a couple of seconds (bench/README.md). The cache
 is an Arrow IPC (Feather v2) file, uncompressed and memory-mapped, in a ``.cache``
 folder beside the registry (gitignored), named after the registry's SHA-256, the
