@@ -45,8 +45,13 @@ HOURS = ("Lunes a viernes 8:00-16:00", "24 h", "Lun-Sáb 9:00-17:00", "Mon-Fri 9
 REFERRALS = ("A través de la Procuraduría de Protección", "Llamar antes de llegar",
              "Referral by a caseworker", "Sin cita previa", "")
 COSTS = ("gratuito", "free", "")
-# Common services appear more often than specialised ones.
-TYPE_WEIGHTS = np.array([3, 4, 1, 1, 2, 3, 4, 3, 1, 1, 3, 3, 2, 1, 1, 1], dtype=float)
+# Common services appear more often than specialised ones (a code added to the
+# schema later, such as migration_holding, gets weight 1).
+TYPE_WEIGHTS = {"child_protection_authority": 3, "shelter": 4, "consular_assistance": 1,
+                "migration_authority": 1, "asylum_refugee": 2, "legal_assistance": 3,
+                "health": 4, "psychosocial": 3, "family_tracing_reunification": 1,
+                "return_reception": 1, "education": 3, "food_basic_needs": 3,
+                "documentation": 2, "anti_trafficking": 1, "hotline": 1}
 
 
 def load_places(path: Path | None = None) -> pd.DataFrame:
@@ -124,7 +129,9 @@ def make_features(n: int, seed: int = DEFAULT_SEED,
     rng = np.random.default_rng(seed)
     places = load_places() if places is None else places
     which, lon, lat, precision = sample_points(places, n, rng)
-    types = _pick_many(rng, list(schema.SERVICE_TYPES), TYPE_WEIGHTS, n, 1, 3)
+    type_weights = np.array([TYPE_WEIGHTS.get(code, 1) for code in schema.SERVICE_TYPES],
+                            dtype=float)
+    types = _pick_many(rng, list(schema.SERVICE_TYPES), type_weights, n, 1, 3)
     pops = _pick_many(rng, list(schema.POPULATIONS), np.ones(len(schema.POPULATIONS)), n, 0, 3)
     age_min, age_max = _ages(rng, n)
     dates = _dates(rng, n)

@@ -21,14 +21,14 @@ from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.i18n import Translator
 from rcm_map.core.schema import issue_lines
 from rcm_map.formats import export
+from rcm_map.registry.fastscan import validate_bytes
 from rcm_map.registry.model import (
     MAX_FILE_BYTES,
     MAX_REGISTRY_BYTES,
     RegistryError,
     errors,
-    read_json_file,
-    validate_collection,
 )
+from rcm_map.registry.reading import read_file_bytes
 from rcm_map.render import formatting
 from rcm_map.render.placechoice import choice_label, post_note
 from rcm_map.search.query import Query, SearchResult
@@ -230,17 +230,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
                          "live registry, not both")
     limit = MAX_REGISTRY_BYTES if args.large_file else MAX_FILE_BYTES
     try:
-        obj = read_json_file(args.path, max_bytes=limit)
+        # the fast reader (msgspec, vectorised checks): same issues as validate_collection
+        issues, count = validate_bytes(read_file_bytes(args.path, limit), str(args.path))
     except RegistryError as exc:
         print("\n".join(issue_lines(exc.issues)))
         print(f"{args.path}: cannot be read")
         return EXIT_UNREADABLE
-    issues = validate_collection(obj, str(args.path))
     if issues:
         print("\n".join(issue_lines(issues)))
     n_errors = len(errors(issues))
-    features = obj.get("features") if isinstance(obj, dict) else None
-    count = len(features) if isinstance(features, list) else 0
     print(f"{args.path}: {count} features, {n_errors} errors, "
           f"{len(issues) - n_errors} warnings")
     return EXIT_PROBLEMS if n_errors else EXIT_OK

@@ -12,7 +12,9 @@ import datetime as dt
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 TEMP_MARK = ".tmp-"
 BACKUP_DIR_NAME = ".backups"
@@ -26,15 +28,21 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+def atomic_write_bytes(path: str | Path, data: bytes | memoryview) -> None:
     """Replace `path` with `data` so that readers see the old or the new file, never half."""
+    atomic_write_with(path, lambda handle: handle.write(data))
+
+
+def atomic_write_with(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
+    """Replace `path` atomically with what `write` writes to the open file it is given
+    (a large file is streamed, never held in memory whole)."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
     temp = folder / f".{target.name}{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}"
     try:
         with open(temp, "wb") as handle:
-            handle.write(data)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, target)
@@ -116,8 +124,8 @@ def restore_backup(backup: str | Path, path: str | Path) -> None:
 
 
 __all__ = [
-    "atomic_write_bytes", "backup_dir", "clean_temp_files", "list_backups", "make_backup",
-    "replace_with_backup", "restore_backup",
+    "atomic_write_bytes", "atomic_write_with", "backup_dir", "clean_temp_files", "list_backups",
+    "make_backup", "replace_with_backup", "restore_backup",
 ]
 
 

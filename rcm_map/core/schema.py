@@ -111,8 +111,9 @@ FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 # 4: one coordinate validator's messages; 5: stand-ins in the country, source notes
 # withheld, country_wide (issue 12); 6: source_date, verified_on, verified_by,
 # eligibility and migration_holding (honest dates, issue 16); 7: the stand-in validates
-# its input with core.geo (one coordinate validator, issue 17)
-SCHEMA_VERSION = 7
+# its input with core.geo (one coordinate validator, issue 17); 8: the fast reader
+# (registry.fastscan) builds caches
+SCHEMA_VERSION = 8
 LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind.startswith("list:"))
 TEXT_FIELDS: tuple[str, ...] = tuple(
     f.name for f in FIELDS if f.name not in LIST_FIELDS and f.kind != "age"

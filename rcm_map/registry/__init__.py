@@ -1,6 +1,8 @@
-"""Layer 2: the registry of services in memory. `model` reads and validates the GeoJSON
-file into a `Registry`; `cache` keeps a memory-mapped Arrow copy of it; `spatial` is its
-point index; `recovery` checks a damaged file and finds the last good backup.
+"""Layer 2: the registry of services in memory. `reading` and `validation` read and
+validate a GeoJSON file (the reference), `fastscan` does the same for large files
+(msgspec, vectorised checks, same issues), `model` turns it into a `Registry`;
+`cache` keeps a memory-mapped Arrow copy of it; `spatial` is its point index;
+`recovery` checks a damaged file and finds the last good backup.
 
 May import `rcm_map.core` only.
 """

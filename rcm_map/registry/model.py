@@ -1,15 +1,15 @@
-"""Read, validate and load a registry (GeoJSON FeatureCollection of service points).
+"""The `Registry`: a validated registry file as the query engine holds it.
 
-`validate_file` reports every problem at once and never raises on bad input.
-`load_registry` returns a `Registry`: the public GeoDataFrame (confidential
-locations already moved to their public point, their address withheld) plus the
-column arrays the query engine filters on.
+`load_registry_uncached` reads and validates a file (`rcm_map.registry.fastscan`,
+same issues as `rcm_map.registry.validation`) and returns a `Registry`: the public
+GeoDataFrame (confidential locations already moved to their public point, their
+address withheld) plus the column arrays the query engine filters on. Reading and
+validation live in `rcm_map.registry.reading` and `rcm_map.registry.validation`;
+their names are re-exported here, where callers have always found them.
 """
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -23,201 +23,32 @@ import pyarrow.compute as pc
 import shapely
 from shapely.geometry import Point
 
-from rcm_map.core import boundaries, schema, settings
-from rcm_map.core.files import NotARegularFile, read_regular_file
-from rcm_map.core.geo import lat_lon_problem
+from rcm_map.core import schema
 from rcm_map.core.safety import WITHHELD_FOR_CONFIDENTIAL, public_properties
-from rcm_map.core.schema import Issue
-from rcm_map.core.settings import REGISTRY_ENV
 from rcm_map.core.standin import public_point
+from rcm_map.registry import fastscan
+from rcm_map.registry.reading import (
+    DEFAULT_REGISTRY,
+    MAX_FEATURES,
+    MAX_FILE_BYTES,
+    MAX_REGISTRY_BYTES,
+    REPO_ROOT,
+    RegistryError,
+    default_registry_path,
+    parse_json_bytes,
+    read_file_bytes,
+    read_json_file,
+)
 from rcm_map.registry.spatial import GridIndex
+from rcm_map.registry.validation import errors, validate_collection, validate_file
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_REGISTRY = REPO_ROOT / "data" / "actors.geojson"
-MAX_FILE_BYTES = 200 * 1024 * 1024  # files people validate, import or upload
-# The server's own registry (written by the app or an administrator, not uploaded)
-# may be larger: 1,000,000 services take about 0.9 GB of GeoJSON.
-MAX_REGISTRY_BYTES = 2 * 1024 * 1024 * 1024
-MAX_FEATURES = 2_000_000
-
-# Attributes of every confidential row that must never leave the server.
+__all__ = [
+    "DEFAULT_REGISTRY", "MAX_FEATURES", "MAX_FILE_BYTES", "MAX_REGISTRY_BYTES", "REPO_ROOT",
+    "Registry", "RegistryError", "default_registry_path", "errors", "frame_from_features",
+    "parse_json_bytes", "public_view", "read_json_file", "validate_collection", "validate_file",
+]
 
 
-
-class RegistryError(Exception):
-    """A registry that cannot be used; `issues` says why, one line each."""
-
-    def __init__(self, issues: list[Issue]):
-        self.issues = issues
-        super().__init__("\n".join(str(i) for i in issues[:20]))
-
-
-def default_registry_path() -> Path:
-    """The registry in use: $RCM_MAP_REGISTRY, else data/actors.geojson."""
-    env = settings.text(REGISTRY_ENV)
-    return Path(env) if env else DEFAULT_REGISTRY
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def parse_json_bytes(data: bytes, file: str) -> Any:
-    """Decode and parse JSON text, raising RegistryError with a one-line reason."""
-    if not data.strip():
-        raise RegistryError([Issue("file is empty", file)])
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]  # a UTF-8 byte-order mark is harmless; editors on Windows add it
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RegistryError([Issue(
-            f"not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
-            "save the file as UTF-8", file)]) from None
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise RegistryError([Issue(
-            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file)]) from None
-    except RecursionError:
-        raise RegistryError([Issue("JSON nested too deeply to be a registry", file)]) from None
-    except ValueError as exc:  # NaN/Infinity constants, integers too long to convert
-        raise RegistryError([Issue(f"invalid JSON: {exc}", file)]) from None
-
-
-def read_json_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
-    """Read a JSON file with size and encoding checks; raise RegistryError on failure."""
-    file = str(path)
-    try:
-        data = read_regular_file(path, max_bytes)
-    except NotARegularFile as exc:
-        raise RegistryError([Issue(str(exc).replace(f"{file} is", "this is"), file)]) from None
-    except ValueError as exc:
-        raise RegistryError([Issue(str(exc), file)]) from None
-    except OSError as exc:
-        raise RegistryError([Issue(f"cannot read file: {exc.strerror or exc}", file)]) from None
-    return parse_json_bytes(data, file)
-
-
-def _coordinate_problem(coords: Any) -> str | None:
-    if not isinstance(coords, list) or len(coords) < 2:
-        return "Point coordinates must be [longitude, latitude]"
-    problem = lat_lon_problem(coords[1], coords[0], numbers_only=True)
-    return None if problem is None else problem.message
-
-
-def _feature_issues(feature: Any, index: int, file: str) -> list[Issue]:
-    if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        got = feature.get("type") if isinstance(feature, dict) else type(feature).__name__
-        return [Issue("not a GeoJSON Feature", file, index, field="type", value=got)]
-    props = feature.get("properties")
-    issues = schema.validate_properties(props, file=file, index=index)
-    fid = props.get("id", "") if isinstance(props, dict) else ""
-    fid = fid if isinstance(fid, str) else ""
-    geometry = feature.get("geometry")
-    if geometry is None:
-        # RFC 7946 "unlocated" feature: a country-wide service, listed but not mapped.
-        return issues + _precision_issues(props, geometry, file, index, fid)
-    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
-        got = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
-        issues.append(Issue("geometry must be a Point (or null for a country-wide service)",
-                            file, index, fid, "geometry", got))
-        return issues
-    problem = _coordinate_problem(geometry.get("coordinates"))
-    if problem:
-        issues.append(Issue(problem, file, index, fid, "geometry.coordinates",
-                            geometry.get("coordinates")))
-        return issues
-    return issues + _precision_issues(props, geometry, file, index, fid)
-
-
-def _precision_issues(props: Any, geometry: Any, file: str, index: int, fid: str) -> list[Issue]:
-    """`location_precision` and geometry must agree (issue 12).
-
-    A street address, a city centre or a confidential site is a point; a service
-    without a point is country-wide and says so, so nobody reads a missing point
-    as "somewhere in this city".
-    """
-    precision = props.get("location_precision") if isinstance(props, dict) else None
-    if not isinstance(precision, str) or precision not in schema.LOCATION_PRECISIONS:
-        return []  # already reported by the vocabulary check
-    if geometry is None and precision in schema.POINT_PRECISIONS:
-        return [Issue(f"location_precision {precision!r} needs a point; a service without "
-                      "one must have location_precision 'country_wide'", file, index, fid,
-                      "location_precision", precision)]
-    if geometry is not None and precision not in schema.POINT_PRECISIONS:
-        return [Issue("a 'country_wide' service has no point: set geometry to null, or "
-                      "choose address, city or confidential", file, index, fid,
-                      "location_precision", precision)]
-    return []
-
-
-def _country_issues(rows: list[tuple[int, str, float, float, str]], file: str) -> list[Issue]:
-    """Points that lie outside their declared country (with tolerance for 1:10m borders)."""
-    if not rows:
-        return []
-    idx, ids, lons, lats, countries = map(list, zip(*rows, strict=True))
-    inside = boundaries.points_in_country(np.array(lons), np.array(lats), countries)
-    swapped = boundaries.points_in_country(np.array(lats), np.array(lons), countries)
-    issues = []
-    for k in np.flatnonzero(~inside):
-        hint = " (longitude and latitude look swapped)" if swapped[k] else ""
-        issues.append(Issue(f"point lies outside its country {countries[k]}{hint}", file,
-                            idx[k], ids[k], "geometry.coordinates", [lons[k], lats[k]]))
-    return issues
-
-
-def validate_collection(obj: Any, file: str = "", check_countries: bool = True) -> list[Issue]:
-    """Every problem in a parsed GeoJSON object; an empty list means a valid registry."""
-    if not isinstance(obj, dict) or obj.get("type") != "FeatureCollection":
-        got = obj.get("type") if isinstance(obj, dict) else type(obj).__name__
-        return [Issue("not a GeoJSON FeatureCollection", file, field="type", value=got)]
-    features = obj.get("features")
-    if not isinstance(features, list):
-        return [Issue("'features' must be a list", file, field="features",
-                      value=type(features).__name__)]
-    if len(features) > MAX_FEATURES:
-        return [Issue(f"{len(features):,} features, more than the limit of {MAX_FEATURES:,}",
-                      file)]
-    issues: list[Issue] = []
-    located: list[tuple[int, str, float, float, str]] = []
-    for index, feature in enumerate(features):
-        found = _feature_issues(feature, index, file)
-        issues.extend(found)
-        if any(i.severity == "error" for i in found):
-            continue
-        props, geometry = feature["properties"], feature.get("geometry")
-        if geometry is not None:
-            lon, lat = geometry["coordinates"][:2]
-            located.append((index, props["id"], float(lon), float(lat), props["country"]))
-    ids = Counter(
-        f["properties"].get("id") for f in features
-        if isinstance(f, dict) and isinstance(f.get("properties"), dict)
-        and isinstance(f["properties"].get("id"), str)
-    )
-    for index, feature in enumerate(features):
-        props = feature.get("properties") if isinstance(feature, dict) else None
-        fid = props.get("id") if isinstance(props, dict) else None
-        if isinstance(fid, str) and ids[fid] > 1:
-            issues.append(Issue("duplicate id; every service needs its own id",
-                                file, index, fid, "id", fid))
-    if check_countries:
-        issues.extend(_country_issues(located, file))
-    return issues
-
-
-def validate_file(path: str | Path) -> list[Issue]:
-    """Every problem in a registry file, never raising on bad content."""
-    try:
-        obj = read_json_file(path)
-    except RegistryError as exc:
-        return exc.issues
-    return validate_collection(obj, str(path))
-
-
-def errors(issues: list[Issue]) -> list[Issue]:
-    """Only the issues that make a registry unusable."""
-    return [i for i in issues if i.severity == "error"]
 
 
 def frame_from_features(features: list[dict[str, Any]]) -> gpd.GeoDataFrame:
@@ -410,7 +241,7 @@ def list_bits(values: pd.Series, vocabulary: tuple[str, ...], dtype: type) -> np
     """Encode list columns as bitmasks (bit i = i-th vocabulary code)."""
     order = list(vocabulary)
     bits: np.ndarray = np.zeros(len(values), dtype=dtype)
-    for code, mask in list_masks(values).items():
+    for code, mask in code_masks(values).items():
         if code in vocabulary:
             bits[mask] |= dtype(1 << order.index(code))
     return bits
@@ -475,7 +306,42 @@ def read_registry_features(
     return obj["features"]
 
 
+def frame_from_table(table: pa.Table) -> gpd.GeoDataFrame:
+    """The frame `frame_from_features` makes, from the columns `fastscan.scan` built."""
+    lon = table.column("lon").to_numpy()
+    lat = table.column("lat").to_numpy()
+    frame = table.drop_columns(["lon", "lat"]).to_pandas(
+        types_mapper=lambda t: pd.ArrowDtype(LIST_TYPE) if pa.types.is_list(t) else None)
+    for name in ("age_min", "age_max"):
+        frame[name] = frame[name].astype("Int64")
+    geoms = np.full(len(frame), None, dtype=object)
+    located = ~np.isnan(lon)
+    geoms[located] = shapely.points(lon[located], lat[located])
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+
+
+def registry_frame(data: fastscan.Buffer, file: str) -> gpd.GeoDataFrame:
+    """The true-location frame of registry bytes, or RegistryError listing every error.
+
+    `fastscan.scan` reads the bytes; when it cannot vouch for them the reference
+    reader does (same issues either way).
+    """
+    with fastscan.gc_paused():
+        found = fastscan.scan(data, file)
+    if found is None:
+        obj = parse_json_bytes(bytes(data), file)
+        problems = errors(validate_collection(obj, file))
+        if problems:
+            raise RegistryError(problems)
+        return frame_from_features(obj["features"])
+    problems, table = errors(found.issues), found.table
+    del found
+    if problems or table is None:
+        raise RegistryError(problems)
+    return frame_from_table(table)
+
+
 def load_registry_uncached(path: str | Path) -> Registry:
     """Read, validate and index the GeoJSON file itself, without any cache."""
-    features = read_registry_features(path, max_bytes=MAX_REGISTRY_BYTES)
-    return Registry.from_frame(frame_from_features(features))
+    data = read_file_bytes(path, MAX_REGISTRY_BYTES)
+    return Registry.from_frame(registry_frame(data, str(path)))

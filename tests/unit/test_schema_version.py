@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from rcm_map.core import geo, safety, schema, standin
-from rcm_map.registry import cache, model
+from rcm_map.registry import cache, fastcolumns, fastscan, model, validation
 
 RECORD = Path(__file__).resolve().parents[1] / "data" / "schema_fingerprint.json"
 
@@ -27,6 +27,7 @@ def validation_fingerprint() -> str:
     (validation, normalisation, stand-in points, withheld text, the engine arrays)."""
     code = [schema.validate_properties, schema.normalize_properties, schema.empty_value,
             model.validate_collection, model.frame_from_features, model.public_view,
+            validation, fastscan, fastcolumns, model.frame_from_table, model.registry_frame,
             model.arrow_lists, model.list_bits, model.list_masks, model.Registry.from_frame,
             standin, safety.public_properties, safety.source_links, geo.lat_lon_problem,
             cache.registry_to_table]
