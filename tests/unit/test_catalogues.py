@@ -232,4 +232,4 @@ def test_a_broken_catalogue_is_named_in_the_error(tmp_path):
 def test_catalogues_ship_with_the_package():
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert '"core/locales/*/LC_MESSAGES/*.po"' in pyproject
-    assert not list(i18n.LOCALES_DIR.glob("*.json")), "fold them in: scripts/json_to_po.py"
+    assert not list(i18n.LOCALES_DIR.glob("*.json")), "translations live in the .po catalogues only"
