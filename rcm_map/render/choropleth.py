@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import folium
-from branca.element import Element, Figure, MacroElement
+from branca.element import Figure, MacroElement
 from jinja2 import Template
 
 from rcm_map.core.safety import json_for_script
 from rcm_map.render import assets
+from rcm_map.render.maplayer import RawText
 from rcm_map.render.mapping import boundaries_payload
 
 # (lower bound of the class, fill colour). Zero is the gap colour (Okabe-Ito
@@ -107,19 +108,8 @@ class ChoroplethLayer(MacroElement):
         figure = self.get_root()
         if not isinstance(figure, Figure):
             raise TypeError("ChoroplethLayer must be added to a map inside a Figure.")
-        figure.script.add_child(_Text(self._template.module.script(self, kwargs)),
+        figure.script.add_child(RawText(self._template.module.script(self, kwargs)),
                                 name=self.get_name())
-
-
-class _Text(Element):
-    """Text that goes into the page exactly as given: never parsed as a template."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.text = text
-
-    def render(self, **kwargs: Any) -> str:
-        return self.text
 
 
 def legend_items(labels: Mapping[str, str]) -> list[tuple[str, str]]:
