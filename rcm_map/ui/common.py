@@ -193,15 +193,18 @@ def admin1_frame() -> Any | None:
         return None
 
 
-@st.cache_resource(show_spinner=False)
-def boundaries_payload(lang: str) -> dict[str, Any] | None:
-    """Simplified admin-1 outlines for the results map (built once per language)."""
+@st.cache_resource(show_spinner=False, max_entries=64)
+def admin1_outlines(countries: tuple[str, ...], lang: str) -> dict[str, Any] | None:
+    """Simplified admin-1 outlines of the countries (all when none), for the search and
+    coverage maps; built once per (countries, language) and never mutated."""
     frame = admin1_frame()
     if frame is None:
         return None
-    from rcm_map.render.mapping import boundaries_payload as build
+    from rcm_map.render.mapping import boundaries_payload
 
-    return build(frame, lang)
+    if countries:
+        frame = frame[frame["country_iso3"].isin(countries)]
+    return boundaries_payload(frame, lang)
 
 
 def _header(name: str) -> str | None:

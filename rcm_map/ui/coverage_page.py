@@ -9,7 +9,6 @@ visitor); the choropleth's outlines once per (countries, language).
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -90,19 +89,6 @@ def _gap_rows(key: Hashable, countries: tuple[str, ...], service: str, age: int 
                          countries=list(countries) or None)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _outlines(countries: tuple[str, ...], lang: str) -> dict[str, Any] | None:
-    """Simplified admin-1 outlines of the countries (all when none); never mutated."""
-    boundaries = common.admin1_frame()
-    if boundaries is None:
-        return None
-    from rcm_map.render.mapping import boundaries_payload
-
-    if countries:
-        boundaries = boundaries[boundaries["country_iso3"].isin(countries)]
-    return boundaries_payload(boundaries, lang)
-
-
 def _labelled(table: pd.DataFrame, tr: Translator, level: str) -> pd.DataFrame:
     """Translate index and column codes into labels (a display copy)."""
     out = table.reset_index()
@@ -131,7 +117,7 @@ def _tables(tr: Translator, view: _View, band: str, age: int | None, service: st
 
 def _choropleth(tr: Translator, view: _View, service: str, band: str,
                 age: int | None, countries: list[str]) -> None:
-    outlines = _outlines(tuple(countries), tr.lang)
+    outlines = common.admin1_outlines(tuple(countries), tr.lang)
     if outlines is None:
         st.info(tr.t("coverage.no_boundaries"))
         return

@@ -54,7 +54,7 @@ def show_map(tr: Translator, state: SearchState, result: SearchResult | None,
     fmap = build_map(
         located, center=state.point,
         radius_km=state.radius_km if state.point else None,
-        boundaries=_boundaries(tr.lang, countries), lang=tr.lang, selected_id=selected,
+        boundaries=common.admin1_outlines(countries, tr.lang), lang=tr.lang, selected_id=selected,
         # Services placed at a city centre share one point: clustering any two lets
         # markercluster spread them out on click instead of stacking them unreachably.
         cluster_min=2, legend_collapsed=True, gazetteer=common.gazetteer(),
@@ -99,19 +99,6 @@ def _land() -> dict[str, Any] | None:
         return neighbour_land()
     except (OSError, ValueError):
         return None
-
-
-@st.cache_resource(show_spinner=False)
-def _boundaries(lang: str, countries: tuple[str, ...]) -> dict[str, Any] | None:
-    """Admin-1 outlines of the countries shown (all when none): smaller pages to send."""
-    frame = common.admin1_frame()
-    if frame is None:
-        return None
-    from rcm_map.render.mapping import boundaries_payload
-
-    if countries:
-        frame = frame[frame["country_iso3"].isin(countries)]
-    return boundaries_payload(frame, lang)
 
 
 def take_geolocation() -> tuple[float, float] | None:
