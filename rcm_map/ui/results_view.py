@@ -105,6 +105,11 @@ def share_link(tr: Translator, params: dict[str, str]) -> None:
     st.caption(tr.t("share.caption"))
 
 
+def help_lines(tr: Translator, lines: pd.DataFrame) -> None:
+    """The help lines for the place, whatever the filters (`rcm_map.search.lines`)."""
+    st.html(cards.lines_html(lines.to_dict("records"), tr))
+
+
 def summary(tr: Translator, result: SearchResult) -> None:
     """How many services are listed, of how many matching, and country-wide."""
     st.markdown(" ".join((

@@ -23,6 +23,7 @@ from rcm_map.registry import load_registry
 from rcm_map.registry.model import DEFAULT_REGISTRY
 from rcm_map.render.cards import order_results
 from rcm_map.search.gazetteer import default_gazetteer
+from rcm_map.search.lines import help_lines, lines_query
 from rcm_map.search.query import search
 from rcm_map.search.urlstate import decode
 from rcm_map.ui.results_view import _slug
@@ -111,6 +112,23 @@ def test_phones_are_tel_links(page: Any, base_url: str) -> None:
     links = page.locator('.rcm-card[data-rcm-kind="result"] a[href^="tel:"]')
     assert links.count() == len(phones)
     assert re.fullmatch(r"tel:\+?[0-9]+", links.first.get_attribute("href"))
+
+
+def test_a_shelter_search_always_offers_a_line_to_call(page: Any, base_url: str) -> None:
+    # The Tapachula shelters list no phone; the country's lines are shown anyway.
+    params = dict(p.split("=", 1) for p in SHELTER_QUERY.split("&"))
+    registry = load_registry(DEFAULT_REGISTRY)
+    lines = help_lines(search(registry, lines_query(decode(params).state.to_query())))
+    phones = [p for row in lines["phones"] for p in row if tel_href(p)]
+    assert phones, "Mexico's national lines have phones in the bundled registry"
+    page.goto(f"{base_url}/?{SHELTER_QUERY}")
+    box = page.locator('.rcm-lines[data-rcm-kind="lines"]')
+    box.wait_for(timeout=TIMEOUT_MS)
+    links = box.locator('a[href^="tel:"]')
+    assert links.count() == len(phones)
+    assert box.evaluate("el => el.getBoundingClientRect().right <= window.innerWidth")
+    assert [li.get_attribute("data-rcm-id") for li in box.locator("li").all()] == list(
+        lines["id"])
 
 
 def _shown_soon(locator: Any) -> bool:

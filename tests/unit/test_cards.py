@@ -99,3 +99,19 @@ def test_countrywide_and_province_wide_entries():
     tr = Translator("en")
     assert cards.where_text({"country": "HND", "admin1": ""}, tr) == "Whole country: Honduras"
     assert cards.where_text({"country": "CAN", "admin1": "CA-BC"}, tr) == "Only in CA-BC"
+
+
+def test_help_lines_box_links_phones_and_escapes_everything():
+    rows = [{"id": "l1\" onmouseover=\"x", "name": "<script>alert(1)</script>",
+             "country": "MEX", "admin1": "", "phones": ["800 000 0001", "javascript:alert(1)"],
+             "hours": "<b>24 h</b>"},
+            {"id": "l2", "name": "Línea sin teléfono", "country": "GTM", "admin1": "",
+             "phones": [], "hours": ""}]
+    html = cards.lines_html(rows, Translator("es"))
+    assert html.count("<li ") == 2 and 'data-rcm-kind="lines"' in html
+    assert '<a href="tel:8000000001">800 000 0001</a>' in html
+    assert "javascript:alert(1)" in html and 'href="javascript' not in html
+    assert "<script" not in html and "<b>" not in html and 'onmouseover="x' not in html
+    assert "Todo el país: México" in html and "sin teléfono en el registro" in html
+    empty = cards.lines_html([], Translator("fr"))
+    assert "Aucune ligne d&#x27;aide n&#x27;est enregistrée pour ce lieu." in empty
