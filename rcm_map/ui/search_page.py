@@ -325,12 +325,21 @@ def _report_selected(tr: Translator, result: SearchResult, service_id: str) -> N
     report_problem_widget(service_id)
 
 
+LINES_KEY = "help_lines"  # (registry stamp, lines query) -> lines, this session's last
+
+
 def _help_lines(tr: Translator, source: Any, query: Query) -> pd.DataFrame:
-    """The help lines at the query's point, whatever its filters."""
+    """The help lines at the query's point, whatever its filters: searched again
+    only when the place, radius, countries or registry change (not on a filter change)."""
     wanted = lines_query(query)
     if wanted is None:
         return pd.DataFrame()
-    return help_lines(common.guarded(tr, lambda: source.search(wanted)))
+    key = (common.guarded(tr, source.stamp), wanted)
+    kept = st.session_state.get(LINES_KEY)
+    if kept is None or kept[0] != key:
+        kept = (key, help_lines(common.guarded(tr, lambda: source.search(wanted))))
+        st.session_state[LINES_KEY] = kept
+    return kept[1]
 
 
 def _place_name(tr: Translator) -> str | None:
