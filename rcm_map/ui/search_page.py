@@ -53,10 +53,8 @@ def _place_lookup(text: str) -> Any | None:
     text = text.strip()
     if common.gazetteer() is None or not text or _as_coordinates(text) is not None:
         return None
-    from rcm_map.search.placefinder import default_finder
-
     ss = st.session_state
-    finder = default_finder()
+    finder = common.place_finder()
     key = (text, tuple(ss.get("countries", ())), ss.get(common.LANG_KEY))
     # A rerun asks several times for the same text; the ranking counts the services
     # near each candidate (a scan of the registry): asked once per text, per session.
