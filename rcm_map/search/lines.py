@@ -14,7 +14,8 @@ The nearest local lines within the radius come too (a city's child-protection
 intake line, say), since a shelter filter would hide them from the list.
 
 `help_lines` orders them for a person: the local lines nearest first, then the
-country-wide ones, child-protection lines first, then by country and name.
+country-wide ones: those of the country the point is in first (at a border the
+neighbour's come after), child-protection lines first, then by name.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rcm_map.search.query import Query, SearchResult
+from rcm_map.search.query import Query, SearchResult, countries_at
 
 LINE_TYPE = "hotline"
 LOCAL_LINES = 3  # nearest located lines within the radius
@@ -37,16 +38,19 @@ def lines_query(query: Query) -> Query | None:
                  radius_km=query.radius_km, limit=LOCAL_LINES)
 
 
-def help_lines(found: SearchResult) -> pd.DataFrame:
+def help_lines(found: SearchResult, near: tuple[float, float] | None = None) -> pd.DataFrame:
     """The lines of a `lines_query` result: the located ones (nearest first), then
-    the country-wide ones, child-protection lines first, then by country and name."""
+    the country-wide ones: of the country at `near` (lat, lon) first, then of the
+    nearest neighbours, child-protection lines first, then by name."""
     rows = found.countrywide
     if rows.empty or "service_types" not in rows:
         return found.located
     protects = np.fromiter((CHILD_PROTECTION in list(t) for t in rows["service_types"]),
                            dtype=bool, count=len(rows))
-    order = np.lexsort((rows["name"].to_numpy(dtype=object),
-                        rows["country"].to_numpy(dtype=object), ~protects))
+    nearest = countries_at(*near) if near is not None else []
+    country = rows["country"].to_numpy(dtype=object)
+    place = np.array([nearest.index(c) if c in nearest else len(nearest) for c in country])
+    order = np.lexsort((rows["name"].to_numpy(dtype=object), country, ~protects, place))
     if found.located.empty:
         return rows.iloc[order]
     return pd.concat([found.located, rows.iloc[order]], ignore_index=True)

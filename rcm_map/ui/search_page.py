@@ -335,7 +335,7 @@ def _help_lines(tr: Translator, source: Any, query: Query) -> pd.DataFrame:
     key = (common.guarded(tr, source.stamp), wanted)
     kept = st.session_state.get(LINES_KEY)
     if kept is None or kept[0] != key:
-        kept = (key, help_lines(common.guarded(tr, lambda: source.search(wanted))))
+        kept = (key, help_lines(common.guarded(tr, lambda: source.search(wanted)), wanted.near))
         st.session_state[LINES_KEY] = kept
     return kept[1]
 

@@ -134,7 +134,8 @@ def test_a_shelter_search_always_offers_a_line_to_call(page: Any, base_url: str)
     # The Tapachula shelters list no phone; the country's lines are shown anyway.
     params = dict(p.split("=", 1) for p in SHELTER_QUERY.split("&"))
     registry = load_registry(DEFAULT_REGISTRY)
-    lines = help_lines(search(registry, lines_query(decode(params).state.to_query())))
+    query = decode(params).state.to_query()
+    lines = help_lines(search(registry, lines_query(query)), query.near)
     phones = [p for row in lines["phones"] for p in row if tel_href(p)]
     assert phones, "Mexico's national lines have phones in the bundled registry"
     page.goto(f"{base_url}/?{SHELTER_QUERY}")

@@ -36,7 +36,7 @@ def engine_answer() -> tuple[list[str], list[str]]:
     query = decode(params).state.to_query()
     result = search(registry, query)
     names = list(results_for_export(result.located, result.countrywide)["name"])
-    lines = [n for n in help_lines(search(registry, lines_query(query)))["name"]
+    lines = [n for n in help_lines(search(registry, lines_query(query)), query.near)["name"]
              if n not in names]
     return names, lines
 

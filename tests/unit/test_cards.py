@@ -57,14 +57,14 @@ def test_relevance_counts_requested_types_main_type_double():
 
 @pytest.mark.parametrize(("row", "kind", "text"), [
     ({"verified_on": "2026-06-01", "verified_by": "OIM"}, "verified",
-     "Verified by the network on 2026-06-01"),
+     "Verified by the network on Jun 1, 2026"),
     ({"verified_on": "2025-06-01"}, "stale",
-     "Verified by the network on 2025-06-01 (over 12 months old: check before referring)"),
+     "Verified by the network on Jun 1, 2025 (over 12 months old: check before referring)"),
     ({"source_date": "2026-03-01"}, "unverified",
-     "Not yet verified by the network; source dated 2026-03-01"),
+     "Not yet verified by the network; source dated Mar 1, 2026"),
     ({"source_date": "2025-03-01"}, "unverified",
-     "Not yet verified by the network; source dated 2025-03-01 (over 12 months old"),
-    ({"last_verified": "2025-03-01"}, "unverified", "source dated 2025-03-01"),
+     "Not yet verified by the network; source dated Mar 1, 2025 (over 12 months old"),
+    ({"last_verified": "2025-03-01"}, "unverified", "source dated Mar 1, 2025"),
     ({}, "unverified", "Not yet verified by the network; source undated"),
 ])
 def test_badge_separates_verification_from_source_date(row, kind, text):

@@ -61,7 +61,7 @@ def brute_force_lines(registry, point: tuple[float, float]) -> set[str]:
 
 @pytest.mark.parametrize("name", PLACES)
 def test_country_wide_lines_are_those_that_apply_at_the_point(registry, name):
-    found = help_lines(search(registry, lines_query(shelter_query(PLACES[name]))))
+    found = help_lines(search(registry, lines_query(shelter_query(PLACES[name]))), PLACES[name])
     unplaced = found[found["lat"].isna()] if "lat" in found else found
     assert set(unplaced["id"]) == brute_force_lines(registry, PLACES[name])
     assert all("hotline" in list(t) for t in found["service_types"])
@@ -73,14 +73,16 @@ def test_every_corridor_place_has_a_line_to_call(registry, name):
     assert any(len(list(p)) for p in found["phones"]), name
 
 
-def test_child_protection_lines_come_first_then_country_and_name(registry):
-    found = help_lines(search(registry, lines_query(shelter_query(PLACES["Tapachula"]))))
+def test_own_country_first_then_child_protection_lines_then_name(registry):
+    # Tapachula is 20 km from Guatemala: Mexico's lines first, Guatemala's after.
+    point = PLACES["Tapachula"]
+    found = help_lines(search(registry, lines_query(shelter_query(point))), point)
     unplaced = found[found["lat"].isna()] if "lat" in found else found
-    protects = ["child_protection_authority" in list(t) for t in unplaced["service_types"]]
-    assert protects == sorted(protects, reverse=True) and protects[0]
-    keys = [(not p, c, n) for p, c, n in zip(protects, unplaced["country"],
-                                                    unplaced["name"], strict=True)]
-    assert keys == sorted(keys)
+    assert set(unplaced["country"]) == {"MEX", "GTM"}
+    rank = {"MEX": 0, "GTM": 1}
+    keys = [(rank[c], "child_protection_authority" not in list(t), n) for c, t, n in zip(
+        unplaced["country"], unplaced["service_types"], unplaced["name"], strict=True)]
+    assert keys == sorted(keys) and keys[0][:2] == (0, False)
 
 
 def test_a_national_line_is_not_scoped_to_the_province_of_its_seat(registry):
