@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -18,7 +18,6 @@ import pandas as pd
 import streamlit as st
 
 from rcm_map.core.i18n import Translator
-from rcm_map.registry.model import Registry
 from rcm_map.render import cards
 from rcm_map.search import deadends
 from rcm_map.search.query import Query, SearchResult
@@ -157,30 +156,30 @@ def _set_radius(km: float) -> None:
     st.session_state["radius"] = km
 
 
-def ways_out(tr: Translator, registry: Callable[[], Registry], query: Query,
-             shown: int) -> None:
+def ways_out(tr: Translator, search: deadends.Search, query: Query, shown: int) -> None:
     """With few results: the filters that exclude most, farther matches, a wider radius.
 
-    `registry` gives the whole public registry (read only when this is shown).
+    `search` is the store's search (a few more searches, only when this is shown).
     """
     if query.near is None or query.radius_km is None or shown >= deadends.FEW_RESULTS:
         return
-    reg = registry()
     with st.container(border=True, key="ways_out"):
         st.markdown(f"**{tr.t('deadend.title')}**")
         # The filter that removes the most first; the others that would bring any
         # back too (the one that matters may be a smaller one: "with family").
-        helpful = [r for r in deadends.relaxations(reg, query) if r.gain > 0]
+        helpful = [r for r in deadends.relaxations(search, query) if r.gain > 0]
         for option in helpful[:MAX_RELAXATIONS]:
             label = tr.t(f"deadend.filter.{option.field}")
-            st.write(tr.plural("deadend.filter_gain", option.count, filter=label))
+            st.write(tr.t("deadend.filter_gain_many", filter=label, n=tr.number(option.count, 0))
+                     if option.capped else
+                     tr.plural("deadend.filter_gain", option.count, filter=label))
             st.button(tr.t("deadend.drop", filter=label), key=f"drop_{option.field}",
                       on_click=_drop_filter, args=(option.field,))
         wider = deadends.next_radius(query.radius_km, RADIUS_CHOICES_KM)
         if wider is not None:
             st.button(tr.t("deadend.widen", km=tr.number(wider, 0)), key="widen_radius",
                       on_click=_set_radius, args=(float(wider),))
-        farther = deadends.beyond_radius(reg, query)
+        farther = deadends.beyond_radius(search, query)
         if farther.empty:
             st.caption(tr.t("deadend.nothing_beyond"))
             return

@@ -395,9 +395,9 @@ def render() -> None:
     with map_col:  # first: the map is what a person waits for
         search_map.show_map(tr, state, result, selected, _on_map_change)
     with list_col:
-        # The whole registry only when the list is thin (cached view; see store.reading).
-        results_view.ways_out(tr, lambda: common.guarded(tr, source.registry), query,
-                              len(result.located))
+        # A few more searches, only when the list is thin (either store).
+        results_view.ways_out(tr, lambda q: common.guarded(tr, lambda: source.search(q)),
+                              query, len(result.located))
         chosen = results_view.show_cards(tr, result.located, state.services)
         if selected:
             _report_selected(tr, result, selected)

@@ -201,3 +201,23 @@ def test_place_search_ranks_with_the_database_services(hosted: Store, small_path
     code, _, err = run(["search", "--place", "Tapachula", "--limit", "3"])
     assert code == 0, err
     assert err.splitlines()[0] == "place: Tapachula, Chiapas, MEX (14.90541, -92.25891)"
+
+
+def test_ways_out_ask_the_database_and_match_the_file(hosted: Store, small_path: Path) -> None:
+    """A thin list's ways out (filter to drop, services beyond the radius) are searches
+    of the store in use: the same answers from PostGIS as from the file, and the
+    whole registry is never loaded for them."""
+    from rcm_map.search import deadends
+
+    query = Query(near=(14.90541, -92.25891), radius_km=10, service_types=("shelter",))
+    reader, local = open_reader(), FileReader(small_path)
+    try:
+        options = deadends.relaxations(reader.search, query)
+        assert options == deadends.relaxations(local.search, query)
+        assert [(o.field, o.gain) for o in options] == [("service_types", 1)]
+        farther = deadends.beyond_radius(reader.search, query)
+        assert list(farther["id"]) == list(deadends.beyond_radius(local.search, query)["id"])
+        assert "gtm-tecun-casa" in set(farther["id"])  # the Tecún Umán shelter, 27.7 km
+        assert "registry" not in reader._views  # no whole-registry view was built
+    finally:
+        reader.close()
