@@ -282,9 +282,9 @@ def _within(
     todo = np.flatnonzero(finite)
     if len(todo) == 0:
         return result
-    pt, geom = index.containing(xs[todo], ys[todo])
-    hit = geom == target[todo][pt]
-    result[todo[pt[hit]]] = True
+    for code in np.unique(target[todo]).tolist():  # each point against its own polygon only
+        points = todo[target[todo] == code]
+        result[points] = shapely.contains_xy(index.geoms[code], xs[points], ys[points])
     rest = todo[~result[todo]]
     if len(rest) and tolerance_km > 0:
         near, polygon, _ = index.near_pairs(xs[rest], ys[rest], tolerance_km)

@@ -103,7 +103,7 @@ to check the msgspec path on the same inputs)."""
 class _Collection(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """A FeatureCollection with no other key than these two (then one pass splits it)."""
 
-    type: msgspec.Raw | None = None
+    type: msgspec.Raw = msgspec.Raw(b"")  # empty: no "type" key
     features: list[msgspec.Raw] | None = None
 
 
@@ -192,19 +192,19 @@ def _reject_constant(name: str) -> Any:
 def _read_arrow(raws: list[msgspec.Raw]) -> pa.Table | None:
     """The chunk's features as Arrow columns (`ARROW_SCHEMA`) by Arrow's multi-threaded
     JSON reader, or None when it cannot read them all that way: a feature that is not
-    an object or has another shape, a feature spread over lines, or a string the
-    reader refuses (a lone surrogate escape)."""
-    if not all(memoryview(raw)[:1] == b"{" for raw in raws):
-        return None  # not all objects (a line of `null` crashes pyarrow 26)
-    lines = b"\n".join(raws)
-    if lines.count(b"\n") != len(raws) - 1 or b"\r" in lines:
-        return None  # a feature spread over lines
+    an object or has another shape, or a string the reader refuses (a lone surrogate
+    escape). The features are joined by newlines; the reader takes any whitespace
+    between objects, and refuses an object that a block boundary cuts, so a table of
+    as many rows as features is the features in order."""
+    if min(map(len, raws), default=0) < 5:
+        return None  # a bare `null` crashes pyarrow 26 (other short values: an error)
     try:
-        return pajson.read_json(pa.BufferReader(lines),
-                                read_options=pajson.ReadOptions(block_size=_ARROW_BLOCK),
-                                parse_options=_ARROW_PARSE)
+        table = pajson.read_json(pa.BufferReader(b"\n".join(raws)),
+                                 read_options=pajson.ReadOptions(block_size=_ARROW_BLOCK),
+                                 parse_options=_ARROW_PARSE)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+    return table if table.num_rows == len(raws) else None
 
 
 def release(data: Buffer, start: int = 0, end: int | None = None) -> None:
@@ -266,7 +266,7 @@ class _Scanner:
             whole = None
         finally:
             release(data)
-        if whole is not None and whole.type is not None and whole.features is not None:
+        if whole is not None and len(whole.type) and whole.features is not None:
             if _loads(whole.type) != "FeatureCollection":
                 raise _Unsure  # the reference reader says what it is
             raws = whole.features

@@ -112,14 +112,14 @@ def public_view(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     placed = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     moved = np.full(len(rows), None, dtype=object)
     if placed.any():
-        countries = [str(c) for c in frame["country"].to_numpy(dtype=object)[rows[placed]]]
-        admin1s = [str(a or "") for a in frame["admin1"].to_numpy(dtype=object)[rows[placed]]]
+        countries = [str(c) for c in frame["country"].take(rows[placed]).tolist()]
+        admin1s = [str(a or "") for a in frame["admin1"].take(rows[placed]).tolist()]
         lon, lat = public_points(shapely.get_x(geoms[placed]), shapely.get_y(geoms[placed]),
                                 countries, admin1s)
         moved[placed] = shapely.points(lon, lat)
     out.loc[conf, "geometry"] = gpd.GeoSeries(moved, index=out.index[conf], crs=frame.crs)
     text = [*WITHHELD_FOR_CONFIDENTIAL, "source", "location_precision"]
-    columns = [frame[name].to_numpy(dtype=object)[rows].tolist() for name in text]
+    columns = [frame[name].take(rows).tolist() for name in text]
     cleaned = [public_properties(dict(zip(text, values, strict=True)))
                for values in zip(*columns, strict=True)]
     for name in text:

@@ -142,6 +142,21 @@ def test_arrow_reads_the_real_files(monkeypatch, reader: bool) -> None:
         assert (read and all(t is not None for t in read)) if reader else not read
 
 
+@pytest.mark.parametrize("block", [64, 1000, 1 << 22])
+def test_features_over_many_lines_and_blocks(monkeypatch, block: int) -> None:
+    """Indented features: Arrow's reader takes them whole or refuses the chunk where a
+    block boundary cuts one; either way the same issues and the same registry."""
+    monkeypatch.setattr(fastscan, "_ARROW_BLOCK", block)
+    features = copy.deepcopy(BASE)
+    features[1]["properties"]["email"] = "not an address"
+    for indent in (None, 1, "\t"):
+        data = json.dumps({"type": "FeatureCollection", "features": features},
+                          indent=indent).encode()
+        assert fast(data) == reference(data)
+    data = json.dumps({"type": "FeatureCollection", "features": BASE}, indent=2).encode()
+    same_registry(data)
+
+
 @pytest.mark.parametrize(("key", "raw"), [
     ("coordinates", "[-92.26, 14.9, NaN]"), ("coordinates", "[-92.26, 14.9, 1e999]"),
     ("coordinates", "[-92.26, 14.9, null]"), ("coordinates", "[-92.26, null]"),
