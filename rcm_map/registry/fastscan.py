@@ -1,4 +1,4 @@
-"""Fast reader of large registry files: msgspec decoding and vectorised checks.
+"""Fast reader of large registry files: Arrow's JSON reader, msgspec, vectorised checks.
 
 The reference reader (`rcm_map.registry.reading.parse_json_bytes` then
 `rcm_map.registry.validation.validate_collection`) holds the whole document as
@@ -8,10 +8,13 @@ without ever holding more than one chunk of features as Python objects:
 
 1. The bytes are checked to be UTF-8 (Arrow's validator, no copy) and split with
    msgspec into the envelope and one `msgspec.Raw` slice per feature (no copy).
-2. Features are decoded a chunk at a time into typed `msgspec.Struct`s that only
-   accept what a registry may hold (text as text, ages as integers, lists of text,
-   a Point of numbers, no unknown field). A feature that does not fit is decoded
-   by the standard library's `json` and checked by `validation.feature_issues`.
+2. Features are read a chunk at a time by Arrow's JSON reader into columns of
+   `fastarrow.ARROW_SCHEMA` (text as text, ages as integers, lists of text, a Point of
+   numbers, no unknown or repeated key); a chunk it refuses is decoded by msgspec
+   into typed `msgspec.Struct`s that accept the same. What Arrow lets through and
+   the structs do not (NaN, a null list item, a number beyond float range) puts
+   the row in doubt (step 3). A feature that fits neither is decoded by the
+   standard library's `json` and checked by `validation.feature_issues`.
 3. The chunk's columns become Arrow arrays and are checked all at once
    (`rcm_map.registry.fastcolumns`) with
    conservative rules: a row passes only when the reference validator could not
@@ -42,10 +45,10 @@ import msgspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pajson
 
 from rcm_map.core import schema
 from rcm_map.core.schema import Issue
+from rcm_map.registry import fastarrow
 from rcm_map.registry.fastcolumns import CONTROL_MARKS, LIST, TEXT, ColumnChecks
 from rcm_map.registry.reading import MAX_FEATURES, parse_json_bytes
 from rcm_map.registry.validation import country_issues, feature_issues, validate_collection
@@ -80,25 +83,10 @@ class _Feature(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     geometry: _Point | None = None
 
 
-def _arrow_type(kind: str) -> pa.DataType:
-    if kind == "age":
-        return pa.int64()
-    return LIST if kind.startswith("list:") else TEXT
-
-
-ARROW_SCHEMA = pa.schema([
-    ("type", TEXT),
-    ("properties", pa.struct([(f.name, _arrow_type(f.kind)) for f in schema.FIELDS])),
-    ("geometry", pa.struct([("type", TEXT), ("coordinates", pa.list_(pa.float64()))])),
-])
-"""A feature as Arrow's JSON reader may read it: exactly the typed structs' fields
-(`distance_km` aside: a chunk holding it is decoded by msgspec)."""
-_ARROW_PARSE = pajson.ParseOptions(explicit_schema=ARROW_SCHEMA,
-                                   unexpected_field_behavior="error")
-_ARROW_BLOCK = 4 << 20
 ARROW_READER = True
 """Whether chunks are read by Arrow's JSON reader when they can be (tests turn it off
 to check the msgspec path on the same inputs)."""
+
 
 class _Collection(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """A FeatureCollection with no other key than these two (then one pass splits it)."""
@@ -187,24 +175,6 @@ def _loads(raw: Any) -> Any:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
-
-
-def _read_arrow(raws: list[msgspec.Raw]) -> pa.Table | None:
-    """The chunk's features as Arrow columns (`ARROW_SCHEMA`) by Arrow's multi-threaded
-    JSON reader, or None when it cannot read them all that way: a feature that is not
-    an object or has another shape, or a string the reader refuses (a lone surrogate
-    escape). The features are joined by newlines; the reader takes any whitespace
-    between objects, and refuses an object that a block boundary cuts, so a table of
-    as many rows as features is the features in order."""
-    if min(map(len, raws), default=0) < 5:
-        return None  # a bare `null` crashes pyarrow 26 (other short values: an error)
-    try:
-        table = pajson.read_json(pa.BufferReader(b"\n".join(raws)),
-                                 read_options=pajson.ReadOptions(block_size=_ARROW_BLOCK),
-                                 parse_options=_ARROW_PARSE)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    return table if table.num_rows == len(raws) else None
 
 
 def release(data: Buffer, start: int = 0, end: int | None = None) -> None:
@@ -332,7 +302,7 @@ class _Scanner:
 
     def chunk(self, start: int, raws: list[msgspec.Raw]) -> None:
         """Decode, check and (when building) normalise features start..start+len(raws)."""
-        table = _read_arrow(raws) if ARROW_READER else None
+        table = fastarrow.read_arrow(raws) if ARROW_READER else None
         ids: list[str | None]
         if table is not None:
             table = table.combine_chunks()

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rcm_map.core import schema
-from rcm_map.registry import cache, fastcolumns, fastscan, model
+from rcm_map.registry import cache, fastarrow, fastcolumns, fastscan, model
 from rcm_map.registry.reading import RegistryError, parse_json_bytes
 from rcm_map.registry.validation import validate_collection
 
@@ -129,13 +129,13 @@ def test_chunks_join_up(monkeypatch) -> None:
 def test_arrow_reads_the_real_files(monkeypatch, reader: bool) -> None:
     """The Arrow path is taken for a plain file (one feature per line or all on one)."""
     read: list[Any] = []
-    original = fastscan._read_arrow
+    original = fastarrow.read_arrow
 
     def spy(raws: list[Any]) -> Any:
         read.append(original(raws))
         return read[-1]
 
-    monkeypatch.setattr(fastscan, "_read_arrow", spy)
+    monkeypatch.setattr(fastarrow, "read_arrow", spy)
     for data in (ACTORS.read_bytes(), json.dumps(json.loads(ACTORS.read_bytes())).encode()):
         read.clear()
         assert fastscan.scan(data, "f.geojson") is not None
@@ -146,7 +146,7 @@ def test_arrow_reads_the_real_files(monkeypatch, reader: bool) -> None:
 def test_features_over_many_lines_and_blocks(monkeypatch, block: int) -> None:
     """Indented features: Arrow's reader takes them whole or refuses the chunk where a
     block boundary cuts one; either way the same issues and the same registry."""
-    monkeypatch.setattr(fastscan, "_ARROW_BLOCK", block)
+    monkeypatch.setattr(fastarrow, "ARROW_BLOCK", block)
     features = copy.deepcopy(BASE)
     features[1]["properties"]["email"] = "not an address"
     for indent in (None, 1, "\t"):
