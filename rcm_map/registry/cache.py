@@ -1,9 +1,10 @@
 """A columnar cache of the loaded public registry, so a large registry starts fast.
 
 Reading, validating and indexing a GeoJSON registry of 1,000,000 services takes
-1.0-1.5 times as long as the standard library's ``json.load`` of the file (two runs
-on the shared benchmark machine: 96 s vs 95 s, 78 s vs 53 s; 1.9 GB peak where
-``json.load`` takes 5.5 GB; `rcm_map.registry.fastscan`); loading
+0.6-0.76 times as long as the standard library's ``json.load`` of the file (three
+runs on the shared benchmark machine: 15.2 s vs 25.1 s, 19.7 s vs 29.8 s, 25.0 s vs
+32.9 s; 1.7-1.8 GB peak where ``json.load`` takes 5.5 GB;
+`rcm_map.registry.fastscan`); loading
 this cache takes a couple of seconds (bench/README.md). The cache
 is an Arrow IPC (Feather v2) file, uncompressed and memory-mapped, in a ``.cache``
 folder beside the registry (gitignored), named after the registry's SHA-256, the

@@ -1,4 +1,4 @@
-"""Fast reader of large registry files: msgspec decoding and vectorised checks.
+"""Fast reader of large registry files: Arrow's JSON reader, msgspec, vectorised checks.
 
 The reference reader (`rcm_map.registry.reading.parse_json_bytes` then
 `rcm_map.registry.validation.validate_collection`) holds the whole document as
@@ -8,10 +8,13 @@ without ever holding more than one chunk of features as Python objects:
 
 1. The bytes are checked to be UTF-8 (Arrow's validator, no copy) and split with
    msgspec into the envelope and one `msgspec.Raw` slice per feature (no copy).
-2. Features are decoded a chunk at a time into typed `msgspec.Struct`s that only
-   accept what a registry may hold (text as text, ages as integers, lists of text,
-   a Point of numbers, no unknown field). A feature that does not fit is decoded
-   by the standard library's `json` and checked by `validation.feature_issues`.
+2. Features are read a chunk at a time by Arrow's JSON reader into columns of
+   `fastarrow.ARROW_SCHEMA` (text as text, ages as integers, lists of text, a Point of
+   numbers, no unknown or repeated key); a chunk it refuses is decoded by msgspec
+   into typed `msgspec.Struct`s that accept the same. What Arrow lets through and
+   the structs do not (NaN, a null list item, a number beyond float range) puts
+   the row in doubt (step 3). A feature that fits neither is decoded by the
+   standard library's `json` and checked by `validation.feature_issues`.
 3. The chunk's columns become Arrow arrays and are checked all at once
    (`rcm_map.registry.fastcolumns`) with
    conservative rules: a row passes only when the reference validator could not
@@ -45,6 +48,7 @@ import pyarrow.compute as pc
 
 from rcm_map.core import schema
 from rcm_map.core.schema import Issue
+from rcm_map.registry import fastarrow
 from rcm_map.registry.fastcolumns import CONTROL_MARKS, LIST, TEXT, ColumnChecks
 from rcm_map.registry.reading import MAX_FEATURES, parse_json_bytes
 from rcm_map.registry.validation import country_issues, feature_issues, validate_collection
@@ -79,6 +83,19 @@ class _Feature(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     geometry: _Point | None = None
 
 
+ARROW_READER = True
+"""Whether chunks are read by Arrow's JSON reader when they can be (tests turn it off
+to check the msgspec path on the same inputs)."""
+
+
+class _Collection(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """A FeatureCollection with no other key than these two (then one pass splits it)."""
+
+    type: msgspec.Raw = msgspec.Raw(b"")  # empty: no "type" key
+    features: list[msgspec.Raw] | None = None
+
+
+_COLLECTION = msgspec.json.Decoder(_Collection)
 _ENVELOPE = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _RAWS = msgspec.json.Decoder(list[msgspec.Raw])
 _FEATURES = msgspec.json.Decoder(list[_Feature])
@@ -214,25 +231,21 @@ class _Scanner:
             data.find(mark) >= 0 for mark in CONTROL_MARKS))
         release(data)
         try:
-            top = _ENVELOPE.decode(view)
+            whole = _COLLECTION.decode(view)  # one pass when the envelope holds nothing else
         except _DECODE_ERRORS:
-            raise _Unsure from None
+            whole = None
         finally:
             release(data)
-        values = {key: _loads(raw) for key, raw in top.items() if key != "features"}
-        if values.get("type") != "FeatureCollection":
-            raise _Unsure  # the reference reader says what it is (and counts its features)
-        try:
-            raws = _RAWS.decode(top["features"]) if "features" in top else None
-        except _DECODE_ERRORS:
-            if memoryview(top["features"])[:1] == b"[":
-                raise _Unsure from None  # a list msgspec refused: the reference reader speaks
-            raws = None
-        if raws is None:
-            got = _loads(top["features"]) if "features" in top else None
-            return Scan([Issue("'features' must be a list", self.file, field="features",
-                               value=type(got).__name__)], 0, None)
-        del top
+        if whole is not None and len(whole.type) and whole.features is not None:
+            if _loads(whole.type) != "FeatureCollection":
+                raise _Unsure  # the reference reader says what it is
+            raws = whole.features
+        else:
+            split = self.split(data, view)
+            if isinstance(split, Scan):
+                return split
+            raws = split
+        del whole
         if len(raws) > MAX_FEATURES:
             return Scan([Issue(f"{len(raws):,} features, more than the limit of "
                                f"{MAX_FEATURES:,}", self.file)], len(raws), None)
@@ -253,6 +266,30 @@ class _Scanner:
             del parts
         return Scan(self.issues, count, pa.table(columns))
 
+    def split(self, data: Buffer, view: memoryview) -> list[msgspec.Raw] | Scan:
+        """The features of any envelope, one raw slice each (or the Scan of a file
+        whose ``features`` is not a list)."""
+        try:
+            top = _ENVELOPE.decode(view)
+        except _DECODE_ERRORS:
+            raise _Unsure from None
+        finally:
+            release(data)
+        values = {key: _loads(raw) for key, raw in top.items() if key != "features"}
+        if values.get("type") != "FeatureCollection":
+            raise _Unsure  # the reference reader says what it is (and counts its features)
+        try:
+            raws = _RAWS.decode(top["features"]) if "features" in top else None
+        except _DECODE_ERRORS:
+            if memoryview(top["features"])[:1] == b"[":
+                raise _Unsure from None  # a list msgspec refused: the reference reader speaks
+            raws = None
+        if raws is None:
+            got = _loads(top["features"]) if "features" in top else None
+            return Scan([Issue("'features' must be a list", self.file, field="features",
+                               value=type(got).__name__)], 0, None)
+        return raws
+
     @staticmethod
     def type_of(name: str) -> pa.DataType:
         if name in ("lon", "lat"):
@@ -265,21 +302,30 @@ class _Scanner:
 
     def chunk(self, start: int, raws: list[msgspec.Raw]) -> None:
         """Decode, check and (when building) normalise features start..start+len(raws)."""
-        try:
-            decoded: list[Any] = _FEATURES.decode(b"[" + b",".join(raws) + b"]")
-        except _DECODE_ERRORS:
-            decoded = list(self.one_by_one(raws))
-        fast = np.flatnonzero(np.fromiter((f is not None for f in decoded), dtype=bool,
-                                          count=len(decoded)))
-        feats = [f for f in decoded if f is not None]
-        del decoded
-        cols, doubt = self.checks.fast_columns(feats)
+        table = fastarrow.read_arrow(raws) if ARROW_READER else None
+        ids: list[str | None]
+        if table is not None:
+            table = table.combine_chunks()
+            fast = np.arange(len(raws))
+            ids = table.column("properties").chunk(0).field("id").to_pylist()
+            cols, doubt = self.checks.arrow_columns(table)
+            del table
+        else:
+            try:
+                decoded: list[Any] = _FEATURES.decode(b"[" + b",".join(raws) + b"]")
+            except _DECODE_ERRORS:
+                decoded = list(self.one_by_one(raws))
+            fast = np.flatnonzero(np.fromiter((f is not None for f in decoded), dtype=bool,
+                                              count=len(decoded)))
+            feats = [f for f in decoded if f is not None]
+            del decoded
+            cols, doubt = self.checks.fast_columns(feats)
+            ids = [None] * len(raws)
+            for k, fid in zip(fast.tolist(), [f.properties.id for f in feats], strict=True):
+                ids[k] = fid
+            del feats
         need = np.ones(len(raws), dtype=bool)
         need[fast] = doubt
-        ids: list[str | None] = [None] * len(raws)
-        for k, fid in zip(fast.tolist(), [f.properties.id for f in feats], strict=True):
-            ids[k] = fid
-        del feats
         lon, lat = cols["lon"].to_numpy(), cols["lat"].to_numpy()
         cleared = np.flatnonzero(~doubt & ~np.isnan(lon))  # located and cleared: positions
         loc_rows = (start + fast[cleared]).tolist()
@@ -318,7 +364,8 @@ class _Scanner:
         if self.build:
             self.keep(cols, fast, len(raws), normalised)
 
-    def one_by_one(self, raws: list[msgspec.Raw]) -> Iterator[Any]:
+    @staticmethod
+    def one_by_one(raws: list[msgspec.Raw]) -> Iterator[Any]:
         """Each feature of a chunk msgspec refused as a whole (None: not the typed form)."""
         for raw in raws:
             try:
