@@ -22,10 +22,10 @@ valid (``rcm-map validate``); the seeded rows are what `row_of` computes for eac
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 import re
 import unicodedata
 from collections.abc import Iterator
-from json.encoder import encode_basestring as _json_str
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,9 @@ from rcm_map.store.pgpool import connect_once
 COLUMNS = ("id", "country", "admin1", "name", "props", "geog", "public_geog", "public_lon",
            "public_lat", "service_bits", "population_bits", "age_min", "age_max", "languages",
            "source_date", "verified_on", "search_text", "version", "updated_by")
+FILTER_COLUMNS = ("id", "public_geog", "country", "admin1", "service_bits", "population_bits",
+                  "age_min", "age_max", "languages", "verified_on", "search_text")
+_SYNC_TRIGGER = "services_filters_sync"  # migration 0005
 INDEX_MEMORY = "512MB"  # per index build, once, while seeding
 SEARCH_COLUMNS = ("name", "organization", "city", "description", "address", "referral")
 _SEP = "\x00"  # joins many texts into one (validation refuses control characters)
@@ -104,69 +107,86 @@ def _search_text(frame: pd.DataFrame) -> list[str]:
     return fold_many([" ".join(row) for row in zip(*parts, strict=True)])
 
 
-def _json_column(values: pd.Series) -> np.ndarray:
-    """JSON text of each value of a column, each distinct value encoded once."""
+# JSON string escapes of the characters validation lets through (others: `_json_texts`).
+_JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+_OTHER_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+
+
+def _json_texts(values: pa.Array) -> pa.Array:
+    """JSON string literal of each (non-null) string, escaped by Arrow kernels: a
+    backslash, a quote, tab, newline and carriage return (the only characters below
+    U+0020 validation accepts; any other falls back to `json.dumps`)."""
+    if pc.any(pc.match_substring_regex(values, _OTHER_CONTROL)).as_py():
+        return pa.array([json.dumps(v, ensure_ascii=False) for v in values.to_pylist()],
+                        pa.string())
+    for raw, escaped in _JSON_ESCAPES:
+        values = pc.replace_substring(values, raw, escaped)
+    return pc.binary_join_element_wise('"', values, '"', "")
+
+
+def _json_column(values: pd.Series) -> pa.Array:
+    """JSON text of each value of a column (strings, Int64 with NA, lists of strings),
+    built by Arrow kernels."""
     if isinstance(values.dtype, pd.Int64Dtype):
-        na = values.isna().to_numpy()
-        text = values.fillna(0).to_numpy(dtype=np.int64).astype(str).astype(object)
-        text[na] = "null"
-        return text
-    cells = values.tolist()
-    if cells and isinstance(cells[0], list):
-        seen: dict[tuple[Any, ...], str] = {}
-        out = np.empty(len(cells), dtype=object)
-        for i, cell in enumerate(cells):
-            key = tuple(cell)
-            found = seen.get(key)
-            if found is None:
-                found = seen[key] = json.dumps(cell, ensure_ascii=False)
-            out[i] = found
-        return out
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    encoded = np.array([_json_str(v) if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
-                        for v in uniques], dtype=object)
-    return encoded[codes]
+        ints = pa.array(values.to_numpy(dtype="float64", na_value=np.nan),
+                        mask=values.isna().to_numpy()).cast(pa.int64())
+        return pc.fill_null(pc.cast(ints, pa.string()), "null")
+    if values.dtype == object and len(values) and isinstance(values.iloc[0], list):
+        lists = pa.array(values.tolist(), pa.list_(pa.string()))
+        quoted = pa.ListArray.from_arrays(lists.offsets, _json_texts(lists.flatten()))
+        return pc.binary_join_element_wise("[", pc.binary_join(quoted, ","), "]", "")
+    texts = pa.array(values.astype(str).tolist() if values.dtype == object else values,
+                     pa.string())
+    return _json_texts(texts)
 
 
 def _json_objects(props: pd.DataFrame) -> pa.Array:
     """One JSON object per row of `props` (its columns as keys), assembled column-wise
-    by Arrow: `DataFrame.to_json` spent ~17 s per million rows."""
+    by Arrow: `DataFrame.to_json` spent ~17 s per million rows, one `json` call per
+    distinct value ~3 s."""
     pieces: list[Any] = []
     for k, name in enumerate(props.columns):
         pieces.append(("{" if k == 0 else ",") + json.dumps(name) + ":")
-        pieces.append(pa.array(_json_column(props[name]), pa.string()))
+        pieces.append(_json_column(props[name]))
     pieces.append("}")
     return pc.binary_join_element_wise(*pieces, "")
 
 
-def _text_array(lists: pd.Series) -> list[str]:
+def _text_array(lists: pd.Series) -> pa.Array:
     """PostgreSQL array literals of code lists (codes are plain identifiers)."""
-    seen: dict[tuple[str, ...], str] = {}
-    return [seen.setdefault(tuple(codes), "{" + ",".join(f'"{c}"' for c in codes) + "}")
-            for codes in lists.tolist()]
+    codes = pa.array(lists.tolist(), pa.list_(pa.string()))
+    quoted = pc.binary_join_element_wise('"', codes.flatten(), '"', "")
+    joined = pc.binary_join(pa.ListArray.from_arrays(codes.offsets, quoted), ",")
+    return pc.binary_join_element_wise("{", joined, "}", "")
 
 
-def service_rows(features: list[Feature], user: str = "seed") -> pd.DataFrame:
-    """The `services` columns of valid features, computed column by column."""
-    true = frame_from_features(features)
+def service_rows(source: list[Feature] | pd.DataFrame, user: str = "seed") -> pd.DataFrame:
+    """The `services` columns of valid features, computed column by column.
+
+    `source` is the features, or the frame `frame_from_features` made of them (the
+    registry's validated frame: nothing is normalised twice).
+    """
+    true = (source if isinstance(source, pd.DataFrame) else frame_from_features(source)
+            ).reset_index(drop=True)
     public = public_view(true)  # stand-ins: the file engine's own function
     props = pd.DataFrame(true.drop(columns=true.geometry.name))[list(schema.FIELD_NAMES)]
     lon, lat = _lon_lat(true.geometry)
     public_lon, public_lat = _lon_lat(public.geometry)
+
+    def text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
+        return pd.array(values, dtype=pd.ArrowDtype(pa.string()))
+
     return pd.DataFrame({
         "id": props["id"], "country": props["country"], "admin1": props["admin1"],
-        "name": props["name"],
-        "props": pd.array(_json_objects(props), dtype=pd.ArrowDtype(pa.string())),
-        "geog": pd.array(_points(lon, lat), dtype=pd.ArrowDtype(pa.string())),
-        "public_geog": pd.array(_points(public_lon, public_lat),
-                                dtype=pd.ArrowDtype(pa.string())),
+        "name": props["name"], "props": text(_json_objects(props)),
+        "geog": text(_points(lon, lat)), "public_geog": text(_points(public_lon, public_lat)),
         "public_lon": public_lon, "public_lat": public_lat,  # NaN is written as NULL
         "service_bits": list_bits(public["service_types"], schema.SERVICE_TYPES,
                                   np.uint32).astype(np.int64),
         "population_bits": list_bits(public["populations"], schema.POPULATIONS,
                                      np.uint16).astype(np.int64),
         "age_min": props["age_min"], "age_max": props["age_max"],
-        "languages": _text_array(props["languages"]),
+        "languages": text(_text_array(props["languages"])),
         "source_date": props["source_date"].replace("", None),
         "verified_on": props["verified_on"].replace("", None),
         "search_text": _search_text(public),
@@ -184,29 +204,24 @@ def _lon_lat(geometry: Any) -> tuple[np.ndarray, np.ndarray]:
     return lon, lat
 
 
-def spatial_order(rows: pd.DataFrame) -> np.ndarray:
-    """Row positions sorted by grid cell of the public point (0.1 degree, ~11 km),
-    services without a point last.
+def spatial_order(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Row positions sorted by grid cell of the point (0.1 degree, ~11 km), services
+    without a point last.
 
-    Written in this order, neighbours share table pages: a nearest-k search, which
-    checks the filters on each candidate's row, then reads a few pages instead of
-    one page per candidate scattered over the table (at a million services most of
-    the query's time went there).
+    Written in this order, neighbours share table pages: a nearest-k search joins its
+    k winners back to `services`, and reads a few pages instead of one per winner.
     """
-    lat = np.floor(rows["public_lat"].to_numpy(dtype=float) * 10)
-    lon = np.floor(rows["public_lon"].to_numpy(dtype=float) * 10)
-    return np.lexsort((lon, lat, np.isnan(lat)))
+    cell_lat, cell_lon = np.floor(lat * 10), np.floor(lon * 10)
+    return np.lexsort((cell_lon, cell_lat, np.isnan(cell_lat)))
 
 
-def _csv_chunks(rows: pd.DataFrame, chunk: int) -> Iterator[pa.Buffer]:
+def _csv(rows: pd.DataFrame) -> bytes:
     """CSV of the rows, by Arrow's writer: strings quoted (an empty one is ``""``),
     nulls and NaN as nothing (COPY's NULL in CSV), floats in shortest round-trip form."""
-    table = pa.Table.from_pandas(rows, preserve_index=False)
-    options = pa_csv.WriteOptions(include_header=False)
-    for start in range(0, len(rows), chunk):
-        sink = pa.BufferOutputStream()
-        pa_csv.write_csv(table.slice(start, chunk), sink, options)
-        yield sink.getvalue()
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(pa.Table.from_pandas(rows, preserve_index=False), sink,
+                     pa_csv.WriteOptions(include_header=False))
+    return bytes(sink.getvalue().to_pybytes())
 
 
 def bulk_seed(store: Any, rows: pd.DataFrame, user: str = "seed",
@@ -214,22 +229,70 @@ def bulk_seed(store: Any, rows: pd.DataFrame, user: str = "seed",
     """COPY `rows` (`service_rows`) into an EMPTY store in one transaction; return the
     change id. Raises StoreError when the store already holds services (use country
     updates then)."""
+    rows = rows.iloc[spatial_order(rows["public_lon"].to_numpy(dtype=float),
+                                   rows["public_lat"].to_numpy(dtype=float))]
+    return _seed(store, (_csv(rows.iloc[i:i + chunk]) for i in range(0, len(rows), chunk)),
+                 len(rows), user)
+
+
+# The frame a seed's worker processes prepare rows from: set before they are forked,
+# so each inherits it instead of receiving a pickled copy.
+_SEEDING: dict[str, Any] = {}
+
+
+def _prepare(bounds: tuple[int, int]) -> bytes:
+    """CSV of the rows of one slice of the seed's frame (in a worker process)."""
+    frame, order, user = _SEEDING["frame"], _SEEDING["order"], _SEEDING["user"]
+    return _csv(service_rows(frame.iloc[order[bounds[0]:bounds[1]]], user))
+
+
+def bulk_seed_frame(store: Any, frame: pd.DataFrame, user: str = "seed", *,
+                    workers: int = 2, chunk: int = 25_000) -> int:
+    """`bulk_seed` of a registry's validated frame (`frame_from_features`), its rows
+    prepared in `workers` forked processes slice by slice while the server parses
+    the slices already sent (one core prepares, the other parses; the preparation
+    is most of the CPU). Rows are written in the order of the TRUE points' grid
+    cells (a confidential service's stand-in lies in the same area; computing the
+    stand-ins first would take the preparation out of the workers)."""
+    lon, lat = _lon_lat(frame.geometry)
+    order = spatial_order(lon, lat)
+    slices = [(i, min(i + chunk, len(frame))) for i in range(0, len(frame), chunk)]
+    _SEEDING.update(frame=frame, order=order, user=user)
+    try:
+        if workers <= 1 or len(slices) <= 1:
+            return _seed(store, map(_prepare, slices), len(frame), user)
+        with mp.get_context("fork").Pool(workers) as pool:
+            return _seed(store, pool.imap(_prepare, slices), len(frame), user)
+    finally:
+        _SEEDING.clear()
+
+
+def _seed(store: Any, chunks: Iterator[bytes], count: int, user: str) -> int:
+    """COPY the CSV chunks into the empty store in one transaction (see `bulk_seed`)."""
     cols = ", ".join(COLUMNS)
     with store._tx() as conn:
         if conn.execute("SELECT EXISTS (SELECT 1 FROM services) AS any").fetchone()["any"]:
             raise StoreError("bulk seed: the database already holds services; seed only an "
                              "empty database, or apply country updates")
-        indexes = conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = "
-                               "'services' AND indexname <> 'services_pkey'").fetchall()
+        indexes = conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
+                               "('services', 'service_filters') AND indexname NOT LIKE "
+                               "'%%_pkey'").fetchall()
         for index in indexes:  # building an index once beats updating it per row
             conn.execute(f'DROP INDEX "{index["indexname"]}"')
         # Emptied in this transaction, the table takes COPY ... FREEZE: rows written
-        # frozen and pages marked all-visible, so no vacuum pass rewrites them after.
+        # frozen and pages marked all-visible, so no vacuum pass rewrites them after
+        # (a trigger empties service_filters with it).
         conn.execute("TRUNCATE services")
+        # service_filters is filled in one statement below, not row by row by the
+        # trigger (ALTER TABLE is transactional: other writers never see it off).
+        conn.execute(f"ALTER TABLE services DISABLE TRIGGER {_SYNC_TRIGGER}")
         with conn.cursor().copy(f"COPY services ({cols}) FROM STDIN "  # noqa: S608 - fixed names
                                 "WITH (FORMAT csv, FREEZE)") as copy:
-            for data in _csv_chunks(rows.iloc[spatial_order(rows)], chunk):
+            for data in chunks:
                 copy.write(data)
+        conn.execute(f"INSERT INTO service_filters SELECT {', '.join(FILTER_COLUMNS)} "  # noqa: S608
+                     "FROM services WHERE public_geog IS NOT NULL")
+        conn.execute(f"ALTER TABLE services ENABLE TRIGGER {_SYNC_TRIGGER}")
         # Index builds sort in memory when they may (this transaction only).
         conn.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
         for index in indexes:
@@ -237,7 +300,7 @@ def bulk_seed(store: Any, rows: pd.DataFrame, user: str = "seed",
         change = conn.execute(
             "INSERT INTO changes (username, action, country, summary) "
             "VALUES (%s, 'baseline', '', %s) RETURNING change_id",
-            (user, f"seeded {len(rows):,} services by COPY")).fetchone()["change_id"]
+            (user, f"seeded {count:,} services by COPY")).fetchone()["change_id"]
     with connect_once(store.url, store.pool_settings) as conn:  # VACUUM: no transaction
-        conn.execute("VACUUM ANALYZE services")
+        conn.execute("VACUUM ANALYZE services, service_filters")
     return int(change)

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
+from rcm_map.registry.model import frame_from_features
 from rcm_map.search.query import Query
 from rcm_map.store.base import StoreError
-from rcm_map.store.pgbulk import COLUMNS, bulk_seed, service_rows
+from rcm_map.store.pgbulk import COLUMNS, bulk_seed, bulk_seed_frame, service_rows
 
 pytestmark = pytest.mark.postgis
 
@@ -41,6 +42,11 @@ def test_copy_rows_equal_update_rows(pg_url: str, test_features: list[dict[str, 
         assert again.located.equals(searched.located)
         with pytest.raises(StoreError, match="already holds services"):
             bulk_seed(store, service_rows(test_features))
+        for workers in (1, 2):  # the validated frame, prepared in slices (and processes)
+            wipe(pg_url)
+            bulk_seed_frame(store, frame_from_features(test_features), workers=workers,
+                            chunk=37)
+            assert _rows(store) == expected
     finally:
         store.close()
 
