@@ -164,14 +164,16 @@ def bench_size(url: str, n: int, data_dir: Path | None, workers: int) -> dict[st
     try:
         started, cpu, server = time.perf_counter(), time.process_time(), server_cpu_s(data_dir)
         workers_cpu = children_cpu_s()
-        bulk_seed_frame(store, frame, workers=workers)
+        phases: dict[str, float] = {}
+        bulk_seed_frame(store, frame, workers=workers, phases=phases)
         seed_s = time.perf_counter() - started
         client_cpu = time.process_time() - cpu
         prepare_cpu = children_cpu_s() - workers_cpu
         server = None if server is None else (server_cpu_s(data_dir) or 0.0) - server
         log(f"{n:,}: seeded in {seed_s:.1f} s (rows prepared in {workers} processes: "
             f"{prepare_cpu:.1f} s CPU; COPY client {client_cpu:.1f} s CPU; server "
-            f"{'-' if server is None else f'{server:.1f}'} s CPU)")
+            f"{'-' if server is None else f'{server:.1f}'} s CPU); wall by step: "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()))
         queries = [bq.query(RADIUS_KM, NEAREST) for bq in make_queries()]
         load = os.getloadavg()
         ways = timed_postgis(store, queries)
@@ -192,7 +194,7 @@ def bench_size(url: str, n: int, data_dir: Path | None, workers: int) -> dict[st
     engine = timed(lambda q: search(registry, q), queries)
     log(f"{n:,}: file engine query p50 {engine['p50_ms']:.1f} ms")
     return {"generate_s": generated, "frame_s": frame_s, "frame_cpu_s": frame_cpu,
-            "seed_s": seed_s, "seed_workers": workers,
+            "seed_s": seed_s, "seed_workers": workers, "seed_phases_s": phases,
             "seed_prepare_cpu_s": prepare_cpu, "seed_copy_client_cpu_s": client_cpu,
             "seed_copy_server_cpu_s": server, "postgis_query": pg,
             "postgis_query_ways": ways, "postgis_cpu_per_search": cpu_search,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import re
+import time
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
@@ -109,18 +110,21 @@ def _search_text(frame: pd.DataFrame) -> list[str]:
 
 # JSON string escapes of the characters validation lets through (others: `_json_texts`).
 _JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+_NEEDS_ESCAPE = r'[\x00-\x1f\\"]'
 _OTHER_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 
 
 def _json_texts(values: pa.Array) -> pa.Array:
     """JSON string literal of each (non-null) string, escaped by Arrow kernels: a
     backslash, a quote, tab, newline and carriage return (the only characters below
-    U+0020 validation accepts; any other falls back to `json.dumps`)."""
-    if pc.any(pc.match_substring_regex(values, _OTHER_CONTROL)).as_py():
-        return pa.array([json.dumps(v, ensure_ascii=False) for v in values.to_pylist()],
-                        pa.string())
-    for raw, escaped in _JSON_ESCAPES:
-        values = pc.replace_substring(values, raw, escaped)
+    U+0020 validation accepts; any other falls back to `json.dumps`). Most columns
+    hold none of them: one scan finds that, and nothing is replaced."""
+    if pc.any(pc.match_substring_regex(values, _NEEDS_ESCAPE)).as_py():
+        if pc.any(pc.match_substring_regex(values, _OTHER_CONTROL)).as_py():
+            return pa.array([json.dumps(v, ensure_ascii=False) for v in values.to_pylist()],
+                            pa.string())
+        for raw, escaped in _JSON_ESCAPES:
+            values = pc.replace_substring(values, raw, escaped)
     return pc.binary_join_element_wise('"', values, '"', "")
 
 
@@ -247,7 +251,8 @@ def _prepare(bounds: tuple[int, int]) -> bytes:
 
 
 def bulk_seed_frame(store: Any, frame: pd.DataFrame, user: str = "seed", *,
-                    workers: int = 2, chunk: int = 25_000) -> int:
+                    workers: int = 2, chunk: int = 25_000,
+                    phases: dict[str, float] | None = None) -> int:
     """`bulk_seed` of a registry's validated frame (`frame_from_features`), its rows
     prepared in `workers` forked processes slice by slice while the server parses
     the slices already sent (one core prepares, the other parses; the preparation
@@ -260,16 +265,26 @@ def bulk_seed_frame(store: Any, frame: pd.DataFrame, user: str = "seed", *,
     _SEEDING.update(frame=frame, order=order, user=user)
     try:
         if workers <= 1 or len(slices) <= 1:
-            return _seed(store, map(_prepare, slices), len(frame), user)
+            return _seed(store, map(_prepare, slices), len(frame), user, phases)
         with mp.get_context("fork").Pool(workers) as pool:
-            return _seed(store, pool.imap(_prepare, slices), len(frame), user)
+            return _seed(store, pool.imap(_prepare, slices), len(frame), user, phases)
     finally:
         _SEEDING.clear()
 
 
-def _seed(store: Any, chunks: Iterator[bytes], count: int, user: str) -> int:
-    """COPY the CSV chunks into the empty store in one transaction (see `bulk_seed`)."""
+def _seed(store: Any, chunks: Iterator[bytes], count: int, user: str,
+          phases: dict[str, float] | None = None) -> int:
+    """COPY the CSV chunks into the empty store in one transaction (see `bulk_seed`);
+    the wall seconds of each step are added to `phases` when given."""
     cols = ", ".join(COLUMNS)
+    phases = {} if phases is None else phases
+    clock = [time.perf_counter()]
+
+    def done(step: str) -> None:
+        now = time.perf_counter()
+        phases[step] = phases.get(step, 0.0) + now - clock[0]
+        clock[0] = now
+
     with store._tx() as conn:
         if conn.execute("SELECT EXISTS (SELECT 1 FROM services) AS any").fetchone()["any"]:
             raise StoreError("bulk seed: the database already holds services; seed only an "
@@ -290,9 +305,11 @@ def _seed(store: Any, chunks: Iterator[bytes], count: int, user: str) -> int:
                                 "WITH (FORMAT csv, FREEZE)") as copy:
             for data in chunks:
                 copy.write(data)
+        done("copy")
         conn.execute(f"INSERT INTO service_filters SELECT {', '.join(FILTER_COLUMNS)} "  # noqa: S608
                      "FROM services WHERE public_geog IS NOT NULL")
         conn.execute(f"ALTER TABLE services ENABLE TRIGGER {_SYNC_TRIGGER}")
+        done("service_filters")
         # Index builds sort in memory when they may (this transaction only).
         conn.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
         for index in indexes:
@@ -301,6 +318,12 @@ def _seed(store: Any, chunks: Iterator[bytes], count: int, user: str) -> int:
             "INSERT INTO changes (username, action, country, summary) "
             "VALUES (%s, 'baseline', '', %s) RETURNING change_id",
             (user, f"seeded {count:,} services by COPY")).fetchone()["change_id"]
+        done("indexes")
+    done("commit")
     with connect_once(store.url, store.pool_settings) as conn:  # VACUUM: no transaction
-        conn.execute("VACUUM ANALYZE services, service_filters")
+        # Statistics for the planner. No VACUUM: COPY FREEZE left `services` frozen
+        # and all-visible, and no search reads `service_filters` by an index-only
+        # scan (autovacuum sets its visibility map later).
+        conn.execute("ANALYZE services, service_filters")
+    done("analyze")
     return int(change)
