@@ -20,7 +20,6 @@ import argparse
 import importlib
 import json
 import os
-import resource
 import signal
 import sys
 import time
@@ -163,17 +162,16 @@ def bench_size(url: str, n: int, data_dir: Path | None, workers: int) -> dict[st
     store = PostGISStore(url)
     try:
         started, cpu, server = time.perf_counter(), time.process_time(), server_cpu_s(data_dir)
-        workers_cpu = children_cpu_s()
         phases: dict[str, float] = {}
         bulk_seed_frame(store, frame, workers=workers, phases=phases)
         seed_s = time.perf_counter() - started
         client_cpu = time.process_time() - cpu
-        prepare_cpu = children_cpu_s() - workers_cpu
+        prepare_cpu = phases.get("prepare_cpu", 0.0)
         server = None if server is None else (server_cpu_s(data_dir) or 0.0) - server
         log(f"{n:,}: seeded in {seed_s:.1f} s (rows prepared in {workers} processes: "
             f"{prepare_cpu:.1f} s CPU; COPY client {client_cpu:.1f} s CPU; server "
             f"{'-' if server is None else f'{server:.1f}'} s CPU); wall by step: "
-            + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()))
+            + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items() if k != "prepare_cpu"))
         queries = [bq.query(RADIUS_KM, NEAREST) for bq in make_queries()]
         load = os.getloadavg()
         ways = timed_postgis(store, queries)
@@ -202,12 +200,6 @@ def bench_size(url: str, n: int, data_dir: Path | None, workers: int) -> dict[st
             "file_engine_query": engine}
 
 
-def children_cpu_s() -> float:
-    """CPU seconds of this process's waited-for children (the seed's workers)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def readme_section(hosted: dict[str, Any]) -> str:
     lines = [SECTION, "",
              f"Measured {hosted['date']} by `python bench/hosted.py` on a machine of "
@@ -229,7 +221,7 @@ def readme_section(hosted: dict[str, Any]) -> str:
              "registry's validated frame (`frame_from_features`, the file engine's own "
              "first step, timed apart: both engines need it, and a hosted seed reads the "
              "frame the registry validated) and ends when the rows, both tables' indexes "
-             "and VACUUM ANALYZE are done (the goal's figure, wall clock). Its CPU seconds: "
+             "and ANALYZE are done (the goal's figure, wall clock). Its CPU seconds: "
              "the worker processes preparing rows, this process writing COPY's input, and "
              "the database server (its processes' own counters). CPU time does not grow "
              "with the other sessions' load, wall time does; so the CPU per search "

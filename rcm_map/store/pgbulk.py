@@ -26,14 +26,15 @@ import multiprocessing as mp
 import re
 import time
 import unicodedata
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 
 from rcm_map.core import schema
 from rcm_map.core.text import _SPACE, fold
@@ -219,13 +220,32 @@ def spatial_order(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.lexsort((cell_lon, cell_lat, np.isnan(cell_lat)))
 
 
-def _csv(rows: pd.DataFrame) -> bytes:
-    """CSV of the rows, by Arrow's writer: strings quoted (an empty one is ``""``),
-    nulls and NaN as nothing (COPY's NULL in CSV), floats in shortest round-trip form."""
-    sink = pa.BufferOutputStream()
-    pa_csv.write_csv(pa.Table.from_pandas(rows, preserve_index=False), sink,
-                     pa_csv.WriteOptions(include_header=False))
-    return bytes(sink.getvalue().to_pybytes())
+_COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
+_NEEDS_COPY_ESCAPE = r"[\\\t\n\r]"
+
+
+def _copy_text(rows: pd.DataFrame) -> bytes:
+    """The rows in COPY's text format (tab-separated, ``\\N`` for NULL and NaN,
+    backslash escapes), each line assembled by Arrow kernels over whole columns: no
+    CSV quoting to write, and the server's cheapest input to parse."""
+    table = pa.Table.from_pandas(rows, preserve_index=False)
+    pieces: list[Any] = []
+    for k, column in enumerate(table.columns):
+        values = column.combine_chunks()
+        if pa.types.is_floating(values.type):
+            values = pc.if_else(pc.is_nan(values), None, values)
+        if not pa.types.is_string(values.type):
+            values = pc.cast(values, pa.string())  # numbers; large strings (pandas')
+        if pc.any(pc.match_substring_regex(values, _NEEDS_COPY_ESCAPE)).as_py():
+            for raw, escaped in _COPY_ESCAPES:
+                values = pc.replace_substring(values, raw, escaped)
+        pieces += ["\t" if k else "", pc.fill_null(values, "\\N")]
+    lines = pc.binary_join_element_wise(*pieces, "\n", "")
+    if isinstance(lines, pa.ChunkedArray):
+        lines = lines.combine_chunks()
+    _, offsets, data = lines.buffers()  # the lines end to end: the data buffer
+    ends = np.frombuffer(offsets, dtype=np.int32)[[lines.offset, lines.offset + len(lines)]]
+    return data[int(ends[0]):int(ends[1])].to_pybytes()
 
 
 def bulk_seed(store: Any, rows: pd.DataFrame, user: str = "seed",
@@ -235,41 +255,67 @@ def bulk_seed(store: Any, rows: pd.DataFrame, user: str = "seed",
     updates then)."""
     rows = rows.iloc[spatial_order(rows["public_lon"].to_numpy(dtype=float),
                                    rows["public_lat"].to_numpy(dtype=float))]
-    return _seed(store, (_csv(rows.iloc[i:i + chunk]) for i in range(0, len(rows), chunk)),
+    return _seed(store, (_copy_text(rows.iloc[i:i + chunk]) for i in range(0, len(rows), chunk)),
                  len(rows), user)
 
 
-# The frame a seed's worker processes prepare rows from: set before they are forked,
-# so each inherits it instead of receiving a pickled copy.
-_SEEDING: dict[str, Any] = {}
-
-
-def _prepare(bounds: tuple[int, int]) -> bytes:
-    """CSV of the rows of one slice of the seed's frame (in a worker process)."""
-    frame, order, user = _SEEDING["frame"], _SEEDING["order"], _SEEDING["user"]
-    return _csv(service_rows(frame.iloc[order[bounds[0]:bounds[1]]], user))
+def _prepare(part: pd.DataFrame, user: str) -> tuple[bytes, float]:
+    """COPY input of one slice of a validated frame (run in a worker process), and
+    the CPU seconds it took."""
+    cpu = time.process_time()
+    return _copy_text(service_rows(part, user)), time.process_time() - cpu
 
 
 def bulk_seed_frame(store: Any, frame: pd.DataFrame, user: str = "seed", *,
                     workers: int = 2, chunk: int = 25_000,
                     phases: dict[str, float] | None = None) -> int:
     """`bulk_seed` of a registry's validated frame (`frame_from_features`), its rows
-    prepared in `workers` forked processes slice by slice while the server parses
-    the slices already sent (one core prepares, the other parses; the preparation
-    is most of the CPU). Rows are written in the order of the TRUE points' grid
-    cells (a confidential service's stand-in lies in the same area; computing the
-    stand-ins first would take the preparation out of the workers)."""
+    prepared slice by slice in `workers` processes while the server parses the
+    slices already sent (the preparation is most of the CPU).
+
+    Rows are written in the order of the TRUE points' grid cells (a confidential
+    service's stand-in lies in the same area; computing every stand-in first would
+    take that work out of the workers). The workers are started by a fork server,
+    never forked from this process: its threads (the connection pool's, Arrow's)
+    could hold a lock at the fork, and a child would wait on it forever (seen at
+    1M services).
+    """
+    phases = {} if phases is None else phases
     lon, lat = _lon_lat(frame.geometry)
     order = spatial_order(lon, lat)
-    slices = [(i, min(i + chunk, len(frame))) for i in range(0, len(frame), chunk)]
-    _SEEDING.update(frame=frame, order=order, user=user)
-    try:
-        if workers <= 1 or len(slices) <= 1:
-            return _seed(store, map(_prepare, slices), len(frame), user, phases)
-        with mp.get_context("fork").Pool(workers) as pool:
-            return _seed(store, pool.imap(_prepare, slices), len(frame), user, phases)
-    finally:
-        _SEEDING.clear()
+    parts = (frame.iloc[order[i:i + chunk]] for i in range(0, len(frame), chunk))
+    if workers <= 1 or len(frame) <= chunk:
+        prepared = (_prepare(part, user) for part in parts)
+        return _seed(store, _counted(prepared, phases), len(frame), user, phases)
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver")) as pool:
+        try:
+            return _seed(store, _counted(_in_order(pool, parts, user, 2 * workers), phases),
+                         len(frame), user, phases)
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+
+def _counted(prepared: Iterator[tuple[bytes, float]], phases: dict[str, float]
+             ) -> Iterator[bytes]:
+    """The COPY input of each slice; the CPU seconds preparing them added up in
+    ``phases["prepare_cpu"]``."""
+    phases["prepare_cpu"] = 0.0
+    for data, cpu in prepared:
+        phases["prepare_cpu"] += cpu
+        yield data
+
+
+def _in_order(pool: ProcessPoolExecutor, parts: Iterator[pd.DataFrame], user: str,
+              ahead: int) -> Iterator[tuple[bytes, float]]:
+    """The prepared slices in order, at most `ahead` slices sent ahead to the pool
+    (memory stays bounded however large the frame)."""
+    pending: deque[Future[tuple[bytes, float]]] = deque()
+    for part in parts:
+        pending.append(pool.submit(_prepare, part, user))
+        if len(pending) > ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _seed(store: Any, chunks: Iterator[bytes], count: int, user: str,
@@ -302,7 +348,7 @@ def _seed(store: Any, chunks: Iterator[bytes], count: int, user: str,
         # trigger (ALTER TABLE is transactional: other writers never see it off).
         conn.execute(f"ALTER TABLE services DISABLE TRIGGER {_SYNC_TRIGGER}")
         with conn.cursor().copy(f"COPY services ({cols}) FROM STDIN "  # noqa: S608 - fixed names
-                                "WITH (FORMAT csv, FREEZE)") as copy:
+                                "WITH (FORMAT text, FREEZE)") as copy:
             for data in chunks:
                 copy.write(data)
         done("copy")

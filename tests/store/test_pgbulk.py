@@ -30,6 +30,10 @@ def test_copy_rows_equal_update_rows(pg_url: str, test_features: list[dict[str, 
     from rcm_map.store.postgis import PostGISStore
 
     store = PostGISStore(pg_url)
+    odd = dict(test_features[0])  # what COPY's text format must escape
+    odd["properties"] = {**odd["properties"], "name": "tab\there back\\slash \\N",
+                         "description": "line\nbreak\r\nand \"quotes\""}
+    test_features = [odd, *test_features[1:]]
     try:
         wipe(pg_url)
         seed(store, test_features)
