@@ -2,21 +2,24 @@
 
 `PostGISStore.apply_update` writes row by row with a history entry per service:
 right for a focal point's few hundred changes, far too slow for a million
-services. `service_rows` computes the table's columns column-wise from the same
-frame the file engine builds (`frame_from_features`, `public_view` for the
-stand-in points, `list_bits` for the bitmasks): the JSON of the properties
-assembled by Arrow from each column's distinct values, the search text folded
-over one joined string (`fold_many`), points as hex EWKB built in numpy.
-`bulk_seed` streams them as CSV written by Arrow through ``COPY ... FROM STDIN``
-(``FREEZE``: the table is emptied in the same transaction, so rows are written
-frozen and pages all-visible, as a vacuum would leave them), nearby services
-next to each other (`spatial_order`), builds the indexes once at the end
-(whatever the migrations defined), records one ``baseline`` change, then VACUUM
-ANALYZE (quick on frozen pages; the planner gets its statistics).
+services. `service_rows` computes the table's columns column-wise from the
+registry's validated frame (`frame_from_features`; `public_view` for the stand-in
+points, `list_bits` for the bitmasks, as the file engine): the JSON of the
+properties and COPY's text-format lines assembled by Arrow kernels over whole
+columns, the search text folded over one joined string (`fold_many`), points as
+hex EWKB built in numpy.
 
-Usage: ``bulk_seed(store, service_rows(features))``. The features must already be
-valid (``rcm-map validate``); the seeded rows are what `row_of` computes for each
-(tests/store/test_pgbulk.py checks that).
+`bulk_seed_frame` prepares those rows slice by slice in worker processes while the
+server parses the slices already sent through ``COPY ... FROM STDIN`` (``FREEZE``:
+the table is emptied in the same transaction, so rows are written frozen and pages
+all-visible, as a vacuum would leave them), nearby services next to each other
+(`spatial_order`); fills `service_filters` (migration 0005) in one statement with
+its row trigger off for the transaction; builds every index once at the end
+(whatever the migrations defined); records one ``baseline`` change; then ANALYZE.
+
+Usage: ``bulk_seed_frame(store, frame)`` (or ``bulk_seed(store, service_rows(features))``,
+one process). The features must already be valid (``rcm-map validate``); the seeded
+rows are what `row_of` computes for each (tests/store/test_pgbulk.py checks that).
 """
 
 from __future__ import annotations

@@ -5,9 +5,11 @@
   open, `languages && array`, `country = ANY`, accent-folded free text
   (`strpos` on a `search_text` column folded in Python by `rcm_map.core.text.fold`, so
   folding is identical to the file backend; no `unaccent` needed);
-* proximity on the PUBLIC point (`public_geog`, GiST-indexed): nearest-k with the
-  KNN operator `<->` then an exact re-sort by (distance, id); radius with
-  `ST_DWithin(public_geog, point, metres, false)`.
+* proximity on the PUBLIC point: nearest-k with the KNN operator `<->` then an
+  exact re-sort by (distance, id); radius with `ST_DWithin(public_geog, point,
+  metres, false)`. Both walk `service_filters` (migration 0005: the public point,
+  GiST-indexed, and the filtered columns of each located service, no properties)
+  and join only the chosen services to `services`; the match count scans it too.
 
 Distances. `ST_Distance(a, b, false)` and geography `<->` use a sphere of radius
 (2a + b) / 3 of WGS84 = 6,371,008.7714 m; `rcm_map.core.geo` uses the IUGG mean radius
