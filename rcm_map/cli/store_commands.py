@@ -192,8 +192,11 @@ def cmd_db_seed(args: argparse.Namespace) -> int:
 def bulk_seed_from_file(store: Store, path: Path, user: str, out: TextIO | None = None) -> int:
     """Validate a whole registry file (up to the server's 2 GB) and COPY it into an empty
     PostGIS database in one transaction (`rcm_map.store.pgbulk`)."""
-    from rcm_map.registry.model import (MAX_REGISTRY_BYTES, frame_from_features,
-                                        read_registry_features)
+    from rcm_map.registry.model import (
+        MAX_REGISTRY_BYTES,
+        frame_from_features,
+        read_registry_features,
+    )
     from rcm_map.store.pgbulk import bulk_seed_frame
     from rcm_map.store.postgis import PostGISStore
 
