@@ -34,10 +34,12 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import shapely
 
 from rcm_map.core import schema
 from rcm_map.core.text import _SPACE, fold
@@ -132,6 +134,21 @@ def _json_texts(values: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise('"', values, '"', "")
 
 
+def _string_lists(values: pd.Series) -> pa.ListArray:
+    """A list column (Python lists, or an Arrow list column) as an Arrow list array."""
+    if isinstance(values.dtype, pd.ArrowDtype):
+        lists = pa.chunked_array(values.array.__arrow_array__()).combine_chunks()
+        return lists.cast(pa.list_(pa.string()))
+    return pa.array(values.tolist(), pa.list_(pa.string()))
+
+
+def _is_list_column(values: pd.Series) -> bool:
+    if isinstance(values.dtype, pd.ArrowDtype):
+        return bool(pa.types.is_list(values.dtype.pyarrow_dtype)
+                    or pa.types.is_large_list(values.dtype.pyarrow_dtype))
+    return values.dtype == object and len(values) > 0 and isinstance(values.iloc[0], list)
+
+
 def _json_column(values: pd.Series) -> pa.Array:
     """JSON text of each value of a column (strings, Int64 with NA, lists of strings),
     built by Arrow kernels."""
@@ -139,8 +156,8 @@ def _json_column(values: pd.Series) -> pa.Array:
         ints = pa.array(values.to_numpy(dtype="float64", na_value=np.nan),
                         mask=values.isna().to_numpy()).cast(pa.int64())
         return pc.fill_null(pc.cast(ints, pa.string()), "null")
-    if values.dtype == object and len(values) and isinstance(values.iloc[0], list):
-        lists = pa.array(values.tolist(), pa.list_(pa.string()))
+    if _is_list_column(values):
+        lists = _string_lists(values)
         quoted = pa.ListArray.from_arrays(lists.offsets, _json_texts(lists.flatten()))
         return pc.binary_join_element_wise("[", pc.binary_join(quoted, ","), "]", "")
     texts = pa.array(values.astype(str).tolist() if values.dtype == object else values,
@@ -162,7 +179,7 @@ def _json_objects(props: pd.DataFrame) -> pa.Array:
 
 def _text_array(lists: pd.Series) -> pa.Array:
     """PostgreSQL array literals of code lists (codes are plain identifiers)."""
-    codes = pa.array(lists.tolist(), pa.list_(pa.string()))
+    codes = _string_lists(lists)
     quoted = pc.binary_join_element_wise('"', codes.flatten(), '"', "")
     joined = pc.binary_join(pa.ListArray.from_arrays(codes.offsets, quoted), ",")
     return pc.binary_join_element_wise("{", joined, "}", "")
@@ -262,11 +279,38 @@ def bulk_seed(store: Any, rows: pd.DataFrame, user: str = "seed",
                  len(rows), user)
 
 
-def _prepare(part: pd.DataFrame, user: str) -> tuple[bytes, float]:
+def _prepare(part: pd.DataFrame | pa.Table, user: str) -> tuple[bytes, float]:
     """COPY input of one slice of a validated frame (run in a worker process), and
-    the CPU seconds it took."""
+    the CPU seconds it took. A slice sent to a worker is an Arrow table (`_to_arrow`)."""
     cpu = time.process_time()
-    return _copy_text(service_rows(part, user)), time.process_time() - cpu
+    frame = _from_arrow(part) if isinstance(part, pa.Table) else part
+    return _copy_text(service_rows(frame, user)), time.process_time() - cpu
+
+
+def _to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """The frame as an Arrow table (the point as lon/lat columns): sent to a worker
+    as a few buffers, where a pickled frame slice costs a Python object per cell at
+    both ends."""
+    lon, lat = _lon_lat(frame.geometry)
+    table = pa.Table.from_pandas(pd.DataFrame(frame.drop(columns=frame.geometry.name)),
+                                 preserve_index=False)
+    return table.append_column("__lon", pa.array(lon)).append_column("__lat", pa.array(lat))
+
+
+def _from_arrow(table: pa.Table) -> gpd.GeoDataFrame:
+    """`_to_arrow` undone: the same columns and dtypes (list fields as Arrow lists)."""
+    def dtype(kind: pa.DataType) -> Any:
+        if pa.types.is_integer(kind):
+            return pd.Int64Dtype()
+        return pd.ArrowDtype(kind) if pa.types.is_list(kind) else None
+
+    lon = table.column("__lon").to_numpy()
+    lat = table.column("__lat").to_numpy()
+    frame = table.drop_columns(["__lon", "__lat"]).to_pandas(types_mapper=dtype)
+    located = ~np.isnan(lon)
+    geoms = np.full(len(frame), None, dtype=object)
+    geoms[located] = shapely.points(lon[located], lat[located])
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
 
 
 def bulk_seed_frame(store: Any, frame: pd.DataFrame, user: str = "seed", *,
@@ -290,9 +334,11 @@ def bulk_seed_frame(store: Any, frame: pd.DataFrame, user: str = "seed", *,
     if workers <= 1 or len(frame) <= chunk:
         prepared = (_prepare(part, user) for part in parts)
         return _seed(store, _counted(prepared, phases), len(frame), user, phases)
+    table = _to_arrow(frame)
+    tables = (table.take(order[i:i + chunk]) for i in range(0, len(frame), chunk))
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver")) as pool:
         try:
-            return _seed(store, _counted(_in_order(pool, parts, user, 2 * workers), phases),
+            return _seed(store, _counted(_in_order(pool, tables, user, 2 * workers), phases),
                          len(frame), user, phases)
         finally:
             pool.shutdown(cancel_futures=True)
@@ -308,7 +354,7 @@ def _counted(prepared: Iterator[tuple[bytes, float]], phases: dict[str, float]
         yield data
 
 
-def _in_order(pool: ProcessPoolExecutor, parts: Iterator[pd.DataFrame], user: str,
+def _in_order(pool: ProcessPoolExecutor, parts: Iterator[pa.Table], user: str,
               ahead: int) -> Iterator[tuple[bytes, float]]:
     """The prepared slices in order, at most `ahead` slices sent ahead to the pool
     (memory stays bounded however large the frame)."""
