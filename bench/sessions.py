@@ -25,8 +25,13 @@ wait is bounded. The registry is the bundled one (data/actors.geojson), seeded i
 a throwaway PostGIS cluster for the PostGIS run. Results go to bench/results.json
 ("sessions") and bench/README.md.
 
+Each store is measured with one app process and with two (``--replicas``): the
+deployment of docs/deploy.md runs replicas behind a load balancer with sticky
+sessions, and one Python process runs its scripts on one core at a time (the GIL),
+so on this 2-core machine two replicas are the layout a hosting team would run.
+
 Usage: ``python bench/sessions.py [--sizes 1,2,5,10,25,50,100,150]
-[--think-sizes 10,50,100,150,200,300] [--stores file,postgis]``
+[--think-sizes 10,50,100,150,200,300] [--stores file,postgis] [--replicas 1,2]``
 """
 
 from __future__ import annotations
@@ -150,20 +155,22 @@ async def caseworker(base: str, times: list[float], done: asyncio.Event,
         done.set()
 
 
-async def wave(base: str, n: int, pid: int, think: bool) -> dict[str, Any]:
+async def wave(bases: list[str], n: int, pids: list[int], think: bool) -> dict[str, Any]:
+    """N sessions, session i on server i mod K (a sticky load balancer's spread)."""
     times: list[float] = []
     failures: list[str] = []
     release = asyncio.Event()
     dones = [asyncio.Event() for _ in range(n)]
-    before = rss_mb(pid)
-    cpu_before = cpu_s(pid)
+    before = sum(rss_mb(pid) for pid in pids)
+    cpu_before = sum(cpu_s(pid) for pid in pids)
     started = time.perf_counter()
     tasks = [asyncio.create_task(caseworker(
-        base, times, d, release, failures, random.Random(SEED * 1000 + i) if think else None))
+        bases[i % len(bases)], times, d, release, failures,
+        random.Random(SEED * 1000 + i) if think else None))
         for i, d in enumerate(dones)]
     await asyncio.gather(*(d.wait() for d in dones))
-    during = rss_mb(pid)
-    cpu = cpu_s(pid) - cpu_before
+    during = sum(rss_mb(pid) for pid in pids)
+    cpu = sum(cpu_s(pid) for pid in pids) - cpu_before
     release.set()
     await asyncio.gather(*tasks)
     out = {"sessions": n, "actions": len(times), "failures": len(failures),
@@ -179,11 +186,12 @@ async def wave(base: str, n: int, pid: int, think: bool) -> dict[str, Any]:
     return out
 
 
-def ramp(name: str, base: str, pid: int, sizes: list[int], think: bool) -> dict[str, Any]:
+def ramp(name: str, bases: list[str], pids: list[int], sizes: list[int],
+         think: bool) -> dict[str, Any]:
     """Waves of growing N until p95 > 1 s (or a failure)."""
     waves = []
     for n in sizes:
-        result = asyncio.run(wave(base, n, pid, think))
+        result = asyncio.run(wave(bases, n, pids, think))
         waves.append(result)
         log(f"{name} ({'think' if think else 'no think'}): {n} sessions, p50 "
             f"{result.get('p50_s', float('nan')):.2f} s, p95 "
@@ -198,15 +206,22 @@ def ramp(name: str, base: str, pid: int, sizes: list[int], think: bool) -> dict[
 
 
 def run_store(name: str, env: dict[str, str], sizes: list[int], think_sizes: list[int],
-              folder: Path) -> dict[str, Any]:
-    base, proc = start_server(env, folder / f"{name}.log")
+              folder: Path, replicas: int) -> dict[str, Any]:
+    """The waves against `replicas` app processes (one `streamlit run` each, as the
+    replicas of docs/deploy.md), every session sticking to one of them."""
+    servers = [start_server(env, folder / f"{name}-{i}.log") for i in range(replicas)]
+    bases, pids = [b for b, _ in servers], [p.pid for _, p in servers]
     try:
-        asyncio.run(wave(base, 1, proc.pid, False))  # warm caches (registry, boundaries)
-        return {"think": ramp(name, base, proc.pid, think_sizes, True),
-                "no_think": ramp(name, base, proc.pid, sizes, False)}
+        for i in range(replicas):  # warm each one's caches (registry, boundaries)
+            asyncio.run(wave(bases[i:i + 1], 1, pids[i:i + 1], False))
+        label = f"{name} x{replicas}"
+        return {"store": name, "replicas": replicas,
+                "think": ramp(label, bases, pids, think_sizes, True),
+                "no_think": ramp(label, bases, pids, sizes, False)}
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        for _, proc in servers:
+            proc.terminate()
+            proc.wait(timeout=20)
 
 
 def _waves(waves: list[dict[str, Any]]) -> str:
@@ -215,31 +230,39 @@ def _waves(waves: list[dict[str, Any]]) -> str:
                      f" CPU, load {w['load_average']:.0f}" for w in waves)
 
 
+def _machine(load: float) -> str:
+    if load < 1.0:
+        return f"it was idle apart from the bench (load average at start {load:.1f})."
+    return (f"it was **shared with other jobs** (load average at start {load:.1f}): treat "
+            "the N as a lower bound.")
+
+
 def write_results(out: dict[str, Any]) -> None:
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results["sessions"] = out
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
     lo, hi = THINK_S
     lines = [SECTION, "",
-             f"Measured {out['date']} by `python bench/sessions.py`: one `streamlit run` "
-             f"process, N websocket sessions on loopback each doing open search -> change a "
-             f"filter -> narrow to an age (bundled registry, {out['services']} services). "
-             f"The machine ({out['cores']} cores) was **shared with other sessions** (load "
-             f"average at start {out['load_average_start']:.1f}; the client runs on it "
-             "too): treat the N as a lower bound.", "",
+             f"Measured {out['date']} by `python bench/sessions.py`: one or two "
+             "`streamlit run` processes (the replicas of docs/deploy.md; each session sticks "
+             "to one, as behind a sticky load balancer), N websocket sessions on loopback "
+             "each doing open search -> change a filter -> narrow to an age (bundled "
+             f"registry, {out['services']} services). The machine has {out['cores']} cores; "
+             f"{_machine(out['load_average_start'])} The websocket clients run on it too.", "",
              f"* **with think time** (the main figure): each session waits a random "
              f"{lo:g}-{hi:g} s (seeded) before each action, as a caseworker reading the "
              f"results would; arrivals are spread over the first {hi:g} s; the loop twice "
              f"({THINK_ROUNDS * len(ACTIONS)} actions per session).",
              "* **no think time** (stress): all sessions start at once and act "
              "back-to-back, the loop once.", "",
-             "| store | acting | largest N with p95 <= 1 s | waves (N: p50 / p95, MB per "
-             "session, server CPU per action, load average) |", "|---|---|---|---|"]
-    for store in out["stores"]:
+             "| store | app processes | acting | largest N with p95 <= 1 s | waves (N: p50 / "
+             "p95, MB per session, server CPU per action, load average) |",
+             "|---|---|---|---|---|"]
+    for run in out["runs"]:
         for mode, label in (("think", f"think {lo:g}-{hi:g} s"), ("no_think", "no think")):
-            r = out[store][mode]
-            lines.append(f"| {store} | {label} | {r['largest_n_p95_within_1s']} | "
-                         f"{_waves(r['waves'])} |")
+            r = run[mode]
+            lines.append(f"| {run['store']} | {run['replicas']} | {label} | "
+                         f"{r['largest_n_p95_within_1s']} | {_waves(r['waves'])} |")
     lines += ["", "Goal (issue 13): >= 100 concurrent sessions (p95 action -> "
               "script_finished <= 1 s).", ""]
     section = "\n".join(lines)
@@ -258,7 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--think-sizes", default=",".join(map(str, THINK_SIZES)))
     parser.add_argument("--stores", default="file,postgis")
+    parser.add_argument("--replicas", default="1,2",
+                        help="app process counts to measure, e.g. 1,2")
     args = parser.parse_args(argv)
+    replicas = [int(r) for r in args.replicas.split(",")]
     sizes = [int(s) for s in args.sizes.split(",")]
     think_sizes = [int(s) for s in args.think_sizes.split(",")]
     stores = args.stores.split(",")
@@ -268,10 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                            "cores": os.cpu_count(), "load_average_start": os.getloadavg()[0],
                            "services": len(features), "think_s": list(THINK_S),
-                           "think_rounds": THINK_ROUNDS, "seed": SEED, "stores": stores}
+                           "think_rounds": THINK_ROUNDS, "seed": SEED, "stores": stores,
+                           "runs": []}
     if "file" in stores:
-        out["file"] = run_store("file", {"RCM_MAP_DATABASE_URL": ""}, sizes, think_sizes,
-                                folder)
+        for k in replicas:
+            out["runs"].append(run_store("file", {"RCM_MAP_DATABASE_URL": ""}, sizes,
+                                         think_sizes, folder, k))
     if "postgis" in stores:
         sys.path.insert(0, str(ROOT / "tests" / "store"))
         cluster = importlib.import_module("pgcluster").start_cluster()
@@ -282,8 +310,9 @@ def main(argv: list[str] | None = None) -> int:
             store = PostGISStore(cluster.url)
             bulk_seed(store, service_rows(features))
             store.close()
-            out["postgis"] = run_store("postgis", {"RCM_MAP_DATABASE_URL": cluster.url},
-                                       sizes, think_sizes, folder)
+            for k in replicas:
+                out["runs"].append(run_store("postgis", {"RCM_MAP_DATABASE_URL": cluster.url},
+                                             sizes, think_sizes, folder, k))
         finally:
             cluster.stop()
     out["load_average_end"] = os.getloadavg()[0]

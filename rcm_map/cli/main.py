@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _query_from_args(args: argparse.Namespace) -> Query:
+def _query_from_args(args: argparse.Namespace, source: RegistryReader | None = None) -> Query:
     near = None
     if args.near and args.place:
         raise UsageError("use either --near or --place, not both")
@@ -129,7 +129,7 @@ def _query_from_args(args: argparse.Namespace) -> Query:
         except ValueError as exc:
             raise UsageError(f"--near: {exc}") from None
     elif args.place:
-        near = _resolve_place(args.place, args.place_country)
+        near = _resolve_place(args.place, args.place_country, source)
     if args.place_country and not args.place:
         raise UsageError("--place-country narrows --place; give --place too")
     since = None
@@ -152,10 +152,12 @@ def _query_from_args(args: argparse.Namespace) -> Query:
     return query
 
 
-def _resolve_place(name: str, country: str | None = None) -> tuple[float, float]:
-    """Coordinates of the place taken for `name`; says on stderr which, and the runner-up."""
+def _resolve_place(name: str, country: str | None = None,
+                   source: RegistryReader | None = None) -> tuple[float, float]:
+    """Coordinates of the place taken for `name`; says on stderr which, and the runner-up.
+    The ranking counts the services of `source` (the live registry) near each namesake."""
     from rcm_map.search.place_text import COUNTRY_NAMES
-    from rcm_map.search.placefinder import default_finder
+    from rcm_map.search.placefinder import default_finder, finder_for
 
     only = None
     if country:
@@ -163,7 +165,9 @@ def _resolve_place(name: str, country: str | None = None) -> tuple[float, float]
             raise UsageError(f"--place-country: expected one of {', '.join(COUNTRY_NAMES)}, "
                              f"instead got: {country!r}")
         only = [country.upper()]
-    found = default_finder().find(name, countries=only)
+    finder = (finder_for((id(source), source.stamp()), source.service_points)
+              if source is not None else default_finder())
+    found = finder.find(name, countries=only)
     chosen = found.chosen
     if chosen is None:
         where = f" in {only[0]}" if only else ""
@@ -195,10 +199,9 @@ def _reader(args: argparse.Namespace) -> RegistryReader:
 
 
 def _search(args: argparse.Namespace) -> SearchResult:
-    query = _query_from_args(args)
     source = _reader(args)
     try:
-        return source.search(query)
+        return source.search(_query_from_args(args, source))
     finally:
         source.close()
 

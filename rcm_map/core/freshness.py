@@ -104,9 +104,9 @@ def freshness_text(props: Mapping[str, Any], lang: str | Translator,
     tr = lang if isinstance(lang, Translator) else Translator(lang)
     status = freshness(props, today)
     if status.verified:
-        text = tr.t("freshness.verified", date=status.date.isoformat() if status.date else "")
+        text = tr.t("freshness.verified", date=tr.date(status.date) if status.date else "")
     elif status.date is not None:
-        text = tr.t("freshness.unverified", date=status.date.isoformat())
+        text = tr.t("freshness.unverified", date=tr.date(status.date))
     else:
         text = tr.t("freshness.unverified_undated")
     return tr.t("freshness.stale", text=text) if status.stale else text

@@ -13,7 +13,8 @@ comments that say why)::
   precision stays ``city``; `reason` says why that town (e.g. the nearest listed
   town of the same canton) and `source_url` shows where the service is. With
   `remove` = the service's city and `add` empty, the service loses its point and
-  is listed country-wide: for a national phone line the source list tied to a city.
+  its province and is listed country-wide: for a national phone line the source
+  list tied to the city (and province) where the organisation sits.
 * a contact or age field of `rcm_map.formats.evidence.FIELDS` (``age_min``, ``phone``...):
   `remove` is a value the source list gives that its page does not support; no
   evidence row is generated for it. New values come from evidence rows, never
@@ -181,6 +182,7 @@ def apply_corrections(features: list[dict[str, Any]], corrections: list[Correcti
                 continue
             geometry[fix.service_id] = None
             props["city"] = ""
+            props["admin1"] = ""  # the seat's province: a national line serves them all
             if props["location_precision"] != "confidential":  # no point left
                 props["location_precision"] = "country_wide"
             continue

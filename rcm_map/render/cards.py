@@ -184,6 +184,26 @@ def card_html(row: Mapping[str, Any], tr: Translator, today: dt.date, kind: str 
     )
 
 
+def lines_html(rows: Sequence[Mapping[str, Any]], tr: Translator) -> str:
+    """The help lines that apply where the child is (`rcm_map.search.lines`), as one
+    compact list: name, where it applies, phones as ``tel:`` links, hours."""
+    items = []
+    for row in rows:
+        phones = " · ".join(_link(p, tel_href(p)) for p in cell_list(row.get("phones")))
+        hours = cell_text(row.get("hours"))
+        parts = [f'<strong>{_esc(cell_text(row.get("name")))}</strong>',
+                 f'<span class="rcm-line-where">{_esc(where_text(row, tr))}</span>']
+        parts.append(phones or _esc(tr.t("lines.no_phone")))
+        if hours:
+            parts.append(_esc(hours))
+        items.append(f'<li data-rcm-id="{_esc(cell_text(row.get("id")))}">'
+                     + " — ".join(parts) + "</li>")
+    body = (f'<ul>{"".join(items)}</ul>' if items
+            else f'<p>{_esc(tr.t("lines.none"))}</p>')
+    return (f'<div class="rcm-lines" data-rcm-kind="lines"><div class="rcm-lines-title">'
+            f'{_esc(tr.t("lines.title"))}</div>{body}</div>')
+
+
 CARD_CSS = """
 .rcm-card{overflow-wrap:anywhere;font-size:0.92rem;line-height:1.35}
 .rcm-card-head{display:flex;flex-wrap:wrap;gap:0.25rem 0.5rem;align-items:baseline}
@@ -191,6 +211,11 @@ CARD_CSS = """
 .rcm-card-org,.rcm-card-types{color:#444}
 .rcm-card-where{font-weight:600;margin:0.15rem 0}
 .rcm-card-label{color:#555}
+.rcm-lines{overflow-wrap:anywhere;font-size:0.92rem;line-height:1.35;
+  border-left:4px solid #1b5e9b;padding:0.2rem 0.6rem;background:#f1f6fb}
+.rcm-lines-title{font-weight:600}
+.rcm-lines ul{margin:0.2rem 0 0 1rem;padding:0}
+.rcm-line-where{color:#444}
 .rcm-badge{font-size:0.78rem;border-radius:0.6rem;padding:0 0.45rem;border:1px solid}
 .rcm-badge-verified{background:#e3f4ea;border-color:#1b7f3b;color:#14532d}
 .rcm-badge-unverified{background:#f4f4f4;border-color:#888;color:#333}

@@ -25,9 +25,9 @@ Nothing here logs or stores a query: the text and the place stay with the caller
 from __future__ import annotations
 
 import copy
-import json
 import math
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from rcm_map.registry.model import default_registry_path
+from rcm_map.registry.model import Registry, default_registry_path
 from rcm_map.search.gazetteer import (
     CORRIDOR_KINDS,
     EXACT,
@@ -107,18 +107,22 @@ class PlaceLookup:
         return self.candidates[1] if len(self.candidates) > 1 else None
 
 
-def service_points(path: str | Path) -> np.ndarray:
-    """(n, 2) lat/lon of the registry's located services, confidential ones left out.
+def points_of(registry: Registry) -> np.ndarray:
+    """(n, 2) lat/lon of a registry's located services, confidential ones left out.
 
     Confidential residences are shown only near their city; they take no part in
     the ranking either, so no search result hints where one is.
     """
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    points = [(f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0])
-              for f in data.get("features", [])
-              if f.get("geometry") and f["geometry"].get("type") == "Point"
-              and (f.get("properties") or {}).get("location_precision") != "confidential"]
-    return np.array(points, dtype=float).reshape(-1, 2)
+    precision = registry.frame["location_precision"].to_numpy(dtype=object)
+    keep = ~np.isnan(registry.lat) & (precision != "confidential")
+    return np.column_stack([registry.lat[keep], registry.lon[keep]]).astype(float)
+
+
+def service_points(path: str | Path) -> np.ndarray:
+    """`points_of` the registry file at `path` (read through its cache)."""
+    from rcm_map.registry import load_registry
+
+    return points_of(load_registry(path))
 
 
 class PlaceFinder:
@@ -126,7 +130,7 @@ class PlaceFinder:
 
     def __init__(self, gazetteer: Gazetteer, services: np.ndarray | None = None) -> None:
         self.gazetteer = gazetteer
-        self._services = np.radians(services if services is not None else np.empty((0, 2)))
+        self._services = _by_latitude(services)
         keys = gazetteer.entry_keys()
         rows = gazetteer.entry_rows()
         by_key: dict[str, list[int]] = {}
@@ -146,7 +150,7 @@ class PlaceFinder:
     def with_services(self, services: np.ndarray | None) -> PlaceFinder:
         """The same finder (indexes shared, not rebuilt) with other service points."""
         twin = copy.copy(self)
-        twin._services = np.radians(services if services is not None else np.empty((0, 2)))
+        twin._services = _by_latitude(services)
         return twin
 
     def find(
@@ -276,15 +280,23 @@ class PlaceFinder:
             key, names[low:high], scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD, limit=20)]
 
     def services_near(self, rows: np.ndarray) -> np.ndarray:
-        """Number of registry services within SERVICE_RADIUS_KM of each row."""
+        """Number of registry services within SERVICE_RADIUS_KM of each row.
+
+        The points are sorted by latitude: each place measures only the services
+        in its band of latitude (a few percent of a million), not all of them.
+        """
+        out = np.zeros(len(rows), dtype=np.int64)
         if len(self._services) == 0 or len(rows) == 0:
-            return np.zeros(len(rows), dtype=np.int64)
+            return out
         lat, lon = self.gazetteer.coordinates(rows)
-        p1, l1 = np.radians(lat)[:, None], np.radians(lon)[:, None]
-        p2, l2 = self._services[:, 0][None, :], self._services[:, 1][None, :]
-        h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
-        km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-        return (km <= SERVICE_RADIUS_KM).sum(axis=1)
+        band = SERVICE_RADIUS_KM / EARTH_RADIUS_KM * 1.001  # radians, + rounding slack
+        for i, (p1, l1) in enumerate(zip(np.radians(lat), np.radians(lon), strict=True)):
+            lo, hi = np.searchsorted(self._services[:, 0], (p1 - band, p1 + band))
+            p2, l2 = self._services[lo:hi, 0], self._services[lo:hi, 1]
+            h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
+            km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+            out[i] = int(np.count_nonzero(km <= SERVICE_RADIUS_KM))
+        return out
 
     def _rank(self, rows: np.ndarray, tiers: np.ndarray, primary: np.ndarray,
               fuzzy_score: np.ndarray, prefer: set[str], lang_countries: set[str],
@@ -341,22 +353,47 @@ def _bundled_finder() -> PlaceFinder:
     return finder
 
 
-@lru_cache(maxsize=4)
-def _finder_for(registry: str, modified: float) -> PlaceFinder:
-    services = service_points(registry) if modified else None
-    return _bundled_finder().with_services(services)
+def _by_latitude(points: np.ndarray | None) -> np.ndarray:
+    """(n, 2) lat/lon in radians, sorted by latitude (for `services_near`)."""
+    if points is None or len(points) == 0:
+        return np.empty((0, 2))
+    radians = np.radians(np.asarray(points, dtype=float).reshape(-1, 2))
+    return radians[np.argsort(radians[:, 0], kind="stable")]
+
+
+_FINDERS: dict[Hashable, PlaceFinder] = {}
+_FINDERS_LOCK = threading.Lock()
+_FINDERS_KEPT = 4
+
+
+def finder_for(key: Hashable, points: Callable[[], np.ndarray]) -> PlaceFinder:
+    """The bundled gazetteer with the service points of a registry source.
+
+    `key` names the source and changes whenever its services do (a reader's stamp);
+    `points` gives their (n, 2) lat/lon, confidential ones left out (`points_of`), and
+    is called only for a key not seen before. The store layer passes its reader's
+    points, so with a database configured the registry file is never read here.
+    """
+    with _FINDERS_LOCK:
+        found = _FINDERS.get(key)
+        if found is None:
+            found = _bundled_finder().with_services(points())
+            while len(_FINDERS) >= _FINDERS_KEPT:
+                _FINDERS.pop(next(iter(_FINDERS)))
+            _FINDERS[key] = found
+        return found
 
 
 def default_finder() -> PlaceFinder:
-    """The bundled gazetteer with the services of the registry in use.
-
-    The registry is the one `RCM_MAP_REGISTRY` names (default data/actors.geojson); its
-    services are read again when the file changes. With the PostGIS store and no file,
-    the ranking goes without the services signal.
-    """
+    """The bundled gazetteer with the services of the registry file in use (the one
+    `RCM_MAP_REGISTRY` names, default data/actors.geojson), read again when it changes.
+    For a place search next to a `rcm_map.store.reading` reader, prefer `finder_for`."""
     path = default_registry_path()
-    modified = path.stat().st_mtime if path.is_file() else 0.0
-    return _finder_for(str(path), modified)
+    if not path.is_file():
+        return _bundled_finder()
+    info = path.stat()
+    return finder_for(("file", str(path), info.st_mtime_ns, info.st_size),
+                      lambda: service_points(path))
 
 
 def distance_km(a: Place, b: Place) -> float:

@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
+
 from rcm_map.search.query import Query, SearchResult
 from rcm_map.store import pgsearch
 from rcm_map.store.base import (
@@ -134,6 +136,16 @@ class PostGISStore(Store):
             admin1 = conn.execute("SELECT DISTINCT admin1 AS c FROM services WHERE admin1 <> ''")
             found = [r["c"] for r in langs.fetchall()], [r["c"] for r in admin1.fetchall()]
         return sorted(found[0]), sorted(found[1])  # code-point order, as the file reader
+
+    def service_points(self) -> np.ndarray:
+        """(n, 2) public lat/lon of the located services that are not confidential
+        (the place finder's ranking signal)."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                "SELECT public_lat AS lat, public_lon AS lon FROM services "
+                "WHERE public_lat IS NOT NULL "
+                "AND props->>'location_precision' <> 'confidential'").fetchall()
+        return np.array([(r["lat"], r["lon"]) for r in rows], dtype=float).reshape(-1, 2)
 
     def public_features(self) -> list[Feature]:
         """Every service as the public may see it (`base.public_feature`), sorted by id."""

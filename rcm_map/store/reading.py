@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import numpy as np
+
 from rcm_map.core.schema import Issue
 from rcm_map.registry import load_registry
 from rcm_map.registry.model import (
@@ -66,7 +68,8 @@ class RegistryReader(abc.ABC):
         # One lock per view: a slow rebuild of the whole registry (coverage page, a
         # million rows) must not hold up the search page's facets. Re-entrant: a
         # file's facets are built from its registry view.
-        self._locks = {name: threading.RLock() for name in ("registry", "facets", "count")}
+        self._locks = {name: threading.RLock() for name in ("registry", "facets", "count",
+                                                              "points")}
         self._views: dict[str, tuple[Hashable, Any]] = {}
 
     @abc.abstractmethod
@@ -100,6 +103,16 @@ class RegistryReader(abc.ABC):
     def facets(self) -> Facets:
         """The codes in use, recomputed only when the registry changed."""
         return self._view("facets", self._build_facets)
+
+    def service_points(self) -> np.ndarray:
+        """(n, 2) lat/lon of the located services, confidential ones left out (the
+        place finder's "services near this place" signal), cached per stamp."""
+        return self._view("points", self._build_points)
+
+    def _build_points(self) -> np.ndarray:
+        from rcm_map.search.placefinder import points_of
+
+        return points_of(self.registry())
 
     def count(self) -> int:
         """How many services the registry holds, recounted only when it changed."""
@@ -191,6 +204,9 @@ class PostGISReader(RegistryReader):
     def _build_facets(self) -> Facets:
         languages, admin1 = self.store.facets()
         return Facets(tuple(languages), tuple(admin1))
+
+    def _build_points(self) -> np.ndarray:
+        return self.store.service_points()  # one narrow query, not the whole registry
 
     def _build_count(self) -> int:
         return self.store.count()

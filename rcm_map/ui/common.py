@@ -45,6 +45,15 @@ def reader() -> RegistryReader:
     return _cached_reader(*_config())
 
 
+def place_finder() -> Any:
+    """The place finder ranked with the services of the registry in use (its
+    reader's points: the database's when one is configured, never the file then)."""
+    from rcm_map.search.placefinder import finder_for
+
+    source = reader()
+    return finder_for((id(source), source.stamp()), source.service_points)
+
+
 @st.cache_resource(show_spinner=False)
 def _startup_cleanup(path: str) -> int:
     """Remove temporary files of interrupted writes, once per server process."""

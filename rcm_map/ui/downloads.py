@@ -27,19 +27,24 @@ from rcm_map.search.query import SearchResult
 SHEET_HEIGHT = 560
 
 
+def _ids(frame: pd.DataFrame) -> np.ndarray:
+    return frame["id"].to_numpy(dtype=object) if "id" in frame else np.empty(0, dtype=object)
+
+
 class _Rows:
     """The rows to export (`listing.results_for_export`) and those of the referral
-    sheet (the chosen ones, all when none), built only when a file is asked for."""
+    sheet (the chosen ones, all when none, then the help lines not among them),
+    built only when a file is asked for."""
 
-    def __init__(self, result: SearchResult, chosen: list[str]) -> None:
+    def __init__(self, result: SearchResult, chosen: list[str], lines: pd.DataFrame) -> None:
         self._result = result
         self._chosen = list(chosen)
         self._all: pd.DataFrame | None = None
-        ids = np.concatenate([frame["id"].to_numpy(dtype=object) if "id" in frame
-                              else np.empty(len(frame), dtype=object)
-                              for frame in (result.located, result.countrywide)])
+        ids = np.concatenate([_ids(result.located), _ids(result.countrywide)])
         self.count = len(ids)
-        self.sheet_count = int(np.isin(ids, self._chosen).sum()) if chosen else self.count
+        listed = ids[np.isin(ids, self._chosen)] if chosen else ids
+        self._lines = lines[~np.isin(_ids(lines), listed)] if len(lines) else lines
+        self.sheet_count = len(listed) + len(self._lines)
 
     def all(self) -> pd.DataFrame:
         if self._all is None:
@@ -49,7 +54,11 @@ class _Rows:
 
     def sheet(self) -> pd.DataFrame:
         rows = self.all()
-        return rows[rows["id"].isin(self._chosen)] if self._chosen else rows
+        rows = rows[rows["id"].isin(self._chosen)] if self._chosen else rows
+        if self._lines.empty:
+            return rows
+        lines = self._lines.reindex(columns=rows.columns) if len(rows.columns) else self._lines
+        return pd.concat([rows, lines], ignore_index=True) if len(rows) else lines
 
 
 def _later(make: Callable[..., bytes], rows: Callable[[], pd.DataFrame],
@@ -117,7 +126,8 @@ def _exports(tr: Translator, rows: _Rows, searched: Searched, today: dt.date) ->
 
 
 def render_downloads(tr: Translator, result: SearchResult, chosen: list[str],
-                     state: Any, place: str | None = None) -> None:
+                     state: Any, place: str | None = None,
+                     lines: pd.DataFrame | None = None) -> None:
     """The download area under the results.
 
     Parameters
@@ -132,13 +142,17 @@ def render_downloads(tr: Translator, result: SearchResult, chosen: list[str],
         The `rcm_map.search.urlstate.SearchState` shown, for "what was searched".
     place
         Display name of the chosen place (else the typed text or rounded coordinates).
+    lines
+        The help lines shown for the place (`rcm_map.search.lines`): the sheet lists
+        them after the services, so a sheet always has a number to call.
     """
-    rows = _Rows(result, chosen)
+    rows = _Rows(result, chosen, pd.DataFrame() if lines is None else lines)
     st.subheader(tr.t("download.title"))
-    if not rows.count:
+    if not rows.sheet_count:
         st.caption(tr.t("download.nothing"))
         return
     today = dt.date.today()
     searched = Searched.from_state(state, place)
     _referral(tr, rows, searched, today)
-    _exports(tr, rows, searched, today)
+    if rows.count:
+        _exports(tr, rows, searched, today)

@@ -25,6 +25,8 @@ from rcm_map.search.query import Query, SearchResult
 from rcm_map.search.urlstate import RADIUS_CHOICES_KM
 
 SELECTED_KEY = "selected_service"
+PAGE_KEY = "cards_shown"  # how many cards the list shows (grows by CARDS_PAGE)
+CARDS_PAGE = 10
 SHOWN_KEY = "shown_services"  # (id, lat, lon, name) of the cards on screen
 PICK_PREFIX = "pick_"
 MAX_RELAXATIONS = 3  # filters offered to drop when results are few
@@ -69,8 +71,18 @@ def service_at_click(
     return best[0]
 
 
+def _show_more(count: int) -> None:
+    st.session_state[PAGE_KEY] = count
+
+
 def show_cards(tr: Translator, located: pd.DataFrame, wanted_types: Sequence[str]) -> list[str]:
-    """The located results as cards; returns the ids ticked for the referral sheet."""
+    """The located results as cards; returns the ids ticked for the referral sheet.
+
+    The first `CARDS_PAGE` cards, then a button for the next ones (every card is
+    four page elements, the browser's largest cost at first open, and a long list
+    is a long scroll on a phone); a service selected on the map is always shown.
+    Every result stays on the map.
+    """
     ordered = cards.order_results(located, wanted_types)
     records = ordered.to_dict("records")
     st.session_state[SHOWN_KEY] = [
@@ -81,7 +93,10 @@ def show_cards(tr: Translator, located: pd.DataFrame, wanted_types: Sequence[str
     st.html(cards.style_tag(outline))
     today = dt.date.today()
     picked = []
-    for row in records:
+    count = int(st.session_state.get(PAGE_KEY, CARDS_PAGE))
+    if chosen_id is not None:
+        count = max(count, 1 + next(i for i, r in enumerate(records) if str(r["id"]) == chosen_id))
+    for row in records[:count]:
         service_id = str(row["id"])
         slug = _slug(service_id)
         with st.container(border=True, key=f"card_{slug}"):
@@ -91,18 +106,30 @@ def show_cards(tr: Translator, located: pd.DataFrame, wanted_types: Sequence[str
                       type="primary" if service_id == chosen_id else "secondary")
             if st.checkbox(tr.t("card.pick"), key=f"{PICK_PREFIX}{slug}"):
                 picked.append(service_id)
+    rest = len(records) - count
+    if rest > 0:
+        st.button(tr.plural("list.show_more", min(rest, CARDS_PAGE)), key="show_more_cards",
+                  on_click=_show_more, args=(count + CARDS_PAGE,), icon=":material/expand_more:")
     return picked
 
 
 def share_link(tr: Translator, params: dict[str, str]) -> None:
     """The link to this search (`params`, codes only), with a copy button, and one
-    line saying what the link holds."""
+    line saying what the link holds, in a popover: its code box (and the syntax
+    highlighter Streamlit loads for it, ~0.4 s of the browser's time) is drawn only
+    when asked for, not on every search."""
     base = st.context.url or ""
     if base and not urlsplit(base).path:
         base += "/"
     link = f"{base}?{urlencode(params)}"
-    st.code(link, language=None, wrap_lines=True)
-    st.caption(tr.t("share.caption"))
+    with st.popover(tr.t("share.button"), icon=":material/link:"):
+        st.code(link, language=None, wrap_lines=True)
+        st.caption(tr.t("share.caption"))
+
+
+def help_lines(tr: Translator, lines: pd.DataFrame) -> None:
+    """The help lines for the place, whatever the filters (`rcm_map.search.lines`)."""
+    st.html(cards.lines_html(lines.to_dict("records"), tr))
 
 
 def summary(tr: Translator, result: SearchResult) -> None:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from rcm_map.core import schema, settings
 from rcm_map.core.geo import parse_lat_lon
 from rcm_map.core.i18n import Translator
 from rcm_map.render.placechoice import choice_label, post_note
-from rcm_map.search.query import SearchResult
+from rcm_map.search.lines import help_lines, lines_query
+from rcm_map.search.query import Query, SearchResult
 from rcm_map.search.urlstate import (
     LIMIT_CHOICES,
     PARAMS,
@@ -51,10 +53,8 @@ def _place_lookup(text: str) -> Any | None:
     text = text.strip()
     if common.gazetteer() is None or not text or _as_coordinates(text) is not None:
         return None
-    from rcm_map.search.placefinder import default_finder
-
     ss = st.session_state
-    finder = default_finder()
+    finder = common.place_finder()
     key = (text, tuple(ss.get("countries", ())), ss.get(common.LANG_KEY))
     # A rerun asks several times for the same text; the ranking counts the services
     # near each candidate (a scan of the registry): asked once per text, per session.
@@ -323,6 +323,23 @@ def _report_selected(tr: Translator, result: SearchResult, service_id: str) -> N
     report_problem_widget(service_id)
 
 
+LINES_KEY = "help_lines"  # (registry stamp, lines query) -> lines, this session's last
+
+
+def _help_lines(tr: Translator, source: Any, query: Query) -> pd.DataFrame:
+    """The help lines at the query's point, whatever its filters: searched again
+    only when the place, radius, countries or registry change (not on a filter change)."""
+    wanted = lines_query(query)
+    if wanted is None:
+        return pd.DataFrame()
+    key = (common.guarded(tr, source.stamp), wanted)
+    kept = st.session_state.get(LINES_KEY)
+    if kept is None or kept[0] != key:
+        kept = (key, help_lines(common.guarded(tr, lambda: source.search(wanted)), wanted.near))
+        st.session_state[LINES_KEY] = kept
+    return kept[1]
+
+
 def _place_name(tr: Translator) -> str | None:
     """The chosen gazetteer place in words, for the referral sheet (None for coordinates)."""
     matches = _place_matches(str(st.session_state.get("place_text", "")))
@@ -369,6 +386,8 @@ def render() -> None:
         st.error(tr.t("error.query"))
         return
     results_view.summary(tr, result)
+    lines = _help_lines(tr, source, query)
+    results_view.help_lines(tr, lines)
     if settings.get(settings.SEARCH_IN_URL_ENV):  # else no link may hold a place
         results_view.share_link(tr, encode(state))
     map_col, list_col = st.columns([3, 2])
@@ -383,4 +402,4 @@ def render() -> None:
         if selected:
             _report_selected(tr, result, selected)
     results_view.countrywide_cards(tr, result)
-    render_downloads(tr, result, chosen, state, _place_name(tr))
+    render_downloads(tr, result, chosen, state, _place_name(tr), lines)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest, app_test
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "data" / "small.geojson"
@@ -86,3 +88,21 @@ def page() -> Callable[..., AppTest]:
                                         default_timeout=TIMEOUT_S), params)
 
     return start
+
+
+@pytest.fixture
+def media(monkeypatch: pytest.MonkeyPatch) -> list[MediaFileManager]:
+    """The media file managers AppTest creates (one per run), newest last.
+
+    AppTest drops its mock runtime after each run; keeping the manager lets a test
+    fetch a file the way the browser does, deferred downloads included.
+    """
+    made: list[MediaFileManager] = []
+
+    class Recording(MediaFileManager):
+        def __init__(self, storage: Any) -> None:
+            super().__init__(storage)
+            made.append(self)
+
+    monkeypatch.setattr(app_test, "MediaFileManager", Recording)
+    return made

@@ -10,30 +10,11 @@ import zipfile
 from typing import Any
 
 import openpyxl
-import pytest
 from pypdf import PdfReader
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import app_test
 
 TAPACHULA = {"place": "Tapachula", "lang": "es"}
-
-
-@pytest.fixture
-def media(monkeypatch: pytest.MonkeyPatch) -> list[MediaFileManager]:
-    """The media file managers AppTest creates (one per run), newest last.
-
-    AppTest drops its mock runtime after each run; keeping the manager lets a test
-    fetch a file the way the browser does, deferred downloads included.
-    """
-    made: list[MediaFileManager] = []
-
-    class Recording(MediaFileManager):
-        def __init__(self, storage: Any) -> None:
-            super().__init__(storage)
-            made.append(self)
-
-    monkeypatch.setattr(app_test, "MediaFileManager", Recording)
-    return made
 
 
 def buttons(at: Any) -> dict[str, Any]:

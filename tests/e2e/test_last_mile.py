@@ -23,9 +23,10 @@ from rcm_map.registry import load_registry
 from rcm_map.registry.model import DEFAULT_REGISTRY
 from rcm_map.render.cards import order_results
 from rcm_map.search.gazetteer import default_gazetteer
+from rcm_map.search.lines import help_lines, lines_query
 from rcm_map.search.query import search
 from rcm_map.search.urlstate import decode
-from rcm_map.ui.results_view import _slug
+from rcm_map.ui.results_view import CARDS_PAGE, _slug
 
 pytestmark = pytest.mark.browser
 
@@ -99,18 +100,52 @@ def test_cards_readable_without_sideways_scrolling(page: Any, base_url: str,
     assert main.evaluate("el => el.scrollWidth <= el.clientWidth")
 
 
-def test_phones_are_tel_links(page: Any, base_url: str) -> None:
-    query = "lang=es&place=San%20Jos%C3%A9&lat=9.93333&lon=-84.08333&radius=25"
-    params = dict(p.split("=", 1) for p in query.split("&"))
-    located = search(load_registry(DEFAULT_REGISTRY), decode(params).state.to_query()).located
-    phones = [p for row in located["phones"] for p in row if tel_href(p)]
-    assert phones, "San José has services with phones in the bundled registry"
-    page.goto(f"{base_url}/?{query}")
+SAN_JOSE = "lang=es&place=San%20Jos%C3%A9&lat=9.93333&lon=-84.08333&radius=25"
+
+
+def test_phones_are_tel_links_and_more_cards_on_demand(page: Any, base_url: str) -> None:
+    params = dict(p.split("=", 1) for p in SAN_JOSE.split("&"))
+    state = decode(params).state
+    located = search(load_registry(DEFAULT_REGISTRY), state.to_query()).located
+    ordered = order_results(located, state.services)
+    assert len(ordered) > CARDS_PAGE, "San José has more services than one page of cards"
+
+    def phones(rows: Any) -> list[str]:
+        return [p for row in rows["phones"] for p in row if tel_href(p)]
+
+    assert phones(ordered), "San José has services with phones in the bundled registry"
+    page.goto(f"{base_url}/?{SAN_JOSE}")
     map_frame(page)
     page.locator(".rcm-card").first.wait_for(timeout=TIMEOUT_MS)
+    assert card_ids(page) == list(ordered["id"][:CARDS_PAGE])
     links = page.locator('.rcm-card[data-rcm-kind="result"] a[href^="tel:"]')
-    assert links.count() == len(phones)
+    assert links.count() == len(phones(ordered.iloc[:CARDS_PAGE]))
     assert re.fullmatch(r"tel:\+?[0-9]+", links.first.get_attribute("href"))
+    rest = min(len(ordered) - CARDS_PAGE, CARDS_PAGE)
+    page.get_by_role("button", name=f"Mostrar {rest} servicios más").click()
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('.rcm-card[data-rcm-kind=\"result\"]').length === n",
+        arg=min(len(ordered), 2 * CARDS_PAGE), timeout=TIMEOUT_MS)
+    assert card_ids(page) == list(ordered["id"][:2 * CARDS_PAGE])
+    assert links.count() == len(phones(ordered.iloc[:2 * CARDS_PAGE]))
+
+
+def test_a_shelter_search_always_offers_a_line_to_call(page: Any, base_url: str) -> None:
+    # The Tapachula shelters list no phone; the country's lines are shown anyway.
+    params = dict(p.split("=", 1) for p in SHELTER_QUERY.split("&"))
+    registry = load_registry(DEFAULT_REGISTRY)
+    query = decode(params).state.to_query()
+    lines = help_lines(search(registry, lines_query(query)), query.near)
+    phones = [p for row in lines["phones"] for p in row if tel_href(p)]
+    assert phones, "Mexico's national lines have phones in the bundled registry"
+    page.goto(f"{base_url}/?{SHELTER_QUERY}")
+    box = page.locator('.rcm-lines[data-rcm-kind="lines"]')
+    box.wait_for(timeout=TIMEOUT_MS)
+    links = box.locator('a[href^="tel:"]')
+    assert links.count() == len(phones)
+    assert box.evaluate("el => el.getBoundingClientRect().right <= window.innerWidth")
+    assert [li.get_attribute("data-rcm-id") for li in box.locator("li").all()] == list(
+        lines["id"])
 
 
 def _shown_soon(locator: Any) -> bool:
@@ -137,22 +172,44 @@ def test_card_and_marker_select_each_other(page: Any, base_url: str) -> None:
     # Under load a rerun can still be redrawing the map when the click arrives, and
     # the click is lost with the old map; a person looks again and clicks again.
     frame.locator(".leaflet-popup-close-button").click()
-    card = page.locator(f".st-key-card_{_slug(ids[-1])}")
+    click_marker_until_selected(page, ids[-1])
+    assert page.locator('[data-testid="stBaseButton-primary"]').filter(
+        has_text="Show on map").count() == 1
+
+
+def click_marker_until_selected(page: Any, service_id: str) -> None:
+    """Bring a service's marker into view (opening its cluster if it has one), click
+    it, and wait until its card is the selected one. Under load a rerun can still be
+    redrawing the map when the click arrives, and the click is lost with the old
+    map; a person looks again and clicks again (up to 3 times)."""
+    card = page.locator(f".st-key-card_{_slug(service_id)}")
     selected = card.locator('[data-testid="stBaseButton-primary"]')
     for _ in range(3):
         center_map(page)
         handle = page.locator(IFRAME).last.element_handle().content_frame()
         handle.evaluate("""(id) => { const l = window.rcmLayers, m = l.byId[id];
             if (l.clustered) { l.group.zoomToShowLayer(m); }
-            else { l.map.setView(m.getLatLng(), 12, {animate: false}); } }""", ids[-1])
-        other = page.frame_locator(IFRAME).last.locator(f'.rcm-marker[data-rcm-id="{ids[-1]}"]')
+            else { l.map.setView(m.getLatLng(), 12, {animate: false}); } }""", service_id)
+        other = page.frame_locator(IFRAME).last.locator(
+            f'.rcm-marker[data-rcm-id="{service_id}"]')
         other.wait_for(timeout=TIMEOUT_MS)
         other.click()
         if _shown_soon(selected):
             break
     selected.wait_for(timeout=TIMEOUT_MS)
-    assert page.locator('[data-testid="stBaseButton-primary"]').filter(
-        has_text="Show on map").count() == 1
+
+
+def test_a_marker_selects_a_card_beyond_the_first_page(page: Any, base_url: str) -> None:
+    params = dict(p.split("=", 1) for p in SAN_JOSE.split("&"))
+    state = decode(params).state
+    ids = list(order_results(search(load_registry(DEFAULT_REGISTRY), state.to_query()).located,
+                             state.services)["id"])
+    assert len(ids) > CARDS_PAGE
+    page.goto(f"{base_url}/?{SAN_JOSE}".replace("lang=es", "lang=en"))
+    map_frame(page)
+    assert card_ids(page) == ids[:CARDS_PAGE]
+    click_marker_until_selected(page, ids[-1])
+    assert card_ids(page) == ids  # the list grew to show the selected card
 
 
 def test_first_screen_lists_nothing_and_uses_my_location_on_click(
@@ -246,6 +303,7 @@ def test_page_language_plurals_and_share_link(page: Any, base_url: str) -> None:
     map_frame(page, 1)
     assert page.evaluate("document.documentElement.lang") == "es"
     assert page.get_by_text(re.compile(r"^1 servicio cerca,")).is_visible()
+    page.get_by_role("button", name="Compartir esta búsqueda").click()
     link = page.locator('[data-testid="stCode"]').first.inner_text()
     assert "lat=14.90541" in link and "limit=1" in link
     assert page.get_by_text("Este enlace guarda la búsqueda").is_visible()

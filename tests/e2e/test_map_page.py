@@ -93,7 +93,7 @@ def test_clicking_a_marker_opens_its_popup(page: Any, base_url: str) -> None:
     text = click_marker(frame, "svc-2")
     for expected in ("Servicio 2", "Organización 2", "Legal assistance", "Ages: 0-17 years",
                      "Phone: +52 962 000 0002", "How to refer: Llamar antes",
-                     "Verification: Not yet verified by the network; source dated 2025-01-15",
+                     "Verification: Not yet verified by the network; source dated Jan 15, 2025",
                      "Distance: 3.0 km"):
         assert expected in text, expected
     hrefs = frame.locator(".leaflet-popup-content a").evaluate_all(

@@ -16,6 +16,7 @@ import pytest
 from rcm_map.registry import load_registry
 from rcm_map.registry.model import DEFAULT_REGISTRY
 from rcm_map.render.listing import results_for_export
+from rcm_map.search.lines import help_lines, lines_query
 from rcm_map.search.query import search
 from rcm_map.search.urlstate import decode
 
@@ -27,14 +28,33 @@ QUERY = ("lang=en&place=Tapachula&lat=14.90541&lon=-92.25891&radius=50&age=15"
 SHEET_FRAME = 'iframe[srcdoc*="id=\\"print\\""]'
 
 
-@pytest.fixture(scope="module")
-def expected_names() -> list[str]:
-    """Names of the services the engine returns for QUERY, in list order."""
+def engine_answer() -> tuple[list[str], list[str]]:
+    """Names of the services the engine returns for QUERY, in list order, and of
+    the help lines for the place that the sheet adds after them."""
     params = dict(p.split("=", 1) for p in QUERY.split("&"))
-    result = search(load_registry(DEFAULT_REGISTRY), decode(params).state.to_query())
+    registry = load_registry(DEFAULT_REGISTRY)
+    query = decode(params).state.to_query()
+    result = search(registry, query)
     names = list(results_for_export(result.located, result.countrywide)["name"])
+    lines = [n for n in help_lines(search(registry, lines_query(query)), query.near)["name"]
+             if n not in names]
+    return names, lines
+
+
+@pytest.fixture(scope="module")
+def export_names() -> list[str]:
+    """The results, as the exports list them."""
+    names, _ = engine_answer()
     assert names, "the Tapachula shelter search should find services"
     return names
+
+
+@pytest.fixture(scope="module")
+def expected_names() -> list[str]:
+    """What the referral sheet lists: the results, then the help lines."""
+    names, lines = engine_answer()
+    assert lines, "Mexico's national help lines apply in Tapachula"
+    return names + lines
 
 
 def open_search(page: Any, base_url: str, count: int) -> None:
@@ -91,7 +111,8 @@ def test_html_sheet_opens_on_its_own(page: Any, base_url: str, expected_names: l
     assert blocked_requests == []
 
 
-def test_pdf_and_excel_downloads(page: Any, base_url: str, expected_names: list[str]) -> None:
+def test_pdf_and_excel_downloads(page: Any, base_url: str, expected_names: list[str],
+                                 export_names: list[str]) -> None:
     from openpyxl import load_workbook
     from pypdf import PdfReader
 
@@ -102,4 +123,4 @@ def test_pdf_and_excel_downloads(page: Any, base_url: str, expected_names: list[
     book = load_workbook(io.BytesIO(download(page, "Download Excel (.xlsx)")))
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert rows[0][0] == "Service"
-    assert [r[0] for r in rows[1:]] == expected_names
+    assert [r[0] for r in rows[1:]] == export_names

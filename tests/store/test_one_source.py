@@ -186,3 +186,18 @@ def _zip_text(path: Path) -> str:
 
     with zipfile.ZipFile(path) as archive:
         return "\n".join(archive.read(n).decode("utf-8", "replace") for n in archive.namelist())
+
+
+def test_place_search_ranks_with_the_database_services(hosted: Store, small_path: Path) -> None:
+    """`--place` ranks namesakes by the services near them: the database's, not the
+    decoy file's; the points are the public ones, confidential services left out."""
+    reader = open_reader()
+    try:
+        points = sorted(map(tuple, reader.service_points().tolist()))
+        assert points == sorted(map(tuple, FileReader(small_path).service_points().tolist()))
+        assert len(points) == 4  # 5 located in small.geojson, 1 of them confidential
+    finally:
+        reader.close()
+    code, _, err = run(["search", "--place", "Tapachula", "--limit", "3"])
+    assert code == 0, err
+    assert err.splitlines()[0] == "place: Tapachula, Chiapas, MEX (14.90541, -92.25891)"

@@ -57,14 +57,14 @@ def test_relevance_counts_requested_types_main_type_double():
 
 @pytest.mark.parametrize(("row", "kind", "text"), [
     ({"verified_on": "2026-06-01", "verified_by": "OIM"}, "verified",
-     "Verified by the network on 2026-06-01"),
+     "Verified by the network on Jun 1, 2026"),
     ({"verified_on": "2025-06-01"}, "stale",
-     "Verified by the network on 2025-06-01 (over 12 months old: check before referring)"),
+     "Verified by the network on Jun 1, 2025 (over 12 months old: check before referring)"),
     ({"source_date": "2026-03-01"}, "unverified",
-     "Not yet verified by the network; source dated 2026-03-01"),
+     "Not yet verified by the network; source dated Mar 1, 2026"),
     ({"source_date": "2025-03-01"}, "unverified",
-     "Not yet verified by the network; source dated 2025-03-01 (over 12 months old"),
-    ({"last_verified": "2025-03-01"}, "unverified", "source dated 2025-03-01"),
+     "Not yet verified by the network; source dated Mar 1, 2025 (over 12 months old"),
+    ({"last_verified": "2025-03-01"}, "unverified", "source dated Mar 1, 2025"),
     ({}, "unverified", "Not yet verified by the network; source undated"),
 ])
 def test_badge_separates_verification_from_source_date(row, kind, text):
@@ -99,3 +99,19 @@ def test_countrywide_and_province_wide_entries():
     tr = Translator("en")
     assert cards.where_text({"country": "HND", "admin1": ""}, tr) == "Whole country: Honduras"
     assert cards.where_text({"country": "CAN", "admin1": "CA-BC"}, tr) == "Only in CA-BC"
+
+
+def test_help_lines_box_links_phones_and_escapes_everything():
+    rows = [{"id": "l1\" onmouseover=\"x", "name": "<script>alert(1)</script>",
+             "country": "MEX", "admin1": "", "phones": ["800 000 0001", "javascript:alert(1)"],
+             "hours": "<b>24 h</b>"},
+            {"id": "l2", "name": "Línea sin teléfono", "country": "GTM", "admin1": "",
+             "phones": [], "hours": ""}]
+    html = cards.lines_html(rows, Translator("es"))
+    assert html.count("<li ") == 2 and 'data-rcm-kind="lines"' in html
+    assert '<a href="tel:8000000001">800 000 0001</a>' in html
+    assert "javascript:alert(1)" in html and 'href="javascript' not in html
+    assert "<script" not in html and "<b>" not in html and 'onmouseover="x' not in html
+    assert "Todo el país: México" in html and "sin teléfono en el registro" in html
+    empty = cards.lines_html([], Translator("fr"))
+    assert "Aucune ligne d&#x27;aide n&#x27;est enregistrée pour ce lieu." in empty

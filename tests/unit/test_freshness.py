@@ -14,17 +14,17 @@ TODAY = dt.date(2026, 12, 1)
 
 @pytest.mark.parametrize(("props", "lang", "expected"), [
     ({"source_date": "2026-06-01"}, "en",
-     "Not yet verified by the network; source dated 2026-06-01"),
+     "Not yet verified by the network; source dated Jun 1, 2026"),
     ({"source_date": "2024-03-18"}, "en",
-     "Not yet verified by the network; source dated 2024-03-18 (over 12 months old: "
+     "Not yet verified by the network; source dated Mar 18, 2024 (over 12 months old: "
      "check before referring)"),
     ({"source_date": ""}, "en", "Not yet verified by the network; source undated"),
     ({"source_date": "2020-01-01", "verified_on": "2026-11-02", "verified_by": "ana"}, "en",
-     "Verified by the network on 2026-11-02"),
+     "Verified by the network on Nov 2, 2026"),
     ({"verified_on": "2025-06-01"}, "es",
-     "Verificado por la red el 2025-06-01 (hace más de 12 meses: confirme antes de derivar)"),
+     "Verificado por la red el 1 jun 2025 (hace más de 12 meses: confirme antes de derivar)"),
     ({"source_date": "2026-06-01"}, "fr",
-     "Pas encore vérifié par le réseau ; source datée du 2026-06-01"),
+     "Pas encore vérifié par le réseau ; source datée du 1 juin 2026"),
 ])
 def test_wording(props: dict, lang: str, expected: str) -> None:
     assert freshness_text(props, lang, today=TODAY) == expected

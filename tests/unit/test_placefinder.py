@@ -11,9 +11,12 @@ import pytest
 from rcm_map.search.gazetteer import EXACT, Gazetteer
 from rcm_map.search.place_text import readings
 from rcm_map.search.placefinder import (
+    EARTH_RADIUS_KM,
+    SERVICE_RADIUS_KM,
     PlaceFinder,
     corridor_score,
     default_finder,
+    finder_for,
     service_points,
 )
 
@@ -76,20 +79,32 @@ def test_border_town_beats_a_larger_inland_namesake(twins: Gazetteer) -> None:
 
 
 def test_services_nearby_count_and_confidential_ones_do_not(
-    twins: Gazetteer, tmp_path: Path
+    twins: Gazetteer, small_path: Path, small_features: list
 ) -> None:
     finder = PlaceFinder(twins, np.array([[19.70, -100.56]] * 3))
     assert finder.services_near(np.array([0, 1])).tolist() == [3, 0]
-    registry = tmp_path / "registry.geojson"
-    registry.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-92.15, 14.68]},
-         "properties": {"location_precision": "confidential"}},
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-100.5, 19.7]},
-         "properties": {"location_precision": "city"}},
-        {"type": "Feature", "geometry": None, "properties": {}},
-    ]}), encoding="utf-8")
-    assert service_points(registry).tolist() == [[19.7, -100.5]]
-    assert service_points(DATA / "small.geojson").shape == (4, 2)  # 5 located, 1 confidential
+    points = service_points(small_path)  # 5 located, 1 of them confidential
+    located = [f for f in small_features if f["geometry"]
+               and f["properties"]["location_precision"] != "confidential"]
+    assert sorted(map(tuple, points.tolist())) == sorted(
+        (f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0]) for f in located)
+    assert len(points) == 4
+
+
+def test_services_near_equals_a_brute_force_count() -> None:
+    # Points spread over the corridor, counted against every gazetteer row near them.
+    rng = np.random.default_rng(7)
+    points = np.column_stack([rng.uniform(7.0, 33.0, 20_000), rng.uniform(-118, -77, 20_000)])
+    finder = default_finder().with_services(points)
+    rows = np.unique(finder.gazetteer.entry_rows())[::97][:60]
+    lat, lon = finder.gazetteer.coordinates(rows)
+    p1, l1 = np.radians(lat)[:, None], np.radians(lon)[:, None]
+    p2, l2 = np.radians(points[:, 0])[None, :], np.radians(points[:, 1])[None, :]
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
+    km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    expected = (km <= SERVICE_RADIUS_KM).sum(axis=1)
+    assert expected.sum() > 0
+    assert finder.services_near(rows).tolist() == expected.tolist()
 
 
 def test_country_filter_narrows_and_preference_only_breaks_ties(twins: Gazetteer) -> None:
@@ -139,16 +154,32 @@ def test_search_keeps_alternate_names_out_but_find_uses_them() -> None:
 
 
 def test_default_finder_takes_the_services_of_the_registry_in_use(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, small_features: list, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     registry = tmp_path / "registry.geojson"
-    registry.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-100.55, 19.69]},
-         "properties": {"location_precision": "city"}},
-    ]}), encoding="utf-8")
+    near_hidalgo = dict(small_features[0], geometry={"type": "Point",
+                                                     "coordinates": [-100.55, 19.69]})
+    near_hidalgo["properties"] = dict(near_hidalgo["properties"], country="MEX",
+                                      admin1="MX-MIC", city="Ciudad Hidalgo")
+    registry.write_text(json.dumps({"type": "FeatureCollection", "features": [near_hidalgo]}),
+                        encoding="utf-8")
     monkeypatch.setenv("RCM_MAP_REGISTRY", str(registry))
     finder = default_finder()
     michoacan = finder.find("Ciudad Hidalgo, Michoacán").chosen
     assert michoacan is not None and michoacan.services_nearby == 1
     monkeypatch.setenv("RCM_MAP_REGISTRY", str(tmp_path / "absent.geojson"))
     assert default_finder().find("Ciudad Hidalgo, Michoacán").chosen.services_nearby == 0
+
+
+def test_finder_for_reads_the_points_once_per_key() -> None:
+    calls = []
+
+    def points() -> np.ndarray:
+        calls.append(1)
+        return np.array([[19.69, -100.55]])
+
+    first = finder_for(("test-source", 1), points)
+    assert finder_for(("test-source", 1), points) is first and calls == [1]
+    assert first.find("Ciudad Hidalgo, Michoacán").chosen.services_nearby == 1
+    assert finder_for(("test-source", 2), lambda: np.empty((0, 2))).find(
+        "Ciudad Hidalgo, Michoacán").chosen.services_nearby == 0

@@ -238,13 +238,13 @@ def test_nothing_searched_reads_as_any() -> None:
 
 @pytest.mark.parametrize(("row", "expected"), [
     ({"verified_on": "2026-06-01", "source_date": "2025-01-01"},
-     "Verified by the network on 2026-06-01"),
+     "Verified by the network on Jun 1, 2026"),
     ({"verified_on": "2024-06-01"},
-     "Verified by the network on 2024-06-01 (over 12 months old: check before referring)"),
+     "Verified by the network on Jun 1, 2024 (over 12 months old: check before referring)"),
     ({"verified_on": "", "source_date": "2026-01-01"},
-     "Not yet verified by the network; source dated 2026-01-01"),
+     "Not yet verified by the network; source dated Jan 1, 2026"),
     ({"last_verified": "2025-02-03"}, "Not yet verified by the network; source dated "
-     "2025-02-03 (over 12 months old: check before referring)"),
+     "Feb 3, 2025 (over 12 months old: check before referring)"),
     ({}, "Not yet verified by the network; source undated"),
 ])
 def test_a_source_date_is_never_called_a_verification(row: dict[str, str],
@@ -260,7 +260,7 @@ def test_a_source_date_is_never_called_a_verification(row: dict[str, str],
 
 def test_sheet_prints_the_verification_line() -> None:
     page = referral_sheet_html(pd.DataFrame([service(last_verified="2025-01-01")]), "fr")
-    assert "Pas encore vérifié par le réseau ; source datée du 2025-01-01" in page
+    assert "Pas encore vérifié par le réseau ; source datée du 1 janv. 2025" in page
     assert "Vérifié le" not in page
 
 

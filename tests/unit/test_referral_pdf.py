@@ -52,7 +52,7 @@ def test_pdf_text_holds_what_the_caseworker_needs() -> None:
         "Casa del Migrante", "Diócesis", "Albergue, Asistencia jurídica", "12-17 años",
         "Calle 1, Tapachula, México", "+52 962 123 4567", "casa@example.org", "24 h",
         "Llamar antes", "Español, Inglés", "Aún no verificado por la red; fuente del "
-        "2025-01-01 (hace más de 12 meses: confirme antes de derivar)", "Albergue Belén",
+        "1 ene 2025 (hace más de 12 meses: confirme antes de derivar)", "Albergue Belén",
         "Colonia San Antonio Cahoacán, Tapachula, México", "Español, Mam", "Página 1 de 2",
     ):
         assert expected in text, expected

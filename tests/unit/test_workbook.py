@@ -55,7 +55,7 @@ def test_headers_and_values_in_the_interface_language() -> None:
     assert got["Ubicación en el mapa"] == "Dirección"
     assert got["Notifica a las autoridades"] == "No"
     assert got["Distancia (km)"] == 2.5
-    assert got["Verificación"] == ("Aún no verificado por la red; fuente del 2025-01-01 "
+    assert got["Verificación"] == ("Aún no verificado por la red; fuente del 1 ene 2025 "
                                    "(hace más de 12 meses: confirme antes de derivar)")
     assert got["Identificador en el registro"] == "s1"
     assert "MX-CHP" not in got.values() and "shelter" not in str(got.values())
