@@ -268,12 +268,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_s() -> float:
+    """User + system CPU time of this process so far (every thread), in seconds."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child_cache_build(path: str) -> None:
     """(Subprocess) validate, index and cache the GeoJSON; print JSON figures."""
     registry_cache.clear_cache(path)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_s()
     registry = load_registry(path)
-    print(json.dumps({"build_s": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb(),
+    print(json.dumps({"build_s": time.perf_counter() - started, "build_cpu_s": cpu_s() - cpu,
+                      "peak_rss_mb": peak_rss_mb(),
                       "rows": len(registry),
                       "cache_mb": cache_mb(Path(path)),
                       "geojson_mb": Path(path).stat().st_size / 1e6}))
@@ -281,10 +288,11 @@ def child_cache_build(path: str) -> None:
 
 def child_json_load(path: str) -> None:
     """(Subprocess) the baseline: the standard library's json.load of the file."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_s()
     with open(path, encoding="utf-8") as handle:
         features = len(json.load(handle)["features"])
     print(json.dumps({"json_load_s": time.perf_counter() - started,
+                      "json_load_cpu_s": cpu_s() - cpu,
                       "json_load_peak_rss_mb": peak_rss_mb(), "json_load_features": features}))
 
 
@@ -508,6 +516,10 @@ def table(results: dict[str, Any]) -> str:
         lambda s: fmt(s["cache_build"]["json_load_peak_rss_mb"], 0))
     row("**cache build time / json.load time** (goal at 1M: <= 1)",
         lambda s: f"{s['cache_build']['build_s'] / s['cache_build']['json_load_s']:.2f}")
+    row("cache build CPU, user + system (s)", lambda s: fmt(s["cache_build"]["build_cpu_s"]))
+    row("json.load CPU, user + system (s)", lambda s: fmt(s["cache_build"]["json_load_cpu_s"]))
+    row("cache build CPU / json.load CPU",
+        lambda s: f"{s['cache_build']['build_cpu_s'] / s['cache_build']['json_load_cpu_s']:.2f}")
     row("cache file (MB)", lambda s: fmt(s["cache_build"]["cache_mb"]))
     row("**cold start from cache: load + indexes (s)**", lambda s: fmt(s["cold_start"]["load_s"],
                                                                       2))
@@ -559,7 +571,8 @@ def write_readme(results: dict[str, Any]) -> None:
         f"{v['geopandas']}, shapely {v['shapely']}, pyarrow {v['pyarrow']}, folium "
         f"{v['folium']}, {v['chromium']}. Total run time {results['run_s'] / 60:.1f} min.",
         *([f"Cache build and json.load rows re-measured on {results['ingest_date']} "
-           f"(`bench/run.py --ingest-only`; load average then {results['ingest_load']})."]
+           f"(`bench/run.py --ingest-only`; load average at start {results['ingest_load']}, "
+           f"at end {results.get('ingest_load_end', '-')})."]
           if results.get("ingest_date") else []),
         "", table(results), "", targets_table(results), "",
         "<!-- results:end -->"])
@@ -672,6 +685,7 @@ def ingest_only(sizes: list[int]) -> int:
         results["sizes"].setdefault(str(size), {})["cache_build"] = figures
         log(f"{size:,}: {json.dumps(figures)}")
     results["ingest_date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    results["ingest_load_end"] = list(os.getloadavg())
     results["targets"] = targets(results["sizes"])
     RESULTS_JSON.write_text(json.dumps(results, indent=1, default=float) + "\n",
                             encoding="utf-8")

@@ -38,6 +38,7 @@ EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEG = math.pi * EARTH_RADIUS_KM / 180.0
 DEFAULT_TOLERANCE_KM = 5.0
 _CHUNK_SEGMENTS = 32  # boundary pieces small enough that a bbox query finds few of them
+_PAIRS_AT_ONCE = 8192  # (point, boundary piece) pairs measured in one numpy pass (~2 MB each)
 
 
 @dataclass(frozen=True)
@@ -159,9 +160,14 @@ class _PolygonIndex:
                 for start in range(0, len(coords) - 1, _CHUNK_SEGMENTS):
                     chunks.append(coords[start : start + _CHUNK_SEGMENTS + 1])
                     owners.append(i)
-        self.chunk_coords = chunks
         self.chunk_owner = np.asarray(owners, dtype=np.int64)
         self.chunk_tree = shapely.STRtree([shapely.linestrings(c) for c in chunks])
+        # every chunk as _CHUNK_SEGMENTS segments: (start x, start y, end x, end y),
+        # NaN past its last one, so many (point, chunk) pairs are measured at once
+        self.segments = np.full((len(chunks), _CHUNK_SEGMENTS, 4), np.nan)
+        for c, coords in enumerate(chunks):
+            self.segments[c, : len(coords) - 1, :2] = coords[:-1]
+            self.segments[c, : len(coords) - 1, 2:] = coords[1:]
 
     def containing(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs (point index, polygon index) where the polygon contains the point."""
@@ -174,20 +180,38 @@ class _PolygonIndex:
         self, xs: np.ndarray, ys: np.ndarray, tolerance_km: float
     ) -> dict[tuple[int, int], float]:
         """{(point index, polygon index): distance_km} for boundaries within tolerance."""
+        points, owners, dists = self.near_pairs(xs, ys, tolerance_km)
+        return dict(zip(zip(points.tolist(), owners.tolist(), strict=True), dists.tolist(),
+                        strict=True))
+
+    def near_pairs(
+        self, xs: np.ndarray, ys: np.ndarray, tolerance_km: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`near` as arrays: point index, polygon index and distance_km of every polygon
+        whose outline is within tolerance of a point (its least distance), sorted by
+        point then polygon."""
+        none = np.zeros(0, dtype=np.int64)
         if tolerance_km <= 0 or len(xs) == 0:
-            return {}
+            return none, none, np.zeros(0)
         dlat = tolerance_km / KM_PER_DEG
         coslat = np.maximum(np.cos(np.radians(np.clip(np.abs(ys) + dlat, 0, 89.9))), 1e-6)
         dlon = dlat / coslat
         boxes = shapely.box(xs - dlon, ys - dlat, xs + dlon, ys + dlat)
         pt_idx, chunk_idx = self.chunk_tree.query(boxes)
-        found: dict[tuple[int, int], float] = {}
-        for p, c in zip(pt_idx.tolist(), chunk_idx.tolist(), strict=True):
-            key = (p, int(self.chunk_owner[c]))
-            dist = _distance_to_polyline_km(xs[p], ys[p], self.chunk_coords[c])
-            if dist <= tolerance_km and dist < found.get(key, math.inf):
-                found[key] = dist
-        return found
+        dist = np.empty(len(pt_idx))
+        for start in range(0, len(pt_idx), _PAIRS_AT_ONCE):
+            p, c = pt_idx[start:start + _PAIRS_AT_ONCE], chunk_idx[start:start + _PAIRS_AT_ONCE]
+            dist[start:start + len(p)] = _distances_to_chunks_km(xs[p], ys[p], self.segments[c])
+        keep = dist <= tolerance_km
+        pt_idx, owner, dist = pt_idx[keep], self.chunk_owner[chunk_idx[keep]], dist[keep]
+        if len(pt_idx) == 0:
+            return none, none, np.zeros(0)
+        order = np.lexsort((owner, pt_idx))
+        pt_idx, owner, dist = pt_idx[order], owner[order], dist[order]
+        first = np.flatnonzero(np.r_[True, (pt_idx[1:] != pt_idx[:-1])
+                                     | (owner[1:] != owner[:-1])])
+        return (pt_idx[first].astype(np.int64), owner[first].astype(np.int64),
+                np.minimum.reduceat(dist, first))
 
 
 def _rings(geom: Any) -> list[Any]:
@@ -200,19 +224,22 @@ def _rings(geom: Any) -> list[Any]:
     return rings
 
 
-def _distance_to_polyline_km(lon: float, lat: float, coords: np.ndarray) -> float:
-    """Ground distance from (lon, lat) to a polyline, in a local equirectangular frame."""
-    kx = KM_PER_DEG * math.cos(math.radians(lat))
-    x = (coords[:, 0] - lon) * kx
-    y = (coords[:, 1] - lat) * KM_PER_DEG
-    ax, ay, bx, by = x[:-1], y[:-1], x[1:], y[1:]
+def _distances_to_chunks_km(lons: np.ndarray, lats: np.ndarray, segments: np.ndarray
+                            ) -> np.ndarray:
+    """Ground distance from each (lon, lat) to its polyline of `segments` (one row of
+    `_PolygonIndex.segments` per point), in a local equirectangular frame at the point."""
+    kx = KM_PER_DEG * np.array([math.cos(math.radians(lat)) for lat in lats.tolist()])
+    ax = (segments[:, :, 0] - lons[:, None]) * kx[:, None]
+    ay = (segments[:, :, 1] - lats[:, None]) * KM_PER_DEG
+    bx = (segments[:, :, 2] - lons[:, None]) * kx[:, None]
+    by = (segments[:, :, 3] - lats[:, None]) * KM_PER_DEG
     dx, dy = bx - ax, by - ay
     length2 = dx * dx + dy * dy
     with np.errstate(invalid="ignore", divide="ignore"):
         t = np.where(length2 > 0, -(ax * dx + ay * dy) / length2, 0.0)
     t = np.clip(t, 0.0, 1.0)
     px, py = ax + t * dx, ay + t * dy
-    return float(np.sqrt(px * px + py * py).min())
+    return np.fmin.reduce(np.sqrt(px * px + py * py), axis=1)  # NaN: no segment there
 
 
 @lru_cache(maxsize=8)
@@ -255,14 +282,13 @@ def _within(
     todo = np.flatnonzero(finite)
     if len(todo) == 0:
         return result
-    pt, geom = index.containing(xs[todo], ys[todo])
-    hit = geom == target[todo][pt]
-    result[todo[pt[hit]]] = True
+    for code in np.unique(target[todo]).tolist():  # each point against its own polygon only
+        points = todo[target[todo] == code]
+        result[points] = shapely.contains_xy(index.geoms[code], xs[points], ys[points])
     rest = todo[~result[todo]]
     if len(rest) and tolerance_km > 0:
-        for (p, g) in index.near(xs[rest], ys[rest], tolerance_km):
-            if g == target[rest[p]]:
-                result[rest[p]] = True
+        near, polygon, _ = index.near_pairs(xs[rest], ys[rest], tolerance_km)
+        result[rest[near[polygon == target[rest[near]]]]] = True
     return result
 
 
@@ -287,6 +313,32 @@ def points_in_country(
         NaN or infinite coordinates give False.
     """
     return _within(_country_index(), lons, lats, iso3s, tolerance_km)
+
+
+def country_codes() -> tuple[str, ...]:
+    """The ISO3 codes of the bundled countries, in the order `countries_containing` numbers them."""
+    return tuple(_country_index().keys)
+
+
+def countries_containing(lons: Any, lats: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (point index, index into `country_codes()`) of every country whose polygon
+    contains the point: what `points_in_country(..., tolerance_km=0)` tests, for every
+    country at once (finite coordinates only)."""
+    xs, ys = _as_float_array(lons, "lons"), _as_float_array(lats, "lats")
+    return _country_index().containing(xs, ys)
+
+
+def admin1_codes() -> tuple[str, ...]:
+    """The ISO 3166-2 codes of the bundled admin-1 units, in the order
+    `admin1s_containing` numbers them."""
+    return tuple(_admin1_index().keys)
+
+
+def admin1s_containing(lons: Any, lats: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (point index, index into `admin1_codes()`) of every admin-1 unit whose
+    polygon contains the point (`points_in_admin1(..., tolerance_km=0)` for every unit)."""
+    xs, ys = _as_float_array(lons, "lons"), _as_float_array(lats, "lats")
+    return _admin1_index().containing(xs, ys)
 
 
 def point_in_country(
@@ -319,8 +371,7 @@ def near_outline(lons: Any, lats: Any, distance_km: float) -> np.ndarray:
     """
     xs, ys = _as_float_array(lons, "lons"), _as_float_array(lats, "lats")
     result = np.zeros(len(xs), dtype=bool)
-    for p, _ in _country_index().near(xs, ys, distance_km):
-        result[p] = True
+    result[_country_index().near_pairs(xs, ys, distance_km)[0]] = True
     return result
 
 

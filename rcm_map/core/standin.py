@@ -27,6 +27,7 @@ Nicaragua) count as the country's land, as they do in the boundary data.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -45,6 +46,7 @@ NEAR_KM = 25.0
 """Within this distance a stand-in in the site's own admin-1 unit is preferred."""
 _RINGS_KM = (NEAR_KM, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0)  # far islands need the last
 _BATCH = 64
+_KEYS_AT_ONCE = 4096  # (cell, country, unit) keys of `public_points` solved together
 _KM_PER_DEG = math.pi * EARTH_RADIUS_KM / 180
 
 
@@ -99,6 +101,101 @@ def public_point(
     unit = _admin1_of(lon, lat, found, admin1) if found else None
     cell = (math.floor(lon / grid_deg), math.floor(lat / grid_deg))
     return _cell_stand_in(cell, found, unit, float(min_km), float(grid_deg))
+
+
+def public_points(
+    lons: Any,
+    lats: Any,
+    countries: Sequence[str | None],
+    admin1s: Sequence[str | None],
+    *,
+    min_km: float = PUBLIC_MIN_KM,
+    grid_deg: float = PUBLIC_GRID_DEG,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`public_point` of many sites at once: the same answers (and the same ValueError
+    for the first bad site), each distinct (cell, country, unit) computed once and
+    the nearest ring of many cells together (`_near_stand_ins`).
+
+    Returns the stand-ins' longitudes and latitudes as two float arrays.
+    """
+    xs, ys = np.asarray(lons, dtype=float).reshape(-1), np.asarray(lats, dtype=float).reshape(-1)
+    if not len(xs) == len(ys) == len(countries) == len(admin1s):
+        raise ValueError(f"lons, lats, countries and admin1s must have the same length, "
+                         f"instead got: {len(xs)}, {len(ys)}, {len(countries)}, {len(admin1s)}")
+    with np.errstate(invalid="ignore"):
+        bad = ~((np.abs(xs) <= 180) & (np.abs(ys) <= 90))
+    for k in np.flatnonzero(bad).tolist():  # raises the scalar function's own message
+        public_point(float(xs[k]), float(ys[k]), countries[k], admin1s[k], min_km=min_km,
+                     grid_deg=grid_deg)
+    cell_x = np.floor(xs / grid_deg).astype(np.int64).tolist()
+    cell_y = np.floor(ys / grid_deg).astype(np.int64).tolist()
+    keys: dict[tuple[tuple[int, int], str | None, str | None], int] = {}
+    which = np.empty(len(xs), dtype=np.int64)
+    for k, (x, y, country, admin1) in enumerate(zip(xs.tolist(), ys.tolist(), countries,
+                                                     admin1s, strict=True)):
+        found = _country_of(x, y, country)
+        unit = _admin1_of(x, y, found, admin1) if found else None
+        which[k] = keys.setdefault(((cell_x[k], cell_y[k]), found, unit), len(keys))
+    key_list = list(keys)
+    answers: list[tuple[float, float] | None] = []
+    for start in range(0, len(key_list), _KEYS_AT_ONCE):
+        answers += _near_stand_ins(key_list[start:start + _KEYS_AT_ONCE], float(min_km),
+                                   float(grid_deg))
+    done = [answer if answer is not None  # not settled in the nearest ring: the scalar tiers
+            else _cell_stand_in(*key, float(min_km), float(grid_deg))
+            for key, answer in zip(key_list, answers, strict=True)]
+    out = np.array(done, dtype=float).reshape(-1, 2)
+    return out[which, 0], out[which, 1]
+
+
+def _near_stand_ins(
+    keys: list[tuple[tuple[int, int], str | None, str | None]], min_km: float, grid_deg: float
+) -> list[tuple[float, float] | None]:
+    """Tiers 1 and 2 of `_cell_stand_in` within its first ring (`NEAR_KM`), for many
+    (cell, country, unit) keys at once; None where that ring has no answer (or the
+    country is unknown): the scalar tiers settle those.
+
+    Every distinct candidate centre is tested once for its country, its admin-1
+    unit and its distance to the outlines, with the same functions and the same
+    arithmetic as `_cell_stand_in`, so the answers are the same.
+    """
+    answers: list[tuple[float, float] | None] = [None] * len(keys)
+    todo = [j for j, (_, country, _) in enumerate(keys) if country is not None]
+    if not todo:
+        return answers
+    owner, xs, ys = _candidates_many([keys[j][0] for j in todo], min_km, NEAR_KM, grid_deg)
+    centres, pick = np.unique(np.stack([xs, ys], axis=1), axis=0, return_inverse=True)
+    pick = pick.reshape(-1)
+    cx, cy = centres[:, 0], centres[:, 1]
+    countries = {code: i for i, code in enumerate(boundaries.country_codes())}
+    units = {code: i for i, code in enumerate(boundaries.admin1_codes())}
+    country_of = np.array([countries.get(keys[j][1], -1) for j in todo],  # type: ignore[arg-type]
+                          dtype=np.int64)[owner]
+    unit_of = np.array([units.get(keys[j][2], -1) for j in todo],  # type: ignore[arg-type]
+                       dtype=np.int64)[owner]
+    in_country = _contained(pick, country_of, *boundaries.countries_containing(cx, cy),
+                            len(countries))
+    interior = np.zeros(len(cx), dtype=bool)
+    land = np.unique(pick[in_country])
+    interior[land] = ~boundaries.near_outline(cx[land], cy[land], BORDER_KM)
+    ok = in_country & interior[pick]
+    in_unit = _contained(pick, unit_of, *boundaries.admin1s_containing(cx, cy), len(units))
+    for good in (ok & in_unit, ok):  # a centre in the site's own unit first, then the country
+        hits = np.flatnonzero(good)
+        if not len(hits):
+            continue
+        for k in hits[np.r_[True, owner[hits][1:] != owner[hits][:-1]]].tolist():
+            j = todo[int(owner[k])]  # the first hit of each key, in candidate order
+            if answers[j] is None:
+                answers[j] = (round(float(xs[k]), 6), round(float(ys[k]), 6))
+    return answers
+
+
+def _contained(pick: np.ndarray, unit: np.ndarray, points: np.ndarray, polygons: np.ndarray,
+               n_units: int) -> np.ndarray:
+    """Whether centre `pick[i]` lies in polygon `unit[i]` (-1: none), given the
+    (point, polygon) pairs of containment."""
+    return (unit >= 0) & np.isin(pick * n_units + unit, points * n_units + polygons)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -194,6 +291,40 @@ def _candidates(
     xs, ys, dist = (cx[ok] + 180.0) % 360.0 - 180.0, ys[ok], dist[ok]
     order = np.lexsort((np.round(ys, 6), np.round(xs, 6), np.round(dist, 9)))
     return xs[order], ys[order], dist[order]
+
+
+def _candidates_many(
+    cells: list[tuple[int, int]], min_km: float, reach_km: float, grid_deg: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_candidates` of many cells at once: (cell number, lon, lat) of every candidate,
+    by cell, each cell's candidates in `_candidates` order (the same values: the same
+    arithmetic, element by element). For rings well below the half-globe width that
+    `_candidates` caps at."""
+    shapes: dict[tuple[int, int], list[int]] = {}
+    reach_deg = reach_km / _KM_PER_DEG + grid_deg
+    for j, (_, cy) in enumerate(cells):
+        bottom = cy * grid_deg
+        coslat = max(math.cos(math.radians(min(abs(bottom), abs(bottom + grid_deg)))), 0.05)
+        n_lat = math.ceil(reach_deg / grid_deg) + 1
+        n_lon = min(math.ceil(reach_deg / coslat / grid_deg) + 1, int(180 / grid_deg))
+        shapes.setdefault((n_lon, n_lat), []).append(j)
+    reach_km = max(reach_km, min_km + 2 * grid_deg * _KM_PER_DEG)
+    parts = []
+    for (n_lon, n_lat), group in shapes.items():
+        ci = np.array([cells[j][0] for j in group], dtype=np.int64)[:, None]
+        cj = np.array([cells[j][1] for j in group], dtype=np.int64)[:, None]
+        di, dj = np.meshgrid(np.arange(-n_lon, n_lon + 1), np.arange(-n_lat, n_lat + 1))
+        cx = (ci + di.ravel() + 0.5) * grid_deg
+        ys = (cj + dj.ravel() + 0.5) * grid_deg
+        x0, y0 = ci * grid_deg, cj * grid_deg
+        dist = haversine_km_many_pairs(np.clip(ys, y0, y0 + grid_deg),
+                                       np.clip(cx, x0, x0 + grid_deg), ys, cx)
+        ok = (ys > -90) & (ys < 90) & (dist >= min_km) & (dist <= reach_km)
+        owner = np.broadcast_to(np.array(group, dtype=np.int64)[:, None], ok.shape)[ok]
+        parts.append((owner, (cx[ok] + 180.0) % 360.0 - 180.0, ys[ok], dist[ok]))
+    owner, xs, ys, dist = (np.concatenate([p[k] for p in parts]) for k in range(4))
+    order = np.lexsort((np.round(ys, 6), np.round(xs, 6), np.round(dist, 9), owner))
+    return owner[order], xs[order], ys[order]
 
 
 def haversine_km_many_pairs(

@@ -55,36 +55,85 @@ class ColumnChecks:
         self.bulk: set[str] = set()  # fields with too many distinct values to check one by one
 
     def fast_columns(self, feats: list[Any]) -> tuple[dict[str, pa.Array], np.ndarray]:
-        """The normalised columns of typed features and, per feature, whether the
-        reference validator must look at it (`doubt`)."""
+        """The normalised columns of typed features (`msgspec` structs) and, per
+        feature, whether the reference validator must look at it (`doubt`)."""
         n = len(feats)
         # one tuple per feature, turned into one tuple per field (twice as fast as getattr)
         fields = list(zip(*map(astuple, [f.properties for f in feats]), strict=True)) if n \
             else [()] * (len(schema.FIELDS) + 1)
         doubt = np.zeros(n, dtype=bool)
-        cols: dict[str, pa.Array] = {}
+        arrays: dict[str, pa.Array] = {}
         for spec, values in zip(schema.FIELDS, fields, strict=False):
             if spec.kind == "age":
-                cols[spec.name], bad = _ages(values)
-            elif spec.kind.startswith("list:"):
-                cols[spec.name], bad = self.list_column(spec, values)
+                arrays[spec.name], bad = _ages(values)
+                doubt |= bad
             else:
-                cols[spec.name], bad = self.text_column(spec, values)
+                arrays[spec.name] = pa.array(values, type=LIST if spec.kind.startswith("list:")
+                                             else TEXT)
+        lon, lat, located, bad = _coordinates(feats)
+        return self.checked(arrays, lon, lat, located, doubt | bad)
+
+    def arrow_columns(self, table: pa.Table) -> tuple[dict[str, pa.Array], np.ndarray]:
+        """The same from features read by Arrow's JSON reader with `ARROW_SCHEMA`, which
+        refuses what the typed structs refuse (another type, an unknown or repeated key)
+        but lets through a few things they do not: those rows are in doubt here."""
+        table = table.combine_chunks()
+        props = table.column("properties").chunk(0)
+        doubt = ~_np(pc.equal(table.column("type").chunk(0), "Feature")) | _np(props.is_null())
+        arrays: dict[str, pa.Array] = {}
+        for spec in schema.FIELDS:
+            child = props.field(spec.name)
+            if spec.kind == "age":
+                low, high = schema.AGE_LIMITS
+                bad = _np(pc.or_(pc.less(child, low), pc.greater(child, high)))
+                doubt |= bad
+                child = pc.if_else(pa.array(bad), pa.scalar(None, pa.int64()), child)
+            elif spec.kind.startswith("list:"):  # a null item: the structs refuse it
+                nulls = pc.list_parent_indices(child).to_numpy()[
+                    _np(pc.is_null(child.flatten()))]
+                doubt[nulls] = True
+            arrays[spec.name] = child
+        geometry = table.column("geometry").chunk(0)
+        located = _np(geometry.is_valid())
+        coords = geometry.field("coordinates")  # a list of doubles: any numbers
+        doubt |= located & (~_np(pc.equal(geometry.field("type"), "Point"))
+                            | _np(coords.is_null()))
+        offsets = coords.offsets.to_numpy().astype(np.int64)
+        items = coords.values.to_numpy(zero_copy_only=False)  # a null item reads NaN
+        not_finite = np.concatenate([[0], np.cumsum(~np.isfinite(items))])
+        odd = not_finite[offsets[1:]] > not_finite[offsets[:-1]]  # NaN, Infinity, null, 1e999
+        good = located & ~_np(coords.is_null()) & ~odd & (np.diff(offsets) >= 2)
+        lon, lat = np.full(len(props), np.nan), np.full(len(props), np.nan)
+        lon[good] = items[offsets[:-1][good]]
+        lat[good] = items[offsets[:-1][good] + 1]
+        with np.errstate(invalid="ignore"):
+            outside = good & ~((np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+        return self.checked(arrays, lon, lat, located, doubt | (located & ~good) | outside)
+
+    def checked(self, arrays: dict[str, pa.Array], lon: np.ndarray, lat: np.ndarray,
+                located: np.ndarray, doubt: np.ndarray) -> tuple[dict[str, pa.Array], np.ndarray]:
+        """Normalise and check the field columns of a chunk (ages already checked)."""
+        cols: dict[str, pa.Array] = {}
+        for spec in schema.FIELDS:
+            if spec.kind == "age":
+                cols[spec.name] = arrays[spec.name]
+                continue
+            if spec.kind.startswith("list:"):
+                cols[spec.name], bad = self.list_column(spec, arrays[spec.name])
+            else:
+                cols[spec.name], bad = self.text_column(spec, arrays[spec.name])
             doubt |= bad
         lo, hi = cols["age_min"], cols["age_max"]
         doubt |= _np(pc.greater(lo, hi))
         doubt |= _admin1_abroad(cols["admin1"], cols["country"])
-        lon, lat, located, bad = _coordinates(feats)
-        doubt |= bad
         precision = cols["location_precision"]
         needs_point = _np(pc.is_in(precision, pa.array(schema.POINT_PRECISIONS, TEXT)))
         doubt |= located != needs_point
         cols["lon"], cols["lat"] = pa.array(lon), pa.array(lat)
         return cols, doubt
 
-    def text_column(self, spec: schema.Field, values: Sequence[Any]) -> tuple[pa.Array, np.ndarray]:
+    def text_column(self, spec: schema.Field, array: pa.Array) -> tuple[pa.Array, np.ndarray]:
         """A text field: normalised values, and which rows are in doubt."""
-        array = pa.array(values, type=TEXT)
         if spec.name in self.bulk:
             return self.text_in_bulk(spec, array)
         encoded = array.dictionary_encode()
@@ -126,14 +175,15 @@ class ColumnChecks:
             ok &= _np(pc.match_substring_regex(array, form[0])) & (size <= form[1])
         return pc.fill_null(array, ""), np.where(empty, spec.required, ~ok)
 
-    def list_column(self, spec: schema.Field, values: Sequence[Any]) -> tuple[pa.Array, np.ndarray]:
+    def list_column(self, spec: schema.Field, array: pa.Array) -> tuple[pa.Array, np.ndarray]:
         """A list field: normalised lists ([] when empty), and which rows are in doubt."""
-        array = pa.array(values, type=LIST)
         lengths = pc.fill_null(pc.list_value_length(array), 0).to_numpy(zero_copy_only=False)
         flat = array.flatten()
         parents = pc.list_parent_indices(array).to_numpy(zero_copy_only=False)
         encoded = flat.dictionary_encode()
-        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        # a null item (only Arrow's reader lets one through: that row is in doubt) gets
+        # the code after the dictionary's last
+        codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy(zero_copy_only=False)
         if spec.kind == "list:str" and len(encoded.dictionary) > max(256, len(flat) // 8):
             size, _ = _sizes_and_edges(flat)
             bad_item = size > schema.MAX_TEXT_LENGTH
@@ -141,7 +191,7 @@ class ColumnChecks:
                 bad_item |= _np(pc.match_substring_regex(flat, _CONTROL))
         else:  # the schema's own check of each distinct item
             good = np.array([schema.check_value(spec.kind, [w]) is None
-                             for w in encoded.dictionary.to_pylist()], dtype=bool)
+                             for w in encoded.dictionary.to_pylist()] + [False], dtype=bool)
             bad_item = ~good[codes]
         doubt = np.zeros(len(array), dtype=bool)
         doubt[parents[bad_item]] = True

@@ -42,6 +42,7 @@ import msgspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pajson
 
 from rcm_map.core import schema
 from rcm_map.core.schema import Issue
@@ -79,6 +80,34 @@ class _Feature(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     geometry: _Point | None = None
 
 
+def _arrow_type(kind: str) -> pa.DataType:
+    if kind == "age":
+        return pa.int64()
+    return LIST if kind.startswith("list:") else TEXT
+
+
+ARROW_SCHEMA = pa.schema([
+    ("type", TEXT),
+    ("properties", pa.struct([(f.name, _arrow_type(f.kind)) for f in schema.FIELDS])),
+    ("geometry", pa.struct([("type", TEXT), ("coordinates", pa.list_(pa.float64()))])),
+])
+"""A feature as Arrow's JSON reader may read it: exactly the typed structs' fields
+(`distance_km` aside: a chunk holding it is decoded by msgspec)."""
+_ARROW_PARSE = pajson.ParseOptions(explicit_schema=ARROW_SCHEMA,
+                                   unexpected_field_behavior="error")
+_ARROW_BLOCK = 4 << 20
+ARROW_READER = True
+"""Whether chunks are read by Arrow's JSON reader when they can be (tests turn it off
+to check the msgspec path on the same inputs)."""
+
+class _Collection(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """A FeatureCollection with no other key than these two (then one pass splits it)."""
+
+    type: msgspec.Raw = msgspec.Raw(b"")  # empty: no "type" key
+    features: list[msgspec.Raw] | None = None
+
+
+_COLLECTION = msgspec.json.Decoder(_Collection)
 _ENVELOPE = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _RAWS = msgspec.json.Decoder(list[msgspec.Raw])
 _FEATURES = msgspec.json.Decoder(list[_Feature])
@@ -160,6 +189,24 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _read_arrow(raws: list[msgspec.Raw]) -> pa.Table | None:
+    """The chunk's features as Arrow columns (`ARROW_SCHEMA`) by Arrow's multi-threaded
+    JSON reader, or None when it cannot read them all that way: a feature that is not
+    an object or has another shape, or a string the reader refuses (a lone surrogate
+    escape). The features are joined by newlines; the reader takes any whitespace
+    between objects, and refuses an object that a block boundary cuts, so a table of
+    as many rows as features is the features in order."""
+    if min(map(len, raws), default=0) < 5:
+        return None  # a bare `null` crashes pyarrow 26 (other short values: an error)
+    try:
+        table = pajson.read_json(pa.BufferReader(b"\n".join(raws)),
+                                 read_options=pajson.ReadOptions(block_size=_ARROW_BLOCK),
+                                 parse_options=_ARROW_PARSE)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return table if table.num_rows == len(raws) else None
+
+
 def release(data: Buffer, start: int = 0, end: int | None = None) -> None:
     """Give back the resident pages of a memory-mapped file (from `start`, page-aligned,
     to `end`): read again, they come from the page cache. No-op for bytes."""
@@ -214,25 +261,21 @@ class _Scanner:
             data.find(mark) >= 0 for mark in CONTROL_MARKS))
         release(data)
         try:
-            top = _ENVELOPE.decode(view)
+            whole = _COLLECTION.decode(view)  # one pass when the envelope holds nothing else
         except _DECODE_ERRORS:
-            raise _Unsure from None
+            whole = None
         finally:
             release(data)
-        values = {key: _loads(raw) for key, raw in top.items() if key != "features"}
-        if values.get("type") != "FeatureCollection":
-            raise _Unsure  # the reference reader says what it is (and counts its features)
-        try:
-            raws = _RAWS.decode(top["features"]) if "features" in top else None
-        except _DECODE_ERRORS:
-            if memoryview(top["features"])[:1] == b"[":
-                raise _Unsure from None  # a list msgspec refused: the reference reader speaks
-            raws = None
-        if raws is None:
-            got = _loads(top["features"]) if "features" in top else None
-            return Scan([Issue("'features' must be a list", self.file, field="features",
-                               value=type(got).__name__)], 0, None)
-        del top
+        if whole is not None and len(whole.type) and whole.features is not None:
+            if _loads(whole.type) != "FeatureCollection":
+                raise _Unsure  # the reference reader says what it is
+            raws = whole.features
+        else:
+            split = self.split(data, view)
+            if isinstance(split, Scan):
+                return split
+            raws = split
+        del whole
         if len(raws) > MAX_FEATURES:
             return Scan([Issue(f"{len(raws):,} features, more than the limit of "
                                f"{MAX_FEATURES:,}", self.file)], len(raws), None)
@@ -253,6 +296,30 @@ class _Scanner:
             del parts
         return Scan(self.issues, count, pa.table(columns))
 
+    def split(self, data: Buffer, view: memoryview) -> list[msgspec.Raw] | Scan:
+        """The features of any envelope, one raw slice each (or the Scan of a file
+        whose ``features`` is not a list)."""
+        try:
+            top = _ENVELOPE.decode(view)
+        except _DECODE_ERRORS:
+            raise _Unsure from None
+        finally:
+            release(data)
+        values = {key: _loads(raw) for key, raw in top.items() if key != "features"}
+        if values.get("type") != "FeatureCollection":
+            raise _Unsure  # the reference reader says what it is (and counts its features)
+        try:
+            raws = _RAWS.decode(top["features"]) if "features" in top else None
+        except _DECODE_ERRORS:
+            if memoryview(top["features"])[:1] == b"[":
+                raise _Unsure from None  # a list msgspec refused: the reference reader speaks
+            raws = None
+        if raws is None:
+            got = _loads(top["features"]) if "features" in top else None
+            return Scan([Issue("'features' must be a list", self.file, field="features",
+                               value=type(got).__name__)], 0, None)
+        return raws
+
     @staticmethod
     def type_of(name: str) -> pa.DataType:
         if name in ("lon", "lat"):
@@ -265,21 +332,30 @@ class _Scanner:
 
     def chunk(self, start: int, raws: list[msgspec.Raw]) -> None:
         """Decode, check and (when building) normalise features start..start+len(raws)."""
-        try:
-            decoded: list[Any] = _FEATURES.decode(b"[" + b",".join(raws) + b"]")
-        except _DECODE_ERRORS:
-            decoded = list(self.one_by_one(raws))
-        fast = np.flatnonzero(np.fromiter((f is not None for f in decoded), dtype=bool,
-                                          count=len(decoded)))
-        feats = [f for f in decoded if f is not None]
-        del decoded
-        cols, doubt = self.checks.fast_columns(feats)
+        table = _read_arrow(raws) if ARROW_READER else None
+        ids: list[str | None]
+        if table is not None:
+            table = table.combine_chunks()
+            fast = np.arange(len(raws))
+            ids = table.column("properties").chunk(0).field("id").to_pylist()
+            cols, doubt = self.checks.arrow_columns(table)
+            del table
+        else:
+            try:
+                decoded: list[Any] = _FEATURES.decode(b"[" + b",".join(raws) + b"]")
+            except _DECODE_ERRORS:
+                decoded = list(self.one_by_one(raws))
+            fast = np.flatnonzero(np.fromiter((f is not None for f in decoded), dtype=bool,
+                                              count=len(decoded)))
+            feats = [f for f in decoded if f is not None]
+            del decoded
+            cols, doubt = self.checks.fast_columns(feats)
+            ids = [None] * len(raws)
+            for k, fid in zip(fast.tolist(), [f.properties.id for f in feats], strict=True):
+                ids[k] = fid
+            del feats
         need = np.ones(len(raws), dtype=bool)
         need[fast] = doubt
-        ids: list[str | None] = [None] * len(raws)
-        for k, fid in zip(fast.tolist(), [f.properties.id for f in feats], strict=True):
-            ids[k] = fid
-        del feats
         lon, lat = cols["lon"].to_numpy(), cols["lat"].to_numpy()
         cleared = np.flatnonzero(~doubt & ~np.isnan(lon))  # located and cleared: positions
         loc_rows = (start + fast[cleared]).tolist()
@@ -318,7 +394,8 @@ class _Scanner:
         if self.build:
             self.keep(cols, fast, len(raws), normalised)
 
-    def one_by_one(self, raws: list[msgspec.Raw]) -> Iterator[Any]:
+    @staticmethod
+    def one_by_one(raws: list[msgspec.Raw]) -> Iterator[Any]:
         """Each feature of a chunk msgspec refused as a whole (None: not the typed form)."""
         for raw in raws:
             try:

@@ -21,11 +21,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
-from shapely.geometry import Point
 
 from rcm_map.core import schema
 from rcm_map.core.safety import WITHHELD_FOR_CONFIDENTIAL, public_properties
-from rcm_map.core.standin import public_point
+from rcm_map.core.standin import public_points
 from rcm_map.registry import fastscan
 from rcm_map.registry.reading import (
     DEFAULT_REGISTRY,
@@ -99,22 +98,30 @@ def _points(features: list[dict[str, Any]]) -> np.ndarray:
 def public_view(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The frame as it may leave the server: confidential rows at their public point.
 
-    Their true coordinates are replaced by the stand-in (`rcm_map.core.standin`) and
-    their free text goes through `rcm_map.core.safety.public_properties`, so no
-    query, map, export or log downstream can reveal them (distances included).
+    Their true coordinates are replaced by the stand-in (`rcm_map.core.standin`,
+    all rows at once with `public_points`, the answers of `public_point`) and their
+    free text goes through `rcm_map.core.safety.public_properties`, so no query,
+    map, export or log downstream can reveal them (distances included).
     """
     conf = (frame["location_precision"] == "confidential").to_numpy()
     if not conf.any():
         return frame
     out = frame.copy()
-    moved = []
-    rows = zip(out.geometry[conf], out.loc[conf, "country"], out.loc[conf, "admin1"], strict=True)
-    for geom, country, admin1 in rows:
-        moved.append(None if geom is None or geom.is_empty else
-                     Point(public_point(geom.x, geom.y, str(country), str(admin1 or ""))))
+    rows = np.flatnonzero(conf)
+    geoms = np.asarray(frame.geometry.array, dtype=object)[rows]
+    placed = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    moved = np.full(len(rows), None, dtype=object)
+    if placed.any():
+        countries = [str(c) for c in frame["country"].take(rows[placed]).tolist()]
+        admin1s = [str(a or "") for a in frame["admin1"].take(rows[placed]).tolist()]
+        lon, lat = public_points(shapely.get_x(geoms[placed]), shapely.get_y(geoms[placed]),
+                                countries, admin1s)
+        moved[placed] = shapely.points(lon, lat)
     out.loc[conf, "geometry"] = gpd.GeoSeries(moved, index=out.index[conf], crs=frame.crs)
     text = [*WITHHELD_FOR_CONFIDENTIAL, "source", "location_precision"]
-    cleaned = [public_properties(row) for row in out.loc[conf, text].to_dict("records")]
+    columns = [frame[name].take(rows).tolist() for name in text]
+    cleaned = [public_properties(dict(zip(text, values, strict=True)))
+               for values in zip(*columns, strict=True)]
     for name in text:
         out.loc[conf, name] = [row[name] for row in cleaned]
     return out

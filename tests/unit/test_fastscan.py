@@ -75,6 +75,15 @@ def same_registry(data: bytes, file: str = "f.geojson") -> None:
             assert a.equals(b), name
 
 
+@pytest.fixture(autouse=True, scope="module", params=[True, False], ids=["arrow", "msgspec"])
+def reader(request: pytest.FixtureRequest) -> Any:
+    """Every test twice: chunks read by Arrow's JSON reader where it can, and by msgspec."""
+    was = fastscan.ARROW_READER
+    fastscan.ARROW_READER = request.param
+    yield request.param
+    fastscan.ARROW_READER = was
+
+
 def test_spaces_are_what_python_strips() -> None:
     assert set(fastcolumns.SPACES) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
 
@@ -115,6 +124,63 @@ def test_chunks_join_up(monkeypatch) -> None:
     assert (issues, count) == reference(data) and count == 40
     assert [(i.index, i.field) for i in issues if i.severity == "error"] == [
         (20, "email"), (3, "id"), (33, "id")]
+
+
+def test_arrow_reads_the_real_files(monkeypatch, reader: bool) -> None:
+    """The Arrow path is taken for a plain file (one feature per line or all on one)."""
+    read: list[Any] = []
+    original = fastscan._read_arrow
+
+    def spy(raws: list[Any]) -> Any:
+        read.append(original(raws))
+        return read[-1]
+
+    monkeypatch.setattr(fastscan, "_read_arrow", spy)
+    for data in (ACTORS.read_bytes(), json.dumps(json.loads(ACTORS.read_bytes())).encode()):
+        read.clear()
+        assert fastscan.scan(data, "f.geojson") is not None
+        assert (read and all(t is not None for t in read)) if reader else not read
+
+
+@pytest.mark.parametrize("block", [64, 1000, 1 << 22])
+def test_features_over_many_lines_and_blocks(monkeypatch, block: int) -> None:
+    """Indented features: Arrow's reader takes them whole or refuses the chunk where a
+    block boundary cuts one; either way the same issues and the same registry."""
+    monkeypatch.setattr(fastscan, "_ARROW_BLOCK", block)
+    features = copy.deepcopy(BASE)
+    features[1]["properties"]["email"] = "not an address"
+    for indent in (None, 1, "\t"):
+        data = json.dumps({"type": "FeatureCollection", "features": features},
+                          indent=indent).encode()
+        assert fast(data) == reference(data)
+    data = json.dumps({"type": "FeatureCollection", "features": BASE}, indent=2).encode()
+    same_registry(data)
+
+
+@pytest.mark.parametrize(("key", "raw"), [
+    ("coordinates", "[-92.26, 14.9, NaN]"), ("coordinates", "[-92.26, 14.9, 1e999]"),
+    ("coordinates", "[-92.26, 14.9, null]"), ("coordinates", "[-92.26, null]"),
+    ("coordinates", "[-92.26, 14.9, 1" + "0" * 400 + "]"), ("coordinates", "[-92.26]"),
+    ("coordinates", "[Infinity, 14.9]"), ("languages", '["es", null]'), ("languages", "[null]"),
+    ("age_min", "15.0"), ("age_min", "-0"), ("age_min", "1" + "0" * 30), ("age_min", "null"),
+    ("name", '"a\\udc00b"'), ("name", '"\\ud83d\\ude00"'), ("name", '"a\\u0000"'),
+    ("name", "null"), ("properties", "null"), ("geometry", "{}"),
+])
+def test_what_arrow_lets_through_is_in_doubt(key: str, raw: str) -> None:
+    """Values Arrow's reader accepts where the typed structs (or Python's json) do not,
+    in a file whose other feature is plain."""
+    feature = copy.deepcopy(BASE[0])
+    if key == "coordinates":
+        feature["geometry"]["coordinates"] = "@@"
+    elif key in ("properties", "geometry"):
+        feature[key] = "@@"
+    else:
+        feature["properties"][key] = "@@"
+    other = copy.deepcopy(BASE[0])
+    other["properties"]["id"] = "other"
+    text = json.dumps({"type": "FeatureCollection", "features": [feature, other]})
+    data = text.replace('"@@"', raw).encode()
+    assert fast(data) == reference(data)
 
 
 def test_what_msgspec_refuses_goes_to_the_reference_reader() -> None:
