@@ -192,8 +192,12 @@ def cmd_db_seed(args: argparse.Namespace) -> int:
 def bulk_seed_from_file(store: Store, path: Path, user: str, out: TextIO | None = None) -> int:
     """Validate a whole registry file (up to the server's 2 GB) and COPY it into an empty
     PostGIS database in one transaction (`rcm_map.store.pgbulk`)."""
-    from rcm_map.registry.model import MAX_REGISTRY_BYTES, read_registry_features
-    from rcm_map.store.pgbulk import bulk_seed, service_rows
+    from rcm_map.registry.model import (
+        MAX_REGISTRY_BYTES,
+        frame_from_features,
+        read_registry_features,
+    )
+    from rcm_map.store.pgbulk import bulk_seed_frame
     from rcm_map.store.postgis import PostGISStore
 
     out = out or sys.stdout
@@ -208,7 +212,7 @@ def bulk_seed_from_file(store: Store, path: Path, user: str, out: TextIO | None 
             print(issue, file=out)
         print(f"{path}: not seeded", file=out)
         return EXIT_PROBLEMS
-    change_id = bulk_seed(store, service_rows(features, user), user)
+    change_id = bulk_seed_frame(store, frame_from_features(features), user)
     print(f"change {change_id}: seeded {len(features):,} services from {path.name} by COPY",
           file=out)
     return EXIT_OK

@@ -5,9 +5,11 @@
   open, `languages && array`, `country = ANY`, accent-folded free text
   (`strpos` on a `search_text` column folded in Python by `rcm_map.core.text.fold`, so
   folding is identical to the file backend; no `unaccent` needed);
-* proximity on the PUBLIC point (`public_geog`, GiST-indexed): nearest-k with the
-  KNN operator `<->` then an exact re-sort by (distance, id); radius with
-  `ST_DWithin(public_geog, point, metres, false)`.
+* proximity on the PUBLIC point: nearest-k with the KNN operator `<->` then an
+  exact re-sort by (distance, id); radius with `ST_DWithin(public_geog, point,
+  metres, false)`. Both walk `service_filters` (migration 0005: the public point,
+  GiST-indexed, and the filtered columns of each located service, no properties)
+  and join only the chosen services to `services`; the match count scans it too.
 
 Distances. `ST_Distance(a, b, false)` and geography `<->` use a sphere of radius
 (2a + b) / 3 of WGS84 = 6,371,008.7714 m; `rcm_map.core.geo` uses the IUGG mean radius
@@ -121,8 +123,8 @@ def search(conn: Any, query: Query, match_counts: MatchCounts) -> SearchResult:
     # newer count under a key no later search asks for.
     total = match_counts.get_or_count(
         filter_key((int(state["version"]), state["row_tx"]), where, params),
-        lambda: conn.execute(f"SELECT count(*) AS n FROM services WHERE {where} "  # noqa: S608
-                             "AND public_geog IS NOT NULL", params).fetchone()["n"])
+        lambda: conn.execute(f"SELECT count(*) AS n FROM service_filters "  # noqa: S608
+                             f"WHERE {where}", params).fetchone()["n"])
     located = _located_frame(rows, query.near is not None)
     countrywide = _countrywide_frame(wide)
     return SearchResult(located=located, countrywide=countrywide, total_matching=int(total))
@@ -156,11 +158,16 @@ def _countrywide(conn: Any, query: Query, where: str, params: dict[str, Any]) ->
 
 
 def _nearest(conn: Any, query: Query, where: str, params: dict[str, Any]) -> Any:
-    """Send the nearest / within-radius query, exact distance then id (a cursor)."""
+    """Send the nearest / within-radius query, exact distance then id (a cursor).
+
+    The services are chosen in `service_filters` (migration 0005: the public point
+    and the filtered columns, no properties); only the chosen rows are joined to
+    `services` for their properties.
+    """
     lat, lon = validate_lat_lon(*query.near)  # type: ignore[misc]
     params = {**params, "lon": lon, "lat": lat}
     point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
-    conds = f"{where} AND public_geog IS NOT NULL"
+    conds = where
     if query.radius_km is not None:
         params["radius_m"] = query.radius_km * 1000 / SPHERE_SCALE
         conds += f" AND ST_DWithin(public_geog, {point}, %(radius_m)s, false)"
@@ -173,13 +180,14 @@ def _nearest(conn: Any, query: Query, where: str, params: dict[str, Any]) -> Any
         params["limit"] = query.limit
         conds += (f" AND ST_DWithin(public_geog, {point}, (SELECT max(ST_Distance("  # noqa: S608
                   f"public_geog, {point}, false)) + 1.0 FROM (SELECT public_geog FROM "
-                  f"services WHERE {conds} ORDER BY public_geog <-> {point} "
+                  f"service_filters WHERE {conds} ORDER BY public_geog <-> {point} "
                   "LIMIT %(limit)s) AS knn), false)")
         limit = "LIMIT %(limit)s"
     return conn.execute(
-        f"SELECT props, public_lon, public_lat, "  # noqa: S608
-        f"ST_Distance(public_geog, {point}, false) AS dist_m FROM services "
-        f"WHERE {conds} ORDER BY dist_m, id {_C} {limit}", params)
+        "SELECT s.props, s.public_lon, s.public_lat, f.dist_m FROM ("  # noqa: S608
+        f"SELECT id, ST_Distance(public_geog, {point}, false) AS dist_m FROM service_filters "
+        f"WHERE {conds} ORDER BY dist_m, id {_C} {limit}) AS f JOIN services AS s "
+        f"USING (id) ORDER BY f.dist_m, f.id {_C}", params)
 
 
 def _countrywide_countries(query: Query) -> list[str] | None:

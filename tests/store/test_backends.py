@@ -110,7 +110,7 @@ def test_migrations_apply_once(pg_url: str) -> None:
         rows = conn.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
         assert [r[0] for r in rows] == [m.version for m in migrations()]
         index = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = "
-                             "'services_public_geog_gist'").fetchone()
+                             "'service_filters_public_geog_gist'").fetchone()
         assert index and "gist (public_geog)" in index[0]
 
 
@@ -125,9 +125,9 @@ def test_nearest_uses_the_spatial_index(pg_url: str) -> None:
     with psycopg.connect(pg_url) as conn:
         conn.execute("SET enable_seqscan = off")
         plan = "\n".join(r[0] for r in conn.execute(
-            "EXPLAIN SELECT id FROM services ORDER BY public_geog <-> "
+            "EXPLAIN SELECT id FROM service_filters ORDER BY public_geog <-> "
             "ST_SetSRID(ST_MakePoint(-92.2, 14.9), 4326)::geography LIMIT 5").fetchall())
-    assert "services_public_geog_gist" in plan
+    assert "service_filters_public_geog_gist" in plan
 
 
 def test_open_store_chooses_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

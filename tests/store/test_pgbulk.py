@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
+from rcm_map.registry.model import frame_from_features
 from rcm_map.search.query import Query
 from rcm_map.store.base import StoreError
-from rcm_map.store.pgbulk import COLUMNS, bulk_seed, service_rows
+from rcm_map.store.pgbulk import COLUMNS, bulk_seed, bulk_seed_frame, service_rows
 
 pytestmark = pytest.mark.postgis
 
@@ -29,6 +30,10 @@ def test_copy_rows_equal_update_rows(pg_url: str, test_features: list[dict[str, 
     from rcm_map.store.postgis import PostGISStore
 
     store = PostGISStore(pg_url)
+    odd = dict(test_features[0])  # what COPY's text format must escape
+    odd["properties"] = {**odd["properties"], "name": "tab\there back\\slash \\N",
+                         "description": "line\nbreak\r\nand \"quotes\""}
+    test_features = [odd, *test_features[1:]]
     try:
         wipe(pg_url)
         seed(store, test_features)
@@ -41,6 +46,11 @@ def test_copy_rows_equal_update_rows(pg_url: str, test_features: list[dict[str, 
         assert again.located.equals(searched.located)
         with pytest.raises(StoreError, match="already holds services"):
             bulk_seed(store, service_rows(test_features))
+        for workers in (1, 2):  # the validated frame, prepared in slices (and processes)
+            wipe(pg_url)
+            bulk_seed_frame(store, frame_from_features(test_features), workers=workers,
+                            chunk=37)
+            assert _rows(store) == expected
     finally:
         store.close()
 

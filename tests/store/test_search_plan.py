@@ -50,6 +50,11 @@ def test_nearest_with_filters_is_an_ordered_index_scan_without_jit(
             plan = "\n".join(r["QUERY PLAN"] for r in
                              _nearest(_Explain(conn), query, where, params).fetchall())
         assert "Order By: (public_geog <->" in plan
+        # The walk reads the narrow table (migration 0005); only the winners are
+        # fetched from `services`, by primary key.
+        assert "Index Scan using service_filters_public_geog_gist" in plan
+        assert "Index Scan using services_pkey on services" in plan
+        assert "Seq Scan on services" not in plan
         assert "Bitmap" not in plan
         assert "JIT" not in plan
         assert len(store.search(query).located) > 0

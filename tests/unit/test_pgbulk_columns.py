@@ -51,6 +51,16 @@ def test_json_objects_equal_json_dumps() -> None:
                    {"id": "c\\", "name": "línea\nnueva", "langs": ["es"], "age": 17}]
 
 
+def test_json_objects_escape_every_control_character() -> None:
+    """Tab, CR and LF pass validation and are escaped by Arrow; any other control
+    character (refused by validation) still gives valid JSON, by `json.dumps`."""
+    texts = ["tab\there\r\n", "quote \" back \\ \u2028 ☃", "bell\x07 fs\x1c", ""]
+    for chosen in (texts[:2], texts):
+        frame = pd.DataFrame({"t": chosen, "l": pd.Series([[t] for t in chosen], dtype=object)})
+        got = [json.loads(s) for s in _json_objects(frame).to_pylist()]
+        assert got == [{"t": t, "l": [t]} for t in chosen]
+
+
 @pytest.mark.parametrize("lon,lat", [(-92.26, 14.9), (-80.488165, 7.270979), (0.0, -0.0)])
 def test_points_are_hex_ewkb_of_the_exact_coordinates(lon: float, lat: float) -> None:
     out = _points(np.array([lon, np.nan]), np.array([lat, np.nan]))
