@@ -9,6 +9,7 @@ visitor); the choropleth's outlines once per (countries, language).
 from __future__ import annotations
 
 from collections.abc import Hashable
+from functools import cached_property
 
 import pandas as pd
 import streamlit as st
@@ -58,34 +59,42 @@ def _frame(reg: Registry, countries: list[str]) -> pd.DataFrame:
 
 class _View:
     """The registry rows the page shows (`frame`) and the key of the cached results
-    computed from them: the registry's version, and the countries chosen."""
+    computed from them: the registry's version, and the countries chosen.
+
+    The rows are selected only when a cached result must be computed: at 1M services
+    selecting the corridor's rows takes ~1.6 s, which a rerun served from the cache
+    should not pay."""
 
     def __init__(self, reg: Registry, stamp: Hashable, countries: list[str]) -> None:
         self.key = (stamp, id(reg), tuple(countries))
-        self.frame = _frame(reg, countries)
+        self._reg, self._countries = reg, countries
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        return _frame(self._reg, self._countries)
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _coverage_table(key: Hashable, level: str, age: int | None, band: str,
-                    _rows: pd.DataFrame) -> pd.DataFrame:
-    return coverage.coverage_table(_rows, level, age=age, age_band=band)
+                    _view: _View) -> pd.DataFrame:
+    return coverage.coverage_table(_view.frame, level, age=age, age_band=band)
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
-def _band_table(key: Hashable, level: str, service: str, _rows: pd.DataFrame) -> pd.DataFrame:
-    return coverage.band_table(_rows, level, service)
+def _band_table(key: Hashable, level: str, service: str, _view: _View) -> pd.DataFrame:
+    return coverage.band_table(_view.frame, level, service)
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _admin1_counts(key: Hashable, service: str, age: int | None, band: str,
-                   _rows: pd.DataFrame) -> dict[str, int]:
-    return coverage.admin1_counts(_rows, service, age=age, age_band=band)
+                   _view: _View) -> dict[str, int]:
+    return coverage.admin1_counts(_view.frame, service, age=age, age_band=band)
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _gap_rows(key: Hashable, countries: tuple[str, ...], service: str, age: int | None,
-              band: str, _rows: pd.DataFrame) -> pd.DataFrame:
-    return coverage.gaps(_rows, _units(list(countries)), service, age=age, age_band=band,
+              band: str, _view: _View) -> pd.DataFrame:
+    return coverage.gaps(_view.frame, _units(list(countries)), service, age=age, age_band=band,
                          countries=list(countries) or None)
 
 
@@ -107,11 +116,11 @@ def _labelled(table: pd.DataFrame, tr: Translator, level: str) -> pd.DataFrame:
 def _tables(tr: Translator, view: _View, band: str, age: int | None, service: str) -> None:
     level = st.radio(tr.t("coverage.level"), ("country", "admin1"), horizontal=True,
                      key="cov_level", format_func=lambda lv: tr.t(f"coverage.level.{lv}"))
-    table = _coverage_table(view.key, level, age, band, view.frame)
+    table = _coverage_table(view.key, level, age, band, view)
     st.caption(tr.t("coverage.table_help"))
     st.dataframe(_labelled(table, tr, level), hide_index=True, width="stretch")
     st.subheader(tr.t("coverage.by_band", service=tr.label("service_types", service)))
-    st.dataframe(_labelled(_band_table(view.key, level, service, view.frame), tr, level),
+    st.dataframe(_labelled(_band_table(view.key, level, service, view), tr, level),
                  hide_index=True, width="stretch")
 
 
@@ -123,7 +132,7 @@ def _choropleth(tr: Translator, view: _View, service: str, band: str,
         return
     from rcm_map.render.choropleth import build_choropleth
 
-    counts = _admin1_counts(view.key, service, age, band, view.frame)
+    counts = _admin1_counts(view.key, service, age, band, view)
     labels = {"title": tr.label("service_types", service), "count": tr.t("coverage.count"),
               "gap": tr.t("coverage.gap_legend")}
     fmap = build_choropleth(outlines, counts, labels, tr.lang)
@@ -133,7 +142,7 @@ def _choropleth(tr: Translator, view: _View, service: str, band: str,
 
 def _gaps(tr: Translator, view: _View, service: str, band: str, age: int | None,
           countries: list[str]) -> None:
-    found = _gap_rows(view.key, tuple(countries), service, age, band, view.frame)
+    found = _gap_rows(view.key, tuple(countries), service, age, band, view)
     what = tr.label("service_types", service)
     who = (tr.t("coverage.for_age", age=age) if age is not None
            else tr.t("coverage.all_ages") if band == "all"
