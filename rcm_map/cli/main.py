@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _query_from_args(args: argparse.Namespace, source: RegistryReader | None = None) -> Query:
+def _query_from_args(args: argparse.Namespace, source: RegistryReader) -> Query:
     near = None
     if args.near and args.place:
         raise UsageError("use either --near or --place, not both")
@@ -152,12 +152,12 @@ def _query_from_args(args: argparse.Namespace, source: RegistryReader | None = N
     return query
 
 
-def _resolve_place(name: str, country: str | None = None,
-                   source: RegistryReader | None = None) -> tuple[float, float]:
+def _resolve_place(name: str, country: str | None,
+                   source: RegistryReader) -> tuple[float, float]:
     """Coordinates of the place taken for `name`; says on stderr which, and the runner-up.
     The ranking counts the services of `source` (the live registry) near each namesake."""
     from rcm_map.search.place_text import COUNTRY_NAMES
-    from rcm_map.search.placefinder import default_finder, finder_for
+    from rcm_map.search.placefinder import finder_of
 
     only = None
     if country:
@@ -165,9 +165,7 @@ def _resolve_place(name: str, country: str | None = None,
             raise UsageError(f"--place-country: expected one of {', '.join(COUNTRY_NAMES)}, "
                              f"instead got: {country!r}")
         only = [country.upper()]
-    finder = (finder_for((id(source), source.stamp()), source.service_points)
-              if source is not None else default_finder())
-    found = finder.find(name, countries=only)
+    found = finder_of(source).find(name, countries=only)
     chosen = found.chosen
     if chosen is None:
         where = f" in {only[0]}" if only else ""

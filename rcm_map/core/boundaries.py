@@ -15,7 +15,6 @@ return GeoDataFrames, so the point lookups stay cheap to import.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +25,8 @@ import numpy as np
 import shapely
 from shapely.geometry import shape
 
+from rcm_map.core.polygonindex import PolygonIndex
+
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
@@ -34,11 +35,7 @@ ADMIN0_PATH = DATA_DIR / "admin0.geojson"
 ADMIN1_PATH = DATA_DIR / "admin1.geojson"
 NEIGHBOURS_PATH = DATA_DIR / "neighbours.geojson"  # scripts/build_neighbours.py
 
-EARTH_RADIUS_KM = 6371.0088
-KM_PER_DEG = math.pi * EARTH_RADIUS_KM / 180.0
 DEFAULT_TOLERANCE_KM = 5.0
-_CHUNK_SEGMENTS = 32  # boundary pieces small enough that a bbox query finds few of them
-_PAIRS_AT_ONCE = 8192  # (point, boundary piece) pairs measured in one numpy pass (~2 MB each)
 
 
 @dataclass(frozen=True)
@@ -144,117 +141,19 @@ def admin1_units(country: str | None = None, path: str | Path | None = None) -> 
     return [u for u in units if country is None or u.country == country]
 
 
-class _PolygonIndex:
-    """Polygons keyed by code, with fast containment and within-distance tests."""
-
-    def __init__(self, keys: Sequence[str], geoms: Sequence[Any]) -> None:
-        self.keys = list(keys)
-        self.key_index = {k: i for i, k in enumerate(self.keys)}
-        self.geoms = np.asarray(geoms, dtype=object)
-        shapely.prepare(self.geoms)
-        self.tree = shapely.STRtree(self.geoms)
-        chunks, owners = [], []
-        for i, geom in enumerate(self.geoms):
-            for ring in _rings(geom):
-                coords = shapely.get_coordinates(ring)
-                for start in range(0, len(coords) - 1, _CHUNK_SEGMENTS):
-                    chunks.append(coords[start : start + _CHUNK_SEGMENTS + 1])
-                    owners.append(i)
-        self.chunk_owner = np.asarray(owners, dtype=np.int64)
-        self.chunk_tree = shapely.STRtree([shapely.linestrings(c) for c in chunks])
-        # every chunk as _CHUNK_SEGMENTS segments: (start x, start y, end x, end y),
-        # NaN past its last one, so many (point, chunk) pairs are measured at once
-        self.segments = np.full((len(chunks), _CHUNK_SEGMENTS, 4), np.nan)
-        for c, coords in enumerate(chunks):
-            self.segments[c, : len(coords) - 1, :2] = coords[:-1]
-            self.segments[c, : len(coords) - 1, 2:] = coords[1:]
-
-    def containing(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs (point index, polygon index) where the polygon contains the point."""
-        points = shapely.points(xs, ys)
-        pt_idx, geom_idx = self.tree.query(points)  # bounding boxes only
-        inside = shapely.contains_xy(self.geoms[geom_idx], xs[pt_idx], ys[pt_idx])
-        return pt_idx[inside], geom_idx[inside]
-
-    def near(
-        self, xs: np.ndarray, ys: np.ndarray, tolerance_km: float
-    ) -> dict[tuple[int, int], float]:
-        """{(point index, polygon index): distance_km} for boundaries within tolerance."""
-        points, owners, dists = self.near_pairs(xs, ys, tolerance_km)
-        return dict(zip(zip(points.tolist(), owners.tolist(), strict=True), dists.tolist(),
-                        strict=True))
-
-    def near_pairs(
-        self, xs: np.ndarray, ys: np.ndarray, tolerance_km: float
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """`near` as arrays: point index, polygon index and distance_km of every polygon
-        whose outline is within tolerance of a point (its least distance), sorted by
-        point then polygon."""
-        none = np.zeros(0, dtype=np.int64)
-        if tolerance_km <= 0 or len(xs) == 0:
-            return none, none, np.zeros(0)
-        dlat = tolerance_km / KM_PER_DEG
-        coslat = np.maximum(np.cos(np.radians(np.clip(np.abs(ys) + dlat, 0, 89.9))), 1e-6)
-        dlon = dlat / coslat
-        boxes = shapely.box(xs - dlon, ys - dlat, xs + dlon, ys + dlat)
-        pt_idx, chunk_idx = self.chunk_tree.query(boxes)
-        dist = np.empty(len(pt_idx))
-        for start in range(0, len(pt_idx), _PAIRS_AT_ONCE):
-            p, c = pt_idx[start:start + _PAIRS_AT_ONCE], chunk_idx[start:start + _PAIRS_AT_ONCE]
-            dist[start:start + len(p)] = _distances_to_chunks_km(xs[p], ys[p], self.segments[c])
-        keep = dist <= tolerance_km
-        pt_idx, owner, dist = pt_idx[keep], self.chunk_owner[chunk_idx[keep]], dist[keep]
-        if len(pt_idx) == 0:
-            return none, none, np.zeros(0)
-        order = np.lexsort((owner, pt_idx))
-        pt_idx, owner, dist = pt_idx[order], owner[order], dist[order]
-        first = np.flatnonzero(np.r_[True, (pt_idx[1:] != pt_idx[:-1])
-                                     | (owner[1:] != owner[:-1])])
-        return (pt_idx[first].astype(np.int64), owner[first].astype(np.int64),
-                np.minimum.reduceat(dist, first))
-
-
-def _rings(geom: Any) -> list[Any]:
-    polygons = shapely.get_parts(geom)
-    rings = []
-    for poly in polygons:
-        rings.append(shapely.get_exterior_ring(poly))
-        holes = shapely.get_num_interior_rings(poly)
-        rings.extend(shapely.get_interior_ring(poly, i) for i in range(holes))
-    return rings
-
-
-def _distances_to_chunks_km(lons: np.ndarray, lats: np.ndarray, segments: np.ndarray
-                            ) -> np.ndarray:
-    """Ground distance from each (lon, lat) to its polyline of `segments` (one row of
-    `_PolygonIndex.segments` per point), in a local equirectangular frame at the point."""
-    kx = KM_PER_DEG * np.array([math.cos(math.radians(lat)) for lat in lats.tolist()])
-    ax = (segments[:, :, 0] - lons[:, None]) * kx[:, None]
-    ay = (segments[:, :, 1] - lats[:, None]) * KM_PER_DEG
-    bx = (segments[:, :, 2] - lons[:, None]) * kx[:, None]
-    by = (segments[:, :, 3] - lats[:, None]) * KM_PER_DEG
-    dx, dy = bx - ax, by - ay
-    length2 = dx * dx + dy * dy
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(length2 > 0, -(ax * dx + ay * dy) / length2, 0.0)
-    t = np.clip(t, 0.0, 1.0)
-    px, py = ax + t * dx, ay + t * dy
-    return np.fmin.reduce(np.sqrt(px * px + py * py), axis=1)  # NaN: no segment there
-
-
 @lru_cache(maxsize=8)
-def _index(path: str, key: str) -> _PolygonIndex:
+def _index(path: str, key: str) -> PolygonIndex:
     feats = _features(path)
     keys = [f["properties"][key] for f in feats]
     geoms = [shape(f["geometry"]) for f in feats]
-    return _PolygonIndex(keys, geoms)
+    return PolygonIndex(keys, geoms)
 
 
-def _country_index() -> _PolygonIndex:
+def _country_index() -> PolygonIndex:
     return _index(str(ADMIN0_PATH), "country_iso3")
 
 
-def _admin1_index() -> _PolygonIndex:
+def _admin1_index() -> PolygonIndex:
     return _index(str(ADMIN1_PATH), "admin1_code")
 
 
@@ -267,7 +166,7 @@ def _as_float_array(values: Any, name: str) -> np.ndarray:
 
 
 def _within(
-    index: _PolygonIndex, lons: Any, lats: Any, codes: Sequence[str], tolerance_km: float
+    index: PolygonIndex, lons: Any, lats: Any, codes: Sequence[str], tolerance_km: float
 ) -> np.ndarray:
     xs, ys = _as_float_array(lons, "lons"), _as_float_array(lats, "lats")
     codes = list(codes)
@@ -402,7 +301,7 @@ def point_in_admin1(
     return bool(points_in_admin1([lon], [lat], [code], tolerance_km)[0])
 
 
-def _lookup(index: _PolygonIndex, lon: float, lat: float, tolerance_km: float) -> list[str]:
+def _lookup(index: PolygonIndex, lon: float, lat: float, tolerance_km: float) -> list[str]:
     xs, ys = _as_float_array([lon], "lon"), _as_float_array([lat], "lat")
     if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
         return []

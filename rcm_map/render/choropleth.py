@@ -9,8 +9,6 @@ would embed every property). Offline: the map loads only the app's own assets.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +18,7 @@ from jinja2 import Template
 
 from rcm_map.core.safety import json_for_script
 from rcm_map.render import assets
-from rcm_map.render.maplayer import RawText
+from rcm_map.render.maplayer import RawText, TextByObject
 from rcm_map.render.mapping import boundaries_payload
 
 # (lower bound of the class, fill colour). Zero is the gap colour (Okabe-Ito
@@ -193,24 +191,10 @@ def _units_json(payload: Mapping[str, Any], counts: Mapping[str, int]) -> str:
     return f'{{"type":"FeatureCollection","features":[{",".join(features)}]}}'
 
 
-_SHAPES: OrderedDict[int, tuple[Mapping[str, Any], str]] = OrderedDict()
-_SHAPES_LOCK = threading.Lock()
-_SHAPES_MAX = 4096
-
-
-def _shape_json(feature: Mapping[str, Any]) -> str:
-    """``"bbox":[...],"geometry":{...}`` of a unit, remembered per feature object (the
-    entry keeps the object alive, so its id is never reused while cached)."""
-    key = id(feature)
-    with _SHAPES_LOCK:
-        hit = _SHAPES.get(key)
-        if hit is not None and hit[0] is feature:
-            _SHAPES.move_to_end(key)
-            return hit[1]
+def _shape_text(feature: Mapping[str, Any]) -> str:
+    """``"bbox":[...],"geometry":{...}`` of a unit (the fixed part of its feature)."""
     shape = {k: feature[k] for k in ("bbox", "geometry") if k in feature}
-    text = json_for_script(shape)[1:-1]
-    with _SHAPES_LOCK:
-        _SHAPES[key] = (feature, text)
-        while len(_SHAPES) > _SHAPES_MAX:
-            _SHAPES.popitem(last=False)
-    return text
+    return json_for_script(shape)[1:-1]
+
+
+_shape_json = TextByObject(_shape_text)  # per feature object, while the payload lives

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -101,30 +101,36 @@ class RawText(Element):
         return self.text
 
 
-_FEATURE_JSON: OrderedDict[int, tuple[Mapping[str, Any], str]] = OrderedDict()
-_FEATURE_JSON_LOCK = threading.Lock()
-_FEATURE_JSON_MAX = 4096
+class TextByObject:
+    """`make(obj)`, remembered per object (same identity) for the last `size` objects.
 
-
-def _feature_json(feature: Mapping[str, Any]) -> str:
-    """`json_for_script(feature)`, remembered for features seen before (same object).
-
-    Boundary features come from `rcm_map.render.outlines.boundaries_payload`, which the
-    app caches and never mutates, so the object identity is a safe key; the entry keeps
-    the object alive, so an id is never reused while it is cached.
+    For boundary features: `rcm_map.render.outlines.boundaries_payload` (cached by the
+    app, never mutated) hands out the same objects on every rerun, so their escaped
+    JSON is made once. An entry keeps its object alive, so an id is never reused
+    while it is cached.
     """
-    key = id(feature)
-    with _FEATURE_JSON_LOCK:
-        hit = _FEATURE_JSON.get(key)
-        if hit is not None and hit[0] is feature:
-            _FEATURE_JSON.move_to_end(key)
-            return hit[1]
-    text = json_for_script(feature)
-    with _FEATURE_JSON_LOCK:
-        _FEATURE_JSON[key] = (feature, text)
-        while len(_FEATURE_JSON) > _FEATURE_JSON_MAX:
-            _FEATURE_JSON.popitem(last=False)
-    return text
+
+    def __init__(self, make: Callable[[Any], str], size: int = 4096) -> None:
+        self._make, self._size = make, size
+        self._texts: OrderedDict[int, tuple[Any, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, obj: Any) -> str:
+        key = id(obj)
+        with self._lock:
+            hit = self._texts.get(key)
+            if hit is not None and hit[0] is obj:
+                self._texts.move_to_end(key)
+                return hit[1]
+        text = self._make(obj)
+        with self._lock:
+            self._texts[key] = (obj, text)
+            while len(self._texts) > self._size:
+                self._texts.popitem(last=False)
+        return text
+
+
+_feature_json = TextByObject(json_for_script)
 
 
 def _boundaries_json(payload: Mapping[str, Any]) -> str:

@@ -31,10 +31,12 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from rcm_map.core.geo import EARTH_RADIUS_KM, haversine_km, haversine_km_many
 from rcm_map.registry.model import Registry, default_registry_path
 from rcm_map.search.gazetteer import (
     CORRIDOR_KINDS,
@@ -56,7 +58,6 @@ BORDER_KM = 25.0
 # point (a post's candidate says so: `Place.is_post`, `Place.shown_at`).
 RANKED_KINDS = CORRIDOR_KINDS + POST_KINDS
 SERVICE_RADIUS_KM = 15.0
-EARTH_RADIUS_KM = 6371.0088
 
 FUZZY = 10  # a tier after the gazetteer's EXACT..WORDS
 # match kinds best first: a typo match beats a name that merely contains the text
@@ -289,12 +290,10 @@ class PlaceFinder:
         if len(self._services) == 0 or len(rows) == 0:
             return out
         lat, lon = self.gazetteer.coordinates(rows)
-        band = SERVICE_RADIUS_KM / EARTH_RADIUS_KM * 1.001  # radians, + rounding slack
-        for i, (p1, l1) in enumerate(zip(np.radians(lat), np.radians(lon), strict=True)):
+        band = math.degrees(SERVICE_RADIUS_KM / EARTH_RADIUS_KM) * 1.001  # + rounding slack
+        for i, (p1, l1) in enumerate(zip(lat.tolist(), lon.tolist(), strict=True)):
             lo, hi = np.searchsorted(self._services[:, 0], (p1 - band, p1 + band))
-            p2, l2 = self._services[lo:hi, 0], self._services[lo:hi, 1]
-            h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
-            km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+            km = haversine_km_many(p1, l1, self._services[lo:hi, 0], self._services[lo:hi, 1])
             out[i] = int(np.count_nonzero(km <= SERVICE_RADIUS_KM))
         return out
 
@@ -354,11 +353,11 @@ def _bundled_finder() -> PlaceFinder:
 
 
 def _by_latitude(points: np.ndarray | None) -> np.ndarray:
-    """(n, 2) lat/lon in radians, sorted by latitude (for `services_near`)."""
+    """(n, 2) lat/lon sorted by latitude (for `services_near`)."""
     if points is None or len(points) == 0:
         return np.empty((0, 2))
-    radians = np.radians(np.asarray(points, dtype=float).reshape(-1, 2))
-    return radians[np.argsort(radians[:, 0], kind="stable")]
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    return points[np.argsort(points[:, 0], kind="stable")]
 
 
 _FINDERS: dict[Hashable, PlaceFinder] = {}
@@ -384,6 +383,19 @@ def finder_for(key: Hashable, points: Callable[[], np.ndarray]) -> PlaceFinder:
         return found
 
 
+class PointSource(Protocol):
+    """What `finder_of` needs of a registry reader (`rcm_map.store.reading`)."""
+
+    def stamp(self) -> Hashable: ...
+
+    def service_points(self) -> np.ndarray: ...
+
+
+def finder_of(source: PointSource) -> PlaceFinder:
+    """`finder_for` the services of a registry reader, kept per reader and version."""
+    return finder_for((id(source), source.stamp()), source.service_points)
+
+
 def default_finder() -> PlaceFinder:
     """The bundled gazetteer with the services of the registry file in use (the one
     `RCM_MAP_REGISTRY` names, default data/actors.geojson), read again when it changes.
@@ -398,7 +410,4 @@ def default_finder() -> PlaceFinder:
 
 def distance_km(a: Place, b: Place) -> float:
     """Great-circle distance between two places, in km."""
-    p1, p2 = math.radians(a.lat), math.radians(b.lat)
-    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+    return haversine_km(a.lat, a.lon, b.lat, b.lon)

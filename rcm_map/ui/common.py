@@ -48,10 +48,9 @@ def reader() -> RegistryReader:
 def place_finder() -> Any:
     """The place finder ranked with the services of the registry in use (its
     reader's points: the database's when one is configured, never the file then)."""
-    from rcm_map.search.placefinder import finder_for
+    from rcm_map.search.placefinder import finder_of
 
-    source = reader()
-    return finder_for((id(source), source.stamp()), source.service_points)
+    return finder_of(reader())
 
 
 @st.cache_resource(show_spinner=False)

@@ -12,9 +12,8 @@ import pytest
 import shapely
 from shapely.geometry import box, shape
 
-from rcm_map.core import boundaries
+from rcm_map.core import boundaries, polygonindex
 from rcm_map.core.boundaries import (
-    KM_PER_DEG,
     admin1_at,
     admin1_units,
     country_at,
@@ -24,6 +23,7 @@ from rcm_map.core.boundaries import (
     point_in_country,
     points_in_country,
 )
+from rcm_map.core.polygonindex import KM_PER_DEG
 
 TAPACHULA = (-92.25891, 14.90541)
 CIUDAD_HIDALGO = (-92.15195, 14.68018)  # Chiapas, on the Suchiate: 1:10m puts it in GTM
@@ -114,7 +114,7 @@ def test_vectorised_rejects_bad_input() -> None:
 @pytest.mark.parametrize("lat0", [0.0, 45.0, 60.0])
 def test_distance_is_in_km_not_degrees(lat0: float) -> None:
     """A point 3 km east of a square is found at 3 km whatever the latitude."""
-    index = boundaries._PolygonIndex(["SQ"], [box(0.0, lat0, 1.0, lat0 + 1.0)])
+    index = polygonindex.PolygonIndex(["SQ"], [box(0.0, lat0, 1.0, lat0 + 1.0)])
     lat = lat0 + 0.5
     lon = 1.0 + 3.0 / (KM_PER_DEG * math.cos(math.radians(lat)))
     found = index.near(np.array([lon]), np.array([lat]), tolerance_km=5.0)

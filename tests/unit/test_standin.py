@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
-from rcm_map.core import boundaries, standin
+from rcm_map.core import boundaries, polygonindex, standin
 from rcm_map.core.geo import haversine_km
 
 COUNTRIES = ("CAN", "CRI", "GTM", "HND", "MEX", "NIC", "PAN", "SLV")
@@ -77,8 +77,8 @@ def sites_near_outlines(draw: st.DrawFn) -> tuple[float, float, str]:
     where = line.interpolate(draw(st.floats(0, 1)), normalized=True)
     km = draw(st.floats(0, 12))
     bearing = math.radians(draw(st.floats(0, 360)))
-    lat = where.y + km * math.cos(bearing) / boundaries.KM_PER_DEG
-    lon = where.x + km * math.sin(bearing) / (boundaries.KM_PER_DEG * math.cos(math.radians(lat)))
+    lat = where.y + km * math.cos(bearing) / polygonindex.KM_PER_DEG
+    lon = where.x + km * math.sin(bearing) / (polygonindex.KM_PER_DEG * math.cos(math.radians(lat)))
     assume(boundaries.point_in_country(lon, lat, iso3))  # what the registry accepts
     return lon, lat, iso3
 

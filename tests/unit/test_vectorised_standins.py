@@ -1,6 +1,6 @@
 """The vectorised stand-in path gives exactly what the per-site reference gives.
 
-`standin.public_points` (many sites at once), `boundaries._PolygonIndex.near_pairs`
+`standin.public_points` (many sites at once), `polygonindex.PolygonIndex.near_pairs`
 (many point/outline pairs in one numpy pass) and `model.public_view` (all
 confidential rows at once) replaced per-row loops to make a registry of 1,000,000
 services ingest in time (issue 13 item 6). Each is compared here with a reference
@@ -21,7 +21,7 @@ import pytest
 import shapely
 from shapely.geometry import Point
 
-from rcm_map.core import boundaries, standin
+from rcm_map.core import boundaries, polygonindex, standin
 from rcm_map.core.safety import WITHHELD_FOR_CONFIDENTIAL, public_properties
 from rcm_map.registry import model
 
@@ -41,9 +41,9 @@ def outline_sites(n_per_country: int, spread_km: float, seed: int
                                                     normalized=True):
             km = rng.random() * spread_km
             bearing = rng.random() * 2 * math.pi
-            lat = where.y + km * math.cos(bearing) / boundaries.KM_PER_DEG
+            lat = where.y + km * math.cos(bearing) / polygonindex.KM_PER_DEG
             lon = where.x + km * math.sin(bearing) / (
-                boundaries.KM_PER_DEG * math.cos(math.radians(lat)))
+                polygonindex.KM_PER_DEG * math.cos(math.radians(lat)))
             sites.append((lon, lat, iso3))
     return sites
 
@@ -51,12 +51,12 @@ def outline_sites(n_per_country: int, spread_km: float, seed: int
 # ------------------------------------------------------------------ outline distances
 
 
-def reference_near(index: boundaries._PolygonIndex, xs: np.ndarray, ys: np.ndarray,
+def reference_near(index: polygonindex.PolygonIndex, xs: np.ndarray, ys: np.ndarray,
                    tolerance_km: float) -> dict[tuple[int, int], float]:
     """`_PolygonIndex.near` as it was: one (point, boundary piece) pair at a time."""
     if tolerance_km <= 0 or len(xs) == 0:
         return {}
-    dlat = tolerance_km / boundaries.KM_PER_DEG
+    dlat = tolerance_km / polygonindex.KM_PER_DEG
     coslat = np.maximum(np.cos(np.radians(np.clip(np.abs(ys) + dlat, 0, 89.9))), 1e-6)
     dlon = dlat / coslat
     boxes = shapely.box(xs - dlon, ys - dlat, xs + dlon, ys + dlat)
@@ -71,22 +71,22 @@ def reference_near(index: boundaries._PolygonIndex, xs: np.ndarray, ys: np.ndarr
     return found
 
 
-def reference_chunks(index: boundaries._PolygonIndex) -> list[np.ndarray]:
+def reference_chunks(index: polygonindex.PolygonIndex) -> list[np.ndarray]:
     """The boundary pieces as the index cut them before (straight from the polygons)."""
     chunks = []
     for geom in index.geoms:
-        for ring in boundaries._rings(geom):
+        for ring in polygonindex.rings(geom):
             coords = shapely.get_coordinates(ring)
-            for start in range(0, len(coords) - 1, boundaries._CHUNK_SEGMENTS):
-                chunks.append(coords[start:start + boundaries._CHUNK_SEGMENTS + 1])
+            for start in range(0, len(coords) - 1, polygonindex.CHUNK_SEGMENTS):
+                chunks.append(coords[start:start + polygonindex.CHUNK_SEGMENTS + 1])
     return chunks
 
 
 def polyline_km(lon: float, lat: float, coords: np.ndarray) -> float:
     """Ground distance to a polyline in a local equirectangular frame (the old code)."""
-    kx = boundaries.KM_PER_DEG * math.cos(math.radians(lat))
+    kx = polygonindex.KM_PER_DEG * math.cos(math.radians(lat))
     x = (coords[:, 0] - lon) * kx
-    y = (coords[:, 1] - lat) * boundaries.KM_PER_DEG
+    y = (coords[:, 1] - lat) * polygonindex.KM_PER_DEG
     ax, ay, bx, by = x[:-1], y[:-1], x[1:], y[1:]
     dx, dy = bx - ax, by - ay
     length2 = dx * dx + dy * dy
