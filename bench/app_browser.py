@@ -58,14 +58,16 @@ MARKERS_DRAWN = """([sel, before]) => {
   if (frames.length !== 1 || frames[0].offsetHeight === 0) return false;
   const doc = frames[0].contentDocument;
   const box = doc && doc.querySelector('.leaflet-container[data-rcm-markers]');
-  if (!box || (before !== null && box.rcmBenchOld)) return false;
+  const layers = doc && doc.defaultView.rcmLayers;
+  if (!box || !layers || (before !== null && layers.rcmBenchOld)) return false;
   return !!doc.querySelector('.rcm-marker, .marker-cluster');
 }"""
-# Marks the map drawn now, so MARKERS_DRAWN waits for a new one (the marker count
+# Marks the services drawn now, so MARKERS_DRAWN waits for new ones (the marker count
 # alone does not change when a filter keeps the page full: 25 before and after at 1M).
+# Each draw (a new map frame, or the services swapped inside the same frame) makes a
+# new `rcmLayers` object.
 MARK_OLD_MAP = """(sel) => {
-  const doc = document.querySelector(sel).contentDocument;
-  doc.querySelector('.leaflet-container[data-rcm-markers]').rcmBenchOld = true;
+  document.querySelector(sel).contentWindow.rcmLayers.rcmBenchOld = true;
   return true;
 }"""
 CARDS_TEXT = "() => [...document.querySelectorAll('.rcm-card')].map(c => c.innerText).join('|')"

@@ -110,8 +110,21 @@ def order_results(located: pd.DataFrame, wanted_types: Sequence[str] = ()) -> pd
     city first, by relevance inside a city, then by name. Input is not modified."""
     if located.empty or "distance_km" not in located.columns:
         return located
-    records = located.to_dict("records")
+    order = [i for i, _ in _ordered(located.to_dict("records"), wanted_types)]
+    return located.iloc[order].reset_index(drop=True)
 
+
+def ordered_records(located: pd.DataFrame,
+                    wanted_types: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """The rows of `order_results` as dicts (one conversion, for the cards)."""
+    records = located.to_dict("records")
+    if located.empty or "distance_km" not in located.columns:
+        return records
+    return [row for _, row in _ordered(records, wanted_types)]
+
+
+def _ordered(records: list[dict[str, Any]],
+             wanted_types: Sequence[str]) -> list[tuple[int, dict[str, Any]]]:
     def key(pair: tuple[int, Mapping[str, Any]]) -> tuple[Any, ...]:
         _, row = pair
         value: Any = row.get("distance_km")
@@ -123,8 +136,7 @@ def order_results(located: pd.DataFrame, wanted_types: Sequence[str] = ()) -> pd
         # Points of one city centre share a distance: round so one city is one group.
         return (1, round(km, 1), -score[0], -score[1], -score[2], cell_text(row.get("name")))
 
-    order = [i for i, _ in sorted(enumerate(records), key=key)]
-    return located.iloc[order].reset_index(drop=True)
+    return sorted(enumerate(records), key=key)
 
 
 # --------------------------------------------------------------------------- html

@@ -48,13 +48,16 @@ class ServiceLayer(MacroElement):
     _template = Template(
         "{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}\n"
         "{% macro script(this, kwargs) %}\n{{ this.js }}\n"
-        "rcmRender({{ this._parent.get_name() }}, {{ this.payload }});\n{% endmacro %}"
+        "{{ this.call }}({{ this._parent.get_name() }}, {{ this.payload }});\n{% endmacro %}"
     )
     default_js: list[tuple[str, str]] = []
     default_css: list[tuple[str, str]] = []
 
     def __init__(self, payload: Mapping[str, Any], boundaries: Mapping[str, Any] | None = None,
                  land: Mapping[str, Any] | None = None):
+        """`payload` is ``{"config": ..., "services": [...]}``; with ``"services"``
+        absent the layer draws the map only (``rcmBase``) and `ServiceMarkers` adds
+        the services."""
         super().__init__()
         self._name = "RcmServiceLayer"
         config = dict(payload["config"])
@@ -65,8 +68,13 @@ class ServiceLayer(MacroElement):
         outlines = "null" if boundaries is None else _boundaries_json(boundaries)
         around = "null" if land is None else _boundaries_json(land)
         self.payload = (f'{{"config":{config_json[:-1]},"boundaries":{outlines},'
-                        f'"land":{around}}},'
-                        f'"services":{json_for_script(payload["services"])}}}')
+                        f'"land":{around}}}')
+        if "services" in payload:
+            self.call = "rcmRender"
+            self.payload += f',"services":{json_for_script(payload["services"])}}}'
+        else:
+            self.call = "rcmBase"
+            self.payload += "}"
         self.js = read_asset("markers.js")
         self.css = read_asset("markers.css")
 
@@ -88,6 +96,32 @@ class ServiceLayer(MacroElement):
         figure.script.add_child(RawText(module.script(self, kwargs)), name=self.get_name())
         for child in self._children.values():
             child.render(**kwargs)
+
+
+class ServiceMarkers(MacroElement):
+    """The services of one search, for a layer group on a map whose `ServiceLayer`
+    drew the base (``rcmBase``): ``rcmServices(map, group, payload)``.
+
+    The app hands this group to streamlit-folium as ``feature_group_to_add``: a
+    filter change then swaps the group inside the same map frame instead of loading
+    a new frame, Leaflet and the outlines again. Same escaping as `ServiceLayer`.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}\n"
+        "rcmServices({{ this._parent._parent.get_name() }}, {{ this._parent.get_name() }}, "
+        "{{ this.payload }});\n{% endmacro %}"
+    )
+    default_js: list[tuple[str, str]] = []
+    default_css: list[tuple[str, str]] = []
+
+    def __init__(self, config: Mapping[str, Any], services: list[Any]):
+        super().__init__()
+        self._name = "RcmServiceMarkers"
+        self.payload = json_for_script({"config": dict(config), "services": services})
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Nothing to add to a page: streamlit-folium calls the script macro itself."""
 
 
 class RawText(Element):

@@ -30,7 +30,7 @@ import pandas as pd
 from rcm_map.core.geo import validate_lat_lon
 from rcm_map.core.tiles import validate_template
 from rcm_map.render import assets
-from rcm_map.render.maplayer import ServiceLayer
+from rcm_map.render.maplayer import ServiceLayer, ServiceMarkers
 from rcm_map.render.mappayload import legend_codes, map_labels, services_payload, type_config
 from rcm_map.render.outlines import boundaries_near, boundaries_payload
 from rcm_map.render.placelabels import place_labels
@@ -123,42 +123,114 @@ def build_map(
         A map whose only script and stylesheet URLs are the app's own
         ``/app/static/vendor/...`` files (see `assert_offline`).
     """
-    if tiles not in (None, "OpenStreetMap"):
-        try:
-            tiles = validate_template(str(tiles))
-        except ValueError as err:
-            raise ValueError(f"Expected tiles None, 'OpenStreetMap' or a tile URL template, "
-                             f"instead got: {tiles!r}.") from err
-        if not tile_attribution:
-            raise ValueError(f"Expected an attribution with tiles {tiles!r}, "
-                             f"instead got: {tile_attribution!r}.")
+    tiles = _checked_tiles(tiles, tile_attribution)
+    records, config, area, parts = _prepare(
+        results, center, radius_km, boundaries, lang, labels, selected_id, tiles,
+        cluster_min, legend_collapsed, gazetteer, land,
+        area_from_results=True)
+    outlines, around = config.pop("boundaries"), config.pop("land")
+    m = _base_map(area, tiles, tile_attribution)
+    ServiceLayer({"config": {**config, **parts}, "services": records},
+                 outlines, around).add_to(m)
+    return m
+
+
+def build_map_parts(
+    results: pd.DataFrame,
+    *,
+    center: tuple[float, float] | None = None,
+    radius_km: float | None = None,
+    boundaries: Any = None,
+    lang: str = "es",
+    labels: Mapping[str, str] | None = None,
+    selected_id: str | None = None,
+    tiles: str | None = None,
+    tile_attribution: str | None = None,
+    cluster_min: int = CLUSTER_MIN,
+    legend_collapsed: bool = False,
+    gazetteer: Any = None,
+    land: Mapping[str, Any] | None = None,
+) -> tuple[folium.Map, folium.FeatureGroup]:
+    """The results map in two parts, for an app that redraws only what changed.
+
+    Same parameters as `build_map`. The map (search point and radius, outlines,
+    land, place names) depends only on the search area, the language and the
+    tiles, never on the results: its text is the same while only the filters or
+    the selected service change. The services, their legend, the fit to them and
+    the selection are a `folium.FeatureGroup` to hand to streamlit-folium as
+    ``feature_group_to_add``, which swaps it inside the same map frame.
+    """
+    tiles = _checked_tiles(tiles, tile_attribution)
+    records, config, area, parts = _prepare(
+        results, center, radius_km, boundaries, lang, labels, selected_id, tiles,
+        cluster_min, legend_collapsed, gazetteer, land,
+        area_from_results=False)
+    outlines, around = config.pop("boundaries"), config.pop("land")
+    m = _base_map(area, tiles, tile_attribution)
+    ServiceLayer({"config": config}, outlines, around).add_to(m)
+    group = folium.FeatureGroup(name="services", control=False)
+    ServiceMarkers({"labels": config["labels"], **parts}, records).add_to(group)
+    return m, group
+
+
+def _prepare(
+    results: pd.DataFrame, center: Any, radius_km: float | None, boundaries: Any,
+    lang: str, labels: Mapping[str, str] | None, selected_id: str | None, tiles: Any,
+    cluster_min: int, legend_collapsed: bool,
+    gazetteer: Any, land: Mapping[str, Any] | None, *, area_from_results: bool,
+) -> tuple[list[dict[str, Any]], dict[str, Any], list[list[float]] | None, dict[str, Any]]:
+    """(records, the map's config, the area it shows, the services' config).
+
+    The area is the results' bounds with the search point (`area_from_results`) or
+    the search point and radius alone; outlines, land and place names are cut to it.
+    """
     if center is not None:
         center = _validate_center(center)
     texts = map_labels(lang, labels)
     records = services_payload(results, lang)
-    bounds = _bounds(records, center, radius_km)
+    fitted = _bounds(records, center, radius_km)
+    area = fitted if area_from_results else _bounds([], center, radius_km)
+    if boundaries is not None and not isinstance(boundaries, Mapping):
+        boundaries = boundaries_payload(boundaries, lang)
+    config = {
+        "labels": texts, "search": _search_config(center, radius_km), "bounds": area,
+        "max_fit_zoom": MAX_FIT_ZOOM, "max_zoom": MAX_ZOOM, "tiles": tiles is not None,
+        "places": place_labels(gazetteer, area) if gazetteer is not None else [],
+        "boundaries": None if boundaries is None else boundaries_near(boundaries, area),
+        "land": None if land is None else boundaries_near(land, area),
+    }
+    parts = {
+        "types": type_config(lang, texts), "legend": legend_codes(records),
+        "legend_collapsed": legend_collapsed, "selected": selected_id, "bounds": fitted,
+        "cluster_min": cluster_min, "max_fit_zoom": MAX_FIT_ZOOM,
+    }
+    return records, config, area, parts
+
+
+def _checked_tiles(tiles: str | None, tile_attribution: str | None) -> str | None:
+    """None, "OpenStreetMap" or a valid tile URL template (with its attribution)."""
+    if tiles in (None, "OpenStreetMap"):
+        return tiles
+    try:
+        tiles = validate_template(str(tiles))
+    except ValueError as err:
+        raise ValueError(f"Expected tiles None, 'OpenStreetMap' or a tile URL template, "
+                         f"instead got: {tiles!r}.") from err
+    if not tile_attribution:
+        raise ValueError(f"Expected an attribution with tiles {tiles!r}, "
+                         f"instead got: {tile_attribution!r}.")
+    return tiles
+
+
+def _base_map(area: list[list[float]] | None, tiles: str | None,
+              tile_attribution: str | None) -> folium.Map:
     m = folium.Map(
-        location=_middle(bounds) if bounds else [15.0, -90.0],
+        location=_middle(area) if area else [15.0, -90.0],
         zoom_start=5, tiles=tiles, attr=tile_attribution, control_scale=True,
         prefer_canvas=False,
     )
     m.default_js = assets.js_urls()
     m.default_css = assets.css_urls()
-    if boundaries is not None and not isinstance(boundaries, Mapping):
-        boundaries = boundaries_payload(boundaries, lang)
-    if boundaries is not None:
-        boundaries = boundaries_near(boundaries, bounds)
-    config = {
-        "labels": texts, "types": type_config(lang, texts),
-        "legend": legend_codes(records), "legend_collapsed": legend_collapsed,
-        "search": _search_config(center, radius_km),
-        "selected": selected_id, "bounds": bounds, "cluster_min": cluster_min,
-        "max_fit_zoom": MAX_FIT_ZOOM, "max_zoom": MAX_ZOOM, "tiles": tiles is not None,
-        "places": place_labels(gazetteer, bounds) if gazetteer is not None else [],
-    }
-    if land is not None:
-        land = boundaries_near(land, bounds)
-    ServiceLayer({"config": config, "services": records}, boundaries, land).add_to(m)
     return m
 
 

@@ -56,5 +56,6 @@ def place_labels(gazetteer: Any, bounds: Sequence[Sequence[float]] | None) -> li
             (zoom <= 7) & _inside(lat, lon, bounds, WIDE_MARGIN_DEG))
     rows = np.flatnonzero(keep)
     rows = rows[np.argsort(-pop[rows], kind="stable")][:MAX_LABELS]
-    return [[names[i], round(float(lat[i]), 4), round(float(lon[i]), 4), int(zoom[i])]
-            for i in rows]
+    return [[names[i], y, x, z] for i, y, x, z in zip(
+        rows.tolist(), np.round(lat[rows], 4).tolist(), np.round(lon[rows], 4).tolist(),
+        zoom[rows].astype(int).tolist())]

@@ -82,8 +82,7 @@ def show_cards(tr: Translator, located: pd.DataFrame, wanted_types: Sequence[str
     is a long scroll on a phone); a service selected on the map is always shown.
     Every result stays on the map.
     """
-    ordered = cards.order_results(located, wanted_types)
-    records = ordered.to_dict("records")
+    records = cards.ordered_records(located, wanted_types)
     st.session_state[SHOWN_KEY] = [
         (str(r["id"]), float(r["lat"]), float(r["lon"]), str(r["name"])) for r in records]
     chosen_id = selected_id(located)

@@ -46,15 +46,18 @@ def select_clicked_marker(value: dict[str, Any]) -> None:
 def show_map(tr: Translator, state: SearchState, result: SearchResult | None,
              selected: str | None, on_change: Callable[[], None]) -> None:
     """The results map (or, without a result, the empty map to click a place on)."""
-    from rcm_map.render.mapping import build_map
+    from rcm_map.render.mapping import build_map_parts
 
     server = _street_tiles(tr)
     located = result.located if result is not None else _NO_SERVICES
-    countries = tuple(sorted(set(located["country"]))) if len(located) else ()
-    fmap = build_map(
+    # The map's own text depends on the search area only (outlines of every
+    # country, cut to the area), so a filter change or a selection swaps the
+    # services group inside the same map frame instead of loading a new one.
+    fmap, services = build_map_parts(
         located, center=state.point,
         radius_km=state.radius_km if state.point else None,
-        boundaries=common.admin1_outlines(countries, tr.lang), lang=tr.lang, selected_id=selected,
+        boundaries=common.admin1_outlines((), tr.lang) if state.point else None,
+        lang=tr.lang, selected_id=selected,
         # Services placed at a city centre share one point: clustering any two lets
         # markercluster spread them out on click instead of stacking them unreachably.
         cluster_min=2, legend_collapsed=True, gazetteer=common.gazetteer(),
@@ -63,6 +66,7 @@ def show_map(tr: Translator, state: SearchState, result: SearchResult | None,
         tile_attribution=server.attribution if server else None,
     )
     st_folium(fmap, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
+              feature_group_to_add=services,
               returned_objects=["last_clicked", "last_object_clicked",
                                 "last_object_clicked_tooltip"],
               on_change=on_change)

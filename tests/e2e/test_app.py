@@ -20,6 +20,7 @@ import pytest
 
 from rcm_map.registry import load_registry
 from rcm_map.registry.model import DEFAULT_REGISTRY
+from rcm_map.render.mappayload import legend_codes, services_payload
 from rcm_map.search.query import search
 from rcm_map.search.urlstate import decode
 
@@ -76,8 +77,9 @@ MAP_READY = """([sel, count]) => {
 def map_frame(page: Any, count: int | None = None) -> Any:
     """The map iframe once our script has drawn it (optionally `count` markers).
 
-    A map whose data changed is remounted by streamlit-folium: wait until only
-    the new, drawn frame is left, so clicks never go to a frame on its way out.
+    A new search area remounts streamlit-folium's frame (a filter change only swaps
+    the services inside it): wait until only the new, drawn frame is left, so
+    clicks never go to a frame on its way out.
     """
     page.wait_for_function(MAP_READY, arg=[IFRAME, count], timeout=TIMEOUT_MS)
     return page.frame_locator(IFRAME).last
@@ -163,9 +165,14 @@ def test_clicking_a_marker_opens_its_popup(page: Any, base_url: str) -> None:
 
 
 def test_changing_a_filter_changes_the_markers(page: Any, base_url: str, registry: Any) -> None:
+    """A filter change redraws the services inside the same map frame: no new frame,
+    no second load of Leaflet, the outlines and the place names (issue 15 item 8)."""
     query = "lang=en&place=Tapachula&lat=14.90541&lon=-92.25891&radius=250&limit=200"
     frame = open_app(page, base_url, query)
     before = marker_count(frame)
+    window = page.locator(IFRAME).last.element_handle().content_frame()
+    window.evaluate("() => { window.rcmSameFrame = true; }")
+    legend_before = frame.locator(".rcm-legend-item").count()
     want = len(expected(registry, query + "&services=shelter").located)
     assert want != before
     services = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Service types")
@@ -177,6 +184,14 @@ def test_changing_a_filter_changes_the_markers(page: Any, base_url: str, registr
                            timeout=TIMEOUT_MS)
     frame = map_frame(page, want)
     assert marker_count(frame) == want == listed_count(page)
+    window = page.locator(IFRAME).last.element_handle().content_frame()
+    assert window.evaluate("() => window.rcmSameFrame === true")
+    # The old services and their legend are gone: one legend, of the new markers.
+    located = expected(registry, query + "&services=shelter").located
+    legend = legend_codes(services_payload(located, "en"))
+    assert frame.locator(".rcm-legend").count() == 1
+    assert frame.locator(".rcm-legend-item").count() == len(legend) < legend_before
+    assert window.evaluate("() => window.rcmLayers.group.getLayers().length") == want
 
 
 def test_tapachula_search_and_csv_hold_the_same_rows(page: Any, base_url: str,

@@ -20,6 +20,7 @@ from rcm_map.render.mappayload import MARKER_PALETTE, services_payload
 from rcm_map.render.mapping import (
     assert_offline,
     build_map,
+    build_map_parts,
     element_asset_urls,
     external_urls,
     map_payload_bytes,
@@ -302,6 +303,59 @@ def test_browser_payloads_stay_inside_json_strings(payload: str, tmp_path: Path)
     record = payload_of(outputs["render"])["services"][0]
     assert record["n"] == payload
     assert "w" not in record  # the payload is no web address
+
+
+# ------------------------------------------------------------------ the app's two parts
+
+
+def _st_folium_parts(results: pd.DataFrame, **kwargs: Any) -> tuple[str, str]:
+    """(map script, services script) as streamlit-folium makes them for the app:
+    the first decides the component's key (a new map frame), the second is what a
+    rerun swaps inside the same frame."""
+    from streamlit_folium import _get_feature_group_string, _get_map_string
+
+    m, group = build_map_parts(results, **kwargs)
+    m.get_root().render()
+    return _get_map_string(m), _get_feature_group_string(group, map=m)
+
+
+def test_the_map_part_is_the_same_whatever_the_results_and_selection() -> None:
+    area = {"center": (14.9, -92.3), "radius_km": 50, "lang": "en"}
+    base_one, services_one = _st_folium_parts(frame(3), **area)
+    base_two, services_two = _st_folium_parts(frame(1, service_types=["health"]),
+                                              selected_id="s0", **area)
+    assert base_one == base_two  # same frame: only the services group is swapped
+    assert services_one != services_two
+    assert re.search(r"^rcmBase\(map_div, ", base_one, re.MULTILINE)
+    assert not re.search(r"^rcm(Services|Render)\(", base_one, re.MULTILINE)
+    assert '"services"' not in base_one
+    moved, _ = _st_folium_parts(frame(3), center=(14.9, -92.3), radius_km=25, lang="en")
+    assert moved != base_one  # another radius is another map
+
+
+def test_the_services_part_carries_results_selection_and_legend() -> None:
+    _, services = _st_folium_parts(frame(2, service_types=["health", "shelter"]),
+                                   center=(14.9, -92.3), radius_km=25, selected_id="s1",
+                                   lang="fr")
+    match = re.search(r"rcmServices\(map_div, feature_group_feature_group_0, (.*)\);\n",
+                      services)
+    assert match, services[:300]
+    payload = json.loads(match.group(1))
+    assert [s["i"] for s in payload["services"]] == ["s0", "s1"]
+    cfg = payload["config"]
+    assert cfg["selected"] == "s1" and cfg["legend"] == ["health"]
+    assert cfg["types"]["health"]["label"] == "Santé" and cfg["labels"]["ages"] == "Âges"
+    assert "map_div.addLayer(feature_group_feature_group_0)" in services
+
+
+@pytest.mark.parametrize("payload", BROWSER_PAYLOADS + TEMPLATE_PAYLOADS)
+def test_hostile_text_stays_inside_the_services_part_json(payload: str) -> None:
+    _, services = _st_folium_parts(hostile((payload,)), center=(14.9, -92.3))
+    assert "<img src=x" not in services and "alert(1)</script>" not in services
+    assert "${alert" not in services and "`);alert" not in services
+    assert "1337" not in services
+    match = re.search(r"rcmServices\(map_div, [\w]+, (.*)\);\n", services)
+    assert match and json.loads(match.group(1))["services"][0]["n"] == payload
 
 
 # ------------------------------------------------------------------ our browser code

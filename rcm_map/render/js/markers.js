@@ -209,7 +209,7 @@
   }
 
   function addLegend(map, cfg) {
-    if (!cfg.legend || !cfg.legend.length) return;
+    if (!cfg.legend || !cfg.legend.length) return null;
     var control = L.control({ position: "bottomright" });
     control.onAdd = function () {
       var box = el("details", "rcm-legend leaflet-control");
@@ -230,9 +230,10 @@
       return box;
     };
     control.addTo(map);
+    return control;
   }
 
-  function addMarkers(map, data, cfg) {
+  function addMarkers(map, parent, data, cfg) {
     var useCluster = data.length >= cfg.cluster_min && typeof L.markerClusterGroup === "function";
     var group = useCluster
       ? L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 })
@@ -253,12 +254,16 @@
       byId[s.i] = marker;
       group.addLayer(marker);
     });
-    group.addTo(map);
+    group.addTo(parent);
     return { map: map, group: group, byId: byId, clustered: useCluster };
   }
 
   function fit(map, cfg) {
-    if (cfg.bounds) map.fitBounds(cfg.bounds, { padding: [24, 24], maxZoom: cfg.max_fit_zoom });
+    // No animation: on a map already shown (the services swapped after a filter
+    // change) an animated fit would still be running when a selection zooms in.
+    if (cfg.bounds) {
+      map.fitBounds(cfg.bounds, { padding: [24, 24], maxZoom: cfg.max_fit_zoom, animate: false });
+    }
   }
 
   function select(map, layers, id) {
@@ -273,9 +278,10 @@
     }
   }
 
-  function rcmRender(map, payload) {
+  // The map itself: what stays while the filters change (the search point and
+  // radius, outlines, land, place names). payload: {config, boundaries, land}.
+  function rcmBase(map, payload) {
     var cfg = payload.config;
-    var data = payload.services;
     map.getContainer().classList.add("rcm-map");
     if (!cfg.tiles) map.getContainer().classList.add("rcm-offline");
     if (map.attributionControl && cfg.labels.map_credit) {
@@ -289,8 +295,23 @@
     addBoundaries(map, cfg);
     addPlaceLabels(map, cfg);
     addSearch(map, cfg);
-    var layers = addMarkers(map, data, cfg);
-    addLegend(map, cfg);
+    if (cfg.bounds) map.fitBounds(cfg.bounds, { padding: [24, 24], maxZoom: cfg.max_fit_zoom });
+  }
+
+  // The services of one search, drawn into `parent` (the map, or a layer group the
+  // app swaps on a filter change without reloading the map); the legend goes
+  // with them. payload: {config, services}.
+  function rcmServices(map, parent, payload) {
+    var cfg = payload.config;
+    var data = payload.services;
+    // On the map before the markers go in: zooming to a selected marker in a
+    // cluster needs the cluster group on the map.
+    if (parent !== map && !map.hasLayer(parent)) parent.addTo(map);
+    var layers = addMarkers(map, parent, data, cfg);
+    var legend = addLegend(map, cfg);
+    if (legend && parent !== map) {
+      parent.on("remove", function () { map.removeControl(legend); });
+    }
     fit(map, cfg);
     select(map, layers, cfg.selected);
     // For tests and the UI: how many services were drawn, and a handle on them.
@@ -299,5 +320,13 @@
     return layers;
   }
 
+  // The whole map in one call (a standalone page).
+  function rcmRender(map, payload) {
+    rcmBase(map, payload);
+    return rcmServices(map, map, payload);
+  }
+
+  global.rcmBase = rcmBase;
+  global.rcmServices = rcmServices;
   global.rcmRender = rcmRender;
 })(window);
