@@ -58,4 +58,4 @@ def place_labels(gazetteer: Any, bounds: Sequence[Sequence[float]] | None) -> li
     rows = rows[np.argsort(-pop[rows], kind="stable")][:MAX_LABELS]
     return [[names[i], y, x, z] for i, y, x, z in zip(
         rows.tolist(), np.round(lat[rows], 4).tolist(), np.round(lon[rows], 4).tolist(),
-        zoom[rows].astype(int).tolist())]
+        zoom[rows].astype(int).tolist(), strict=True)]
