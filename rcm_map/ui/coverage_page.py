@@ -19,6 +19,8 @@ from rcm_map.core import schema
 from rcm_map.core.boundaries import admin1_units
 from rcm_map.core.i18n import Translator
 from rcm_map.registry.model import Registry
+from rcm_map.render.tables import html_table
+from rcm_map.render.tables import style_tag as table_style
 from rcm_map.search import coverage
 from rcm_map.ui import common
 
@@ -113,15 +115,22 @@ def _labelled(table: pd.DataFrame, tr: Translator, level: str) -> pd.DataFrame:
     return out.rename(columns=renames)
 
 
+def _show(tr: Translator, table: pd.DataFrame, label: str) -> None:
+    """A table as HTML (`rcm_map.render.tables`: text a person can select, print and
+    have read aloud; a fraction of the browser's work of ``st.dataframe``), its
+    counts in the language's format (``12 345`` in fr)."""
+    st.html(html_table(table, label, number=lambda v: tr.number(v, 0)))
+
+
 def _tables(tr: Translator, view: _View, band: str, age: int | None, service: str) -> None:
     level = st.radio(tr.t("coverage.level"), ("country", "admin1"), horizontal=True,
                      key="cov_level", format_func=lambda lv: tr.t(f"coverage.level.{lv}"))
     table = _coverage_table(view.key, level, age, band, view)
     st.caption(tr.t("coverage.table_help"))
-    st.dataframe(_labelled(table, tr, level), hide_index=True, width="stretch")
-    st.subheader(tr.t("coverage.by_band", service=tr.label("service_types", service)))
-    st.dataframe(_labelled(_band_table(view.key, level, service, view), tr, level),
-                 hide_index=True, width="stretch")
+    _show(tr, _labelled(table, tr, level), tr.t("coverage.tab_table"))
+    by_band = tr.t("coverage.by_band", service=tr.label("service_types", service))
+    st.subheader(by_band)
+    _show(tr, _labelled(_band_table(view.key, level, service, view), tr, level), by_band)
 
 
 def _choropleth(tr: Translator, view: _View, service: str, band: str,
@@ -156,7 +165,7 @@ def _gaps(tr: Translator, view: _View, service: str, band: str, age: int | None,
         tr.t("coverage.code"): found["admin1"],
         tr.t("coverage.countrywide"): found["countrywide"],
     })
-    st.dataframe(shown, hide_index=True, width="stretch")
+    _show(tr, shown, tr.t("coverage.tab_gaps"))
     st.download_button(tr.t("coverage.gaps_csv"),  # made when clicked, like the search's
                        lambda: found.to_csv(index=False).encode("utf-8"),
                        file_name="rcm-gaps.csv", mime="text/csv", key="dl_gaps",
@@ -171,6 +180,7 @@ def render() -> None:
     reg = common.registry(tr)
     st.title(tr.t("coverage.title"))
     st.caption(tr.t("coverage.intro"))
+    st.html(table_style())
     service, band, age, countries = _controls(tr)
     view = _View(reg, stamp, countries)
     # The tabs track which one is open, so the map (a heavy frame for the browser) is

@@ -23,6 +23,7 @@ from focal_point import signed_in
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
+from tablehtml import tables_of
 
 from rcm_map.core.i18n import Translator
 from rcm_map.store.base import Store
@@ -134,7 +135,7 @@ def test_other_pages_read_the_database(hosted: Store) -> None:
     assert about.metric[0].value == "5"
     coverage = AppTest.from_string(PAGE.format(page="coverage_page"), default_timeout=60).run()
     assert not coverage.exception and not coverage.error
-    table = coverage.dataframe[0].value
+    table = tables_of(coverage)[0]
     assert int(table.loc[table.iloc[:, 0] == "México"].iloc[0, -1]) == 2
 
 

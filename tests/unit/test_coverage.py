@@ -86,3 +86,25 @@ def test_empty_result_has_the_columns(frame):
 def test_bad_arguments_raise_with_the_value(frame, call):
     with pytest.raises(ValueError, match="instead got"):
         call(frame)
+
+
+# ------------------------------------------------------------------ the tables as HTML
+
+
+def test_html_table_escapes_heads_rows_and_formats_numbers() -> None:
+    from rcm_map.render.tables import html_table
+    from tests.tablehtml import _Cells
+
+    frame = pd.DataFrame({"País": ["<img src=x onerror=alert(1)>", "Chiapas \"&\" Co"],
+                          "Total": [1234567, None]})
+    frame["Total"] = frame["Total"].astype("Int64")
+    text = html_table(frame, 'Gaps "<b>"', number=lambda v: f"{v:,}".replace(",", "\u202f"))
+    assert "<img" not in text and "<b>" not in text
+    assert 'aria-label="Gaps &quot;&lt;b&gt;&quot;"' in text
+    assert '<th scope="row">&lt;img src=x onerror=alert(1)&gt;</th>' in text
+    assert '<td class="rcm-num">1\u202f234\u202f567</td>' in text
+    parser = _Cells()
+    parser.feed(text)
+    assert parser.tables == [[["País", "Total"],
+                              ["<img src=x onerror=alert(1)>", "1\u202f234\u202f567"],
+                              ['Chiapas "&" Co', ""]]]
