@@ -71,7 +71,7 @@ MARK_OLD_MAP = """(sel) => {
   document.querySelector(sel).contentWindow.rcmLayers.rcmBenchOld = true;
   return true;
 }"""
-CARDS_TEXT = "() => [...document.querySelectorAll('.rcm-card')].map(c => c.innerText).join('|')"
+CARDS_TEXT = "() => [...document.querySelectorAll('.rcm-card')].map(c => c.textContent).join('|')"
 CHOROPLETH_DRAWN = """(sel) => {
   const frames = document.querySelectorAll(sel);
   if (frames.length < 1 || frames[0].offsetHeight === 0) return false;

@@ -1,6 +1,6 @@
 """Browser assets for the offline map.
 
-Leaflet, Leaflet.markercluster and jQuery are installed from the npm registry at
+Leaflet and Leaflet.markercluster are installed from the npm registry at
 set-up (`make setup` runs `npm ci`), then copied here into `static/vendor/`, which
 Streamlit serves at `/app/static/vendor/` when `server.enableStaticServing` is on.
 Nothing third-party is committed. Paths are absolute because streamlit-folium loads
@@ -24,7 +24,6 @@ STAMP = VENDOR_DIR / ".installed"
 # name -> (path under node_modules, path under static/vendor)
 JS: dict[str, tuple[str, str]] = {
     "leaflet": ("leaflet/dist/leaflet.js", "leaflet/leaflet.js"),
-    "jquery": ("jquery/dist/jquery.min.js", "jquery/jquery.min.js"),
     "markercluster": (
         "leaflet.markercluster/dist/leaflet.markercluster.js",
         "markercluster/leaflet.markercluster.js",
@@ -42,6 +41,10 @@ CSS: dict[str, tuple[str, str]] = {
     ),
 }
 EXTRA_DIRS = {"leaflet/dist/images": "leaflet/images"}
+# No jQuery: folium's map and popups call it only for folium.Popup HTML and
+# objects_to_stay_in_front, neither of which our maps use (tests/unit/test_mapping.py
+# checks the pages). Each script here is loaded one after the other in the map's
+# frame, before the first marker is drawn.
 
 
 def js_urls() -> list[tuple[str, str]]:

@@ -170,8 +170,9 @@ def build_choropleth(
         "legend": [list(i) for i in legend_items(labels)],
     })
     m = folium.Map(location=[15.0, -90.0], zoom_start=4, tiles=None, control_scale=True)
-    m.default_js = assets.js_urls()
-    m.default_css = assets.css_urls()
+    # Leaflet alone: no markers here, so no markercluster to load before drawing.
+    m.default_js = [(n, u) for n, u in assets.js_urls() if n == "leaflet"]
+    m.default_css = [(n, u) for n, u in assets.css_urls() if n == "leaflet_css"]
     ChoroplethLayer(f'{{"units":{_units_json(payload, counts)},{rest[1:]}').add_to(m)
     return m
 

@@ -198,11 +198,15 @@ def _on_map_change() -> None:
 # --------------------------------------------------------------------------- widgets
 
 
-def _where(tr: Translator) -> None:
+def _take_geolocation() -> None:
+    """The browser's position from "use my location", once, as the search point."""
     point = search_map.take_geolocation()
     if point is not None:
         st.session_state[POINT_KEY] = point
         st.session_state["place_text"] = _coords_text(point)
+
+
+def _where(tr: Translator) -> None:
     st.text_input(tr.t("search.place"), key="place_text", on_change=_on_place_text,
                   placeholder=tr.t("search.place_placeholder"), help=tr.t("search.place_help"))
     text = str(st.session_state.get("place_text", ""))
@@ -362,6 +366,54 @@ def render() -> None:
     load_state()
     for param, _value in st.session_state.pop("url_dropped", []):
         st.caption(tr.t("url.dropped", param=param))
+    _take_geolocation()
+    # The search is in the session already (the URL, a callback or the widgets' last
+    # values), so the page is laid out first and the map is drawn before the filter
+    # widgets: the browser starts loading the map's frame while it still mounts them.
+    filters = st.container()
+    state = current_state(tr.lang)
+    save_state(state)
+    if state.point is None:
+        # An honest first screen: nothing is a result before there is a place.
+        results_view.first_screen(tr)
+        search_map.show_map(tr, state, None, None, _on_map_change)
+        with filters:
+            _filters(tr, reg)
+        return
+    query = state.to_query()
+    try:
+        result = common.guarded(tr, lambda: source.search(query))
+    except ValueError:
+        with filters:
+            _filters(tr, reg)
+        st.error(tr.t("error.query"))
+        return
+    head = st.container()
+    map_col, list_col = st.columns([3, 2])
+    selected = results_view.selected_id(result.located)
+    with map_col:  # first: the map is what a person waits for
+        search_map.show_map(tr, state, result, selected, _on_map_change)
+    with filters:
+        _filters(tr, reg)
+    with head:
+        results_view.summary(tr, result)
+        lines = _help_lines(tr, source, query)
+        results_view.help_lines(tr, lines)
+        if settings.get(settings.SEARCH_IN_URL_ENV):  # else no link may hold a place
+            results_view.share_link(tr, encode(state))
+    with list_col:
+        # A few more searches, only when the list is thin (either store).
+        results_view.ways_out(tr, lambda q: common.guarded(tr, lambda: source.search(q)),
+                              query, len(result.located))
+        chosen = results_view.show_cards(tr, result.located, state.services)
+        if selected:
+            _report_selected(tr, result, selected)
+    results_view.countrywide_cards(tr, result)
+    render_downloads(tr, result, chosen, state, _place_name(tr), lines)
+
+
+def _filters(tr: Translator, reg: Facets) -> None:
+    """The search's widgets: where, who, what, and the folded filters."""
     top = st.columns([2, 1, 2])
     with top[0]:
         _where(tr)
@@ -372,34 +424,3 @@ def render() -> None:
     with st.expander(tr.t("search.more_filters"), expanded=False):
         _more_filters(tr, reg)
     _network_filters(tr, reg)
-    state = current_state(tr.lang)
-    save_state(state)
-    if state.point is None:
-        # An honest first screen: nothing is a result before there is a place.
-        results_view.first_screen(tr)
-        search_map.show_map(tr, state, None, None, _on_map_change)
-        return
-    query = state.to_query()
-    try:
-        result = common.guarded(tr, lambda: source.search(query))
-    except ValueError:
-        st.error(tr.t("error.query"))
-        return
-    results_view.summary(tr, result)
-    lines = _help_lines(tr, source, query)
-    results_view.help_lines(tr, lines)
-    if settings.get(settings.SEARCH_IN_URL_ENV):  # else no link may hold a place
-        results_view.share_link(tr, encode(state))
-    map_col, list_col = st.columns([3, 2])
-    selected = results_view.selected_id(result.located)
-    with map_col:  # first: the map is what a person waits for
-        search_map.show_map(tr, state, result, selected, _on_map_change)
-    with list_col:
-        # A few more searches, only when the list is thin (either store).
-        results_view.ways_out(tr, lambda q: common.guarded(tr, lambda: source.search(q)),
-                              query, len(result.located))
-        chosen = results_view.show_cards(tr, result.located, state.services)
-        if selected:
-            _report_selected(tr, result, selected)
-    results_view.countrywide_cards(tr, result)
-    render_downloads(tr, result, chosen, state, _place_name(tr), lines)

@@ -25,6 +25,9 @@ def test_offline_and_counts():
     html = render_html(m)
     assert '"count":3' in html and '"count":0' in html
     assert "do-not-embed" not in html
+    # Leaflet only: no marker here, so nothing else is loaded before the map is drawn
+    assert [u for _, u in m.default_js] == ["/app/static/vendor/leaflet/leaflet.js"]
+    assert [u for _, u in m.default_css] == ["/app/static/vendor/leaflet/leaflet.css"]
 
 
 def test_hostile_names_are_inert():

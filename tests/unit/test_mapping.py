@@ -86,7 +86,12 @@ def test_default_map_is_offline() -> None:
     html = render_html(m)
     assert "https://" not in html and "http://" not in html
     names = [n for n, _ in m.default_js]
-    assert "jquery" in names and "leaflet" in names  # folium's own code calls $
+    assert names == ["leaflet", "markercluster"]
+    # No jQuery is loaded, and nothing in the pages calls it (folium does only for
+    # its own popups and objects_to_stay_in_front, which these maps never use).
+    parts, _ = build_map_parts(frame(), center=(14.9, -92.3), radius_km=50)
+    for page in (html, render_html(parts)):
+        assert not re.search(r"\$\(|\$\.|jQuery", page)
 
 
 def test_assert_offline_catches_a_plain_folium_map() -> None:

@@ -313,7 +313,10 @@
       parent.on("remove", function () { map.removeControl(legend); });
     }
     fit(map, cfg);
-    select(map, layers, cfg.selected);
+    if (parent === map) select(map, layers, cfg.selected);
+    // On a map already shown, the cluster group is still settling after the fit
+    // (its own re-clustering on zoomend): zoom to the selected marker once it has.
+    else if (cfg.selected) setTimeout(function () { select(map, layers, cfg.selected); }, 0);
     // For tests and the UI: how many services were drawn, and a handle on them.
     map.getContainer().setAttribute("data-rcm-markers", String(data.length));
     global.rcmLayers = layers;
