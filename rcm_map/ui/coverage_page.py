@@ -19,8 +19,7 @@ from rcm_map.core import schema
 from rcm_map.core.boundaries import admin1_units
 from rcm_map.core.i18n import Translator
 from rcm_map.registry.model import Registry
-from rcm_map.render.tables import html_table
-from rcm_map.render.tables import style_tag as table_style
+from rcm_map.render import tables
 from rcm_map.search import coverage
 from rcm_map.ui import common
 
@@ -119,7 +118,7 @@ def _show(tr: Translator, table: pd.DataFrame, label: str) -> None:
     """A table as HTML (`rcm_map.render.tables`: text a person can select, print and
     have read aloud; a fraction of the browser's work of ``st.dataframe``), its
     counts in the language's format (``12 345`` in fr)."""
-    st.html(html_table(table, label, number=lambda v: tr.number(v, 0)))
+    st.html(tables.html_table(table, label, number=lambda v: tr.number(v, 0)))
 
 
 def _tables(tr: Translator, view: _View, band: str, age: int | None, service: str) -> None:
@@ -180,7 +179,7 @@ def render() -> None:
     reg = common.registry(tr)
     st.title(tr.t("coverage.title"))
     st.caption(tr.t("coverage.intro"))
-    st.html(table_style())
+    st.html(tables.style_tag())
     service, band, age, countries = _controls(tr)
     view = _View(reg, stamp, countries)
     # The tabs track which one is open, so the map (a heavy frame for the browser) is
