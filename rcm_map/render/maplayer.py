@@ -62,13 +62,15 @@ class ServiceLayer(MacroElement):
         self._name = "RcmServiceLayer"
         config = dict(payload["config"])
         config.pop("boundaries", None)
+        places = config.pop("places", [])
         config_json = json_for_script(config)
-        # The outlines are the bulk of the payload and the same on every rerun:
-        # their escaped JSON is cached per feature (see `_feature_json`).
+        # The outlines and the place names are the bulk of the payload and the same on
+        # every rerun: their escaped JSON is cached per object (`TextByObject`; the
+        # map builder hands out the same outline features and place lists again).
         outlines = "null" if boundaries is None else _boundaries_json(boundaries)
         around = "null" if land is None else _boundaries_json(land)
         self.payload = (f'{{"config":{config_json[:-1]},"boundaries":{outlines},'
-                        f'"land":{around}}}')
+                        f'"land":{around},"places":{_list_json(places)}}}')
         if "services" in payload:
             self.call = "rcmRender"
             self.payload += f',"services":{json_for_script(payload["services"])}}}'
@@ -165,6 +167,7 @@ class TextByObject:
 
 
 _feature_json = TextByObject(json_for_script)
+_list_json = TextByObject(json_for_script, size=64)
 
 
 def _boundaries_json(payload: Mapping[str, Any]) -> str:

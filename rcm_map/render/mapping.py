@@ -19,6 +19,7 @@ CDN URL. With ``tiles=None`` (the default) the boundaries are the base map.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -195,7 +196,7 @@ def _prepare(
     config = {
         "labels": texts, "search": _search_config(center, radius_km), "bounds": area,
         "max_fit_zoom": MAX_FIT_ZOOM, "max_zoom": MAX_ZOOM, "tiles": tiles is not None,
-        "places": place_labels(gazetteer, area) if gazetteer is not None else [],
+        "places": _place_labels(gazetteer, area) if gazetteer is not None else [],
         "boundaries": None if boundaries is None else boundaries_near(boundaries, area),
         "land": None if land is None else boundaries_near(land, area),
     }
@@ -205,6 +206,18 @@ def _prepare(
         "cluster_min": cluster_min, "max_fit_zoom": MAX_FIT_ZOOM,
     }
     return records, config, area, parts
+
+
+@functools.lru_cache(maxsize=64)
+def _labels_for(gazetteer: Any, area: tuple[tuple[float, ...], ...] | None) -> list[list[Any]]:
+    return place_labels(gazetteer, area)
+
+
+def _place_labels(gazetteer: Any, area: list[list[float]] | None) -> list[list[Any]]:
+    """`place_labels`, the same list object for the same gazetteer and area (so its
+    escaped JSON is made once per search area, not on every filter change). Never
+    mutated."""
+    return _labels_for(gazetteer, None if area is None else tuple(map(tuple, area)))
 
 
 def _checked_tiles(tiles: str | None, tile_attribution: str | None) -> str | None:
