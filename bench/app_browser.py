@@ -8,8 +8,8 @@ request not addressed to localhost is aborted) to time, in the same run:
 * **first open**: a search link of app.py, navigation to the markers drawn in
   the map (our script's ``data-rcm-markers`` and at least one marker or cluster);
 * **filter change**: on that page, adding "Shelter" to the service types, from
-  the key press to a new map drawn (the old one is marked first) and the cards'
-  text changed;
+  the key press to new services drawn in the map (the ones drawn before are marked
+  first; the app swaps them inside the same map frame) and the cards' text changed;
 * **coverage page**: navigation to ``/coverage`` until its first table shows,
   then a click on its map tab until the choropleth is drawn.
 
