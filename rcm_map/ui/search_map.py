@@ -56,7 +56,7 @@ def show_map(tr: Translator, state: SearchState, result: SearchResult | None,
     fmap, services = build_map_parts(
         located, center=state.point,
         radius_km=state.radius_km if state.point else None,
-        boundaries=common.admin1_outlines((), tr.lang) if state.point else None,
+        boundaries=common.admin1_outlines((), tr.lang),
         lang=tr.lang, selected_id=selected,
         # Services placed at a city centre share one point: clustering any two lets
         # markercluster spread them out on click instead of stacking them unreachably.

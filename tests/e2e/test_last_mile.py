@@ -240,6 +240,10 @@ def test_a_click_on_the_first_screen_map_chooses_the_place(page: Any, base_url: 
     map_frame(page, 0)
     center_map(page)
     frame = page.locator(IFRAME).last.element_handle().content_frame()
+    # The eight countries are drawn (their states/departments), not left as water.
+    units = frame.evaluate(
+        "() => document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive').length")
+    assert units >= 100, units
     # Zoom to Guatemala City so the click lands where services are.
     frame.evaluate("() => window.rcmLayers.map.setView([14.64, -90.51], 11, {animate: false})")
     page.frame_locator(IFRAME).last.locator(".leaflet-container").click(
