@@ -23,6 +23,7 @@ import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import folium
@@ -65,28 +66,13 @@ def _bounds(
 # --------------------------------------------------------------------------- map
 
 
-def build_map(
-    results: pd.DataFrame,
-    *,
-    center: tuple[float, float] | None = None,
-    radius_km: float | None = None,
-    boundaries: Any = None,
-    lang: str = "es",
-    labels: Mapping[str, str] | None = None,
-    selected_id: str | None = None,
-    tiles: str | None = None,
-    tile_attribution: str | None = None,
-    cluster_min: int = CLUSTER_MIN,
-    legend_collapsed: bool = False,
-    gazetteer: Any = None,
-    land: Mapping[str, Any] | None = None,
-) -> folium.Map:
-    """Build the results map.
+@dataclass(frozen=True)
+class MapOptions:
+    """What `build_map` and `build_map_parts` draw besides the results (keyword
+    arguments of both; an unknown one is a TypeError, as for any function).
 
-    Parameters
+    Attributes
     ----------
-    results
-        Services to draw (columns in `rcm_map.render.mappayload`). Not modified.
     center
         Search point as ``(lat, lon)``; drawn with the radius circle.
     radius_km
@@ -117,57 +103,55 @@ def build_map(
     land
         Land around the eight countries (`rcm_map.core.boundaries.neighbour_land`),
         drawn under the outlines so neighbours do not read as sea.
-
-    Returns
-    -------
-    folium.Map
-        A map whose only script and stylesheet URLs are the app's own
-        ``/app/static/vendor/...`` files (see `assert_offline`).
     """
-    tiles = _checked_tiles(tiles, tile_attribution)
-    records, config, area, parts = _prepare(
-        results, center, radius_km, boundaries, lang, labels, selected_id, tiles,
-        cluster_min, legend_collapsed, gazetteer, land,
-        area_from_results=True)
+
+    center: tuple[float, float] | None = None
+    radius_km: float | None = None
+    boundaries: Any = None
+    lang: str = "es"
+    labels: Mapping[str, str] | None = None
+    selected_id: str | None = None
+    tiles: str | None = None
+    tile_attribution: str | None = None
+    cluster_min: int = CLUSTER_MIN
+    legend_collapsed: bool = False
+    gazetteer: Any = None
+    land: Mapping[str, Any] | None = None
+
+
+def build_map(results: pd.DataFrame, **options: Any) -> folium.Map:
+    """Build the results map: `results` (columns in `rcm_map.render.mappayload`; not
+    modified) drawn with the `MapOptions` given as keyword arguments.
+
+    Returns a map whose only script and stylesheet URLs are the app's own
+    ``/app/static/vendor/...`` files (see `assert_offline`).
+    """
+    opts = MapOptions(**options)
+    tiles = _checked_tiles(opts.tiles, opts.tile_attribution)
+    records, config, area, parts = _prepare(results, opts, tiles, area_from_results=True)
     outlines, around = config.pop("boundaries"), config.pop("land")
-    m = _base_map(area, tiles, tile_attribution)
+    m = _base_map(area, tiles, opts.tile_attribution)
     ServiceLayer({"config": {**config, **parts}, "services": records},
                  outlines, around).add_to(m)
     return m
 
 
-def build_map_parts(
-    results: pd.DataFrame,
-    *,
-    center: tuple[float, float] | None = None,
-    radius_km: float | None = None,
-    boundaries: Any = None,
-    lang: str = "es",
-    labels: Mapping[str, str] | None = None,
-    selected_id: str | None = None,
-    tiles: str | None = None,
-    tile_attribution: str | None = None,
-    cluster_min: int = CLUSTER_MIN,
-    legend_collapsed: bool = False,
-    gazetteer: Any = None,
-    land: Mapping[str, Any] | None = None,
-) -> tuple[folium.Map, folium.FeatureGroup]:
+def build_map_parts(results: pd.DataFrame,
+                    **options: Any) -> tuple[folium.Map, folium.FeatureGroup]:
     """The results map in two parts, for an app that redraws only what changed.
 
-    Same parameters as `build_map`. The map (search point and radius, outlines,
+    Same arguments as `build_map`. The map (search point and radius, outlines,
     land, place names) depends only on the search area, the language and the
     tiles, never on the results: its text is the same while only the filters or
     the selected service change. The services, their legend, the fit to them and
     the selection are a `folium.FeatureGroup` to hand to streamlit-folium as
     ``feature_group_to_add``, which swaps it inside the same map frame.
     """
-    tiles = _checked_tiles(tiles, tile_attribution)
-    records, config, area, parts = _prepare(
-        results, center, radius_km, boundaries, lang, labels, selected_id, tiles,
-        cluster_min, legend_collapsed, gazetteer, land,
-        area_from_results=False)
+    opts = MapOptions(**options)
+    tiles = _checked_tiles(opts.tiles, opts.tile_attribution)
+    records, config, area, parts = _prepare(results, opts, tiles, area_from_results=False)
     outlines, around = config.pop("boundaries"), config.pop("land")
-    m = _base_map(area, tiles, tile_attribution)
+    m = _base_map(area, tiles, opts.tile_attribution)
     ServiceLayer({"config": config}, outlines, around).add_to(m)
     group = folium.FeatureGroup(name="services", control=False)
     ServiceMarkers({"labels": config["labels"], **parts}, records).add_to(group)
@@ -175,19 +159,16 @@ def build_map_parts(
 
 
 def _prepare(
-    results: pd.DataFrame, center: Any, radius_km: float | None, boundaries: Any,
-    lang: str, labels: Mapping[str, str] | None, selected_id: str | None, tiles: Any,
-    cluster_min: int, legend_collapsed: bool,
-    gazetteer: Any, land: Mapping[str, Any] | None, *, area_from_results: bool,
+    results: pd.DataFrame, opts: MapOptions, tiles: str | None, *, area_from_results: bool,
 ) -> tuple[list[dict[str, Any]], dict[str, Any], list[list[float]] | None, dict[str, Any]]:
     """(records, the map's config, the area it shows, the services' config).
 
     The area is the results' bounds with the search point (`area_from_results`) or
     the search point and radius alone; outlines, land and place names are cut to it.
     """
-    if center is not None:
-        center = _validate_center(center)
-    texts = map_labels(lang, labels)
+    center = None if opts.center is None else _validate_center(opts.center)
+    lang, boundaries, radius_km = opts.lang, opts.boundaries, opts.radius_km
+    texts = map_labels(lang, opts.labels)
     records = services_payload(results, lang)
     fitted = _bounds(records, center, radius_km)
     area = fitted if area_from_results else _bounds([], center, radius_km)
@@ -196,14 +177,14 @@ def _prepare(
     config = {
         "labels": texts, "search": _search_config(center, radius_km), "bounds": area,
         "max_fit_zoom": MAX_FIT_ZOOM, "max_zoom": MAX_ZOOM, "tiles": tiles is not None,
-        "places": _place_labels(gazetteer, area) if gazetteer is not None else [],
+        "places": [] if opts.gazetteer is None else _place_labels(opts.gazetteer, area),
         "boundaries": None if boundaries is None else boundaries_near(boundaries, area),
-        "land": None if land is None else boundaries_near(land, area),
+        "land": None if opts.land is None else boundaries_near(opts.land, area),
     }
     parts = {
         "types": type_config(lang, texts), "legend": legend_codes(records),
-        "legend_collapsed": legend_collapsed, "selected": selected_id, "bounds": fitted,
-        "cluster_min": cluster_min, "max_fit_zoom": MAX_FIT_ZOOM,
+        "legend_collapsed": opts.legend_collapsed, "selected": opts.selected_id,
+        "bounds": fitted, "cluster_min": opts.cluster_min, "max_fit_zoom": MAX_FIT_ZOOM,
     }
     return records, config, area, parts
 
