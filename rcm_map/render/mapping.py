@@ -103,6 +103,9 @@ class MapOptions:
     land
         Land around the eight countries (`rcm_map.core.boundaries.neighbour_land`),
         drawn under the outlines so neighbours do not read as sea.
+    place_name
+        Name of the searched place, written beside the search point at every zoom
+        (a border town is often too small for the place labels).
     """
 
     center: tuple[float, float] | None = None
@@ -117,6 +120,7 @@ class MapOptions:
     legend_collapsed: bool = False
     gazetteer: Any = None
     land: Mapping[str, Any] | None = None
+    place_name: str | None = None
 
 
 def build_map(results: pd.DataFrame, **options: Any) -> folium.Map:
@@ -175,7 +179,8 @@ def _prepare(
     if boundaries is not None and not isinstance(boundaries, Mapping):
         boundaries = boundaries_payload(boundaries, lang)
     config = {
-        "labels": texts, "search": _search_config(center, radius_km), "bounds": area,
+        "labels": texts, "bounds": area,
+        "search": _search_config(center, radius_km, opts.place_name),
         "max_fit_zoom": MAX_FIT_ZOOM, "max_zoom": MAX_ZOOM, "tiles": tiles is not None,
         "places": [] if opts.gazetteer is None else _place_labels(opts.gazetteer, area),
         "boundaries": None if boundaries is None else boundaries_near(boundaries, area),
@@ -245,12 +250,17 @@ def _middle(bounds: list[list[float]]) -> list[float]:
     return [(south + north) / 2, (west + east) / 2]
 
 
-def _search_config(center: tuple[float, float] | None, radius_km: float | None) -> dict | None:
-    """The search point and radius (in metres) the script draws, or None."""
+def _search_config(center: tuple[float, float] | None, radius_km: float | None,
+                   name: str | None = None) -> dict | None:
+    """The search point, its place's name and the radius (in metres) the script
+    draws, or None."""
     if center is None:
         return None
     radius_m = float(radius_km) * 1000 if radius_km and radius_km > 0 else None
-    return {"lat": center[0], "lon": center[1], "radius_m": radius_m}
+    search: dict[str, Any] = {"lat": center[0], "lon": center[1], "radius_m": radius_m}
+    if name:
+        search["name"] = name
+    return search
 
 
 # --------------------------------------------------------------------------- checks

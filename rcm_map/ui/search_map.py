@@ -44,8 +44,10 @@ def select_clicked_marker(value: dict[str, Any]) -> None:
 
 
 def show_map(tr: Translator, state: SearchState, result: SearchResult | None,
-             selected: str | None, on_change: Callable[[], None]) -> None:
-    """The results map (or, without a result, the empty map to click a place on)."""
+             selected: str | None, on_change: Callable[[], None],
+             place_name: str | None = None) -> None:
+    """The results map (or, without a result, the empty map to click a place on);
+    `place_name`, the searched place, is written beside the search point."""
     from rcm_map.render.mapping import build_map_parts
 
     server = _street_tiles(tr)
@@ -64,6 +66,7 @@ def show_map(tr: Translator, state: SearchState, result: SearchResult | None,
         land=_land(),
         tiles=server.url if server else None,
         tile_attribution=server.attribution if server else None,
+        place_name=place_name,
     )
     st_folium(fmap, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
               feature_group_to_add=services,

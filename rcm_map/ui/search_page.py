@@ -344,13 +344,19 @@ def _help_lines(tr: Translator, source: Any, query: Query) -> pd.DataFrame:
     return kept[1]
 
 
-def _place_name(tr: Translator) -> str | None:
-    """The chosen gazetteer place in words, for the referral sheet (None for coordinates)."""
+def _chosen_place() -> Any | None:
+    """The gazetteer place the search is around (None for coordinates or a map click)."""
     matches = _place_matches(str(st.session_state.get("place_text", "")))
     index = st.session_state.get("place_choice", 0)
     if not matches or not isinstance(index, int) or not 0 <= index < len(matches):
         return None
-    return choice_label(matches[index], tr)
+    return matches[index]
+
+
+def _place_name(tr: Translator) -> str | None:
+    """The chosen gazetteer place in words, for the referral sheet (None for coordinates)."""
+    place = _chosen_place()
+    return None if place is None else choice_label(place, tr)
 
 
 # --------------------------------------------------------------------------- page
@@ -392,7 +398,9 @@ def render() -> None:
     map_col, list_col = st.columns([3, 2])
     selected = results_view.selected_id(result.located)
     with map_col:  # first: the map is what a person waits for
-        search_map.show_map(tr, state, result, selected, _on_map_change)
+        place = _chosen_place()
+        search_map.show_map(tr, state, result, selected, _on_map_change,
+                            place_name=None if place is None else place.name)
     with filters:
         _filters(tr, reg)
     with head:

@@ -353,6 +353,21 @@ def test_the_services_part_carries_results_selection_and_legend() -> None:
     assert "map_div.addLayer(feature_group_feature_group_0)" in services
 
 
+def test_the_searched_place_is_named_on_the_map_as_data() -> None:
+    base, _ = _st_folium_parts(frame(1), center=(8.53, -82.84), radius_km=50,
+                               place_name="Canoas")
+    config = json.loads(re.search(r"^rcmBase\(map_div, (.*)\);$", base, re.MULTILINE)
+                        .group(1))["config"]
+    assert config["search"]["name"] == "Canoas"
+    for payload in BROWSER_PAYLOADS:  # a name is text for the script, never markup
+        hostile, _ = _st_folium_parts(frame(1), center=(8.53, -82.84), place_name=payload)
+        assert "<img src=x" not in hostile and "alert(1)</script>" not in hostile
+        assert "${alert" not in hostile and "`);alert" not in hostile
+    unnamed, _ = _st_folium_parts(frame(1), center=(8.53, -82.84), radius_km=50)
+    assert "name" not in json.loads(re.search(
+        r"^rcmBase\(map_div, (.*)\);$", unnamed, re.MULTILINE).group(1))["config"]["search"]
+
+
 @pytest.mark.parametrize("payload", BROWSER_PAYLOADS + TEMPLATE_PAYLOADS)
 def test_hostile_text_stays_inside_the_services_part_json(payload: str) -> None:
     _, services = _st_folium_parts(hostile((payload,)), center=(14.9, -92.3))

@@ -152,7 +152,9 @@
   // move, a label shows when the zoom allows and it does not overlap a bigger
   // place's label already shown.
   function addPlaceLabels(map, cfg) {
-    var places = cfg.places || [];
+    // The searched place is named beside the search point (addSearch): not twice.
+    var searched = cfg.search && cfg.search.name;
+    var places = (cfg.places || []).filter(function (p) { return p[0] !== searched; });
     if (!places.length) return null;
     var pane = map.createPane("rcmPlaces");
     pane.style.zIndex = 450;
@@ -203,9 +205,12 @@
         fill: true, fillOpacity: 0.04, interactive: false
       }).addTo(map);
     }
+    // The searched place's name stays beside the point at every zoom (as text).
     L.circleMarker([s.lat, s.lon], {
       radius: 7, color: "#ffffff", weight: 3, fillColor: "#d00000", fillOpacity: 1
-    }).bindTooltip(el("span", "", cfg.labels.search_point)).addTo(map);
+    }).bindTooltip(el("span", "", s.name || cfg.labels.search_point), s.name ? {
+      permanent: true, direction: "right", offset: [8, 0], className: "rcm-search-name"
+    } : {}).addTo(map);
   }
 
   function addLegend(map, cfg) {
