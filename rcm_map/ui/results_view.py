@@ -3,13 +3,19 @@
 Widgets only: the cards' HTML comes from `rcm_map.render.cards`, the ways out from
 `rcm_map.search.deadends`. A card's "Show on map" button and a click on a marker both
 set the one selected service (`SELECTED_KEY`), which the map highlights and the
-list outlines. The tick boxes choose services for the referral sheet.
+list outlines. The tick boxes choose services for the referral sheet (`PICKED_KEY`).
+
+A card's widgets are keyed by its place in the list, not by its service: after a
+filter change the browser updates the ten cards' buttons and tick boxes in place
+instead of removing twenty widgets and mounting twenty new ones (~30 ms of a
+filter change, bench/README.md). What a tick box means is kept by service in
+`PICKED_KEY` and written into the box each run, so a tick follows its service
+wherever the list moves it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -28,16 +34,22 @@ PAGE_KEY = "cards_shown"  # how many cards the list shows (grows by CARDS_PAGE)
 CARDS_PAGE = 10
 SHOWN_KEY = "shown_services"  # (id, lat, lon, name) of the cards on screen
 PICK_PREFIX = "pick_"
+PICKED_KEY = "picked_services"  # ids ticked for the referral sheet, kept across filters
 MAX_RELAXATIONS = 3  # filters offered to drop when results are few
-
-
-def _slug(service_id: str) -> str:
-    """A short key safe in widget keys and CSS class names."""
-    return hashlib.sha1(service_id.encode(), usedforsecurity=False).hexdigest()[:12]
 
 
 def _select(service_id: str) -> None:
     st.session_state[SELECTED_KEY] = service_id
+
+
+def _pick(service_id: str, key: str) -> None:
+    """The tick box `key`, showing `service_id`, was (un)ticked."""
+    picked = set(st.session_state.get(PICKED_KEY, ()))
+    if st.session_state.get(key):
+        picked.add(service_id)
+    else:
+        picked.discard(service_id)
+    st.session_state[PICKED_KEY] = frozenset(picked)
 
 
 def selected_id(located: pd.DataFrame) -> str | None:
@@ -86,23 +98,27 @@ def show_cards(tr: Translator, located: pd.DataFrame, wanted_types: Sequence[str
     st.session_state[SHOWN_KEY] = [
         (str(r["id"]), float(r["lat"]), float(r["lon"]), str(r["name"])) for r in records]
     chosen_id = selected_id(located)
-    outline = (f".st-key-card_{_slug(chosen_id)}{{outline:3px solid #d00000;"
-               "outline-offset:2px}" if chosen_id else "")
+    ids = [str(r["id"]) for r in records]
+    at = ids.index(chosen_id) if chosen_id is not None else None
+    outline = (f".st-key-card_{at}{{outline:3px solid #d00000;outline-offset:2px}}"
+               if at is not None else "")
     st.html(cards.style_tag(outline))
     today = dt.date.today()
+    ticked = st.session_state.get(PICKED_KEY, frozenset())
     picked = []
     count = int(st.session_state.get(PAGE_KEY, CARDS_PAGE))
-    if chosen_id is not None:
-        count = max(count, 1 + next(i for i, r in enumerate(records) if str(r["id"]) == chosen_id))
-    for row in records[:count]:
-        service_id = str(row["id"])
-        slug = _slug(service_id)
-        with st.container(border=True, key=f"card_{slug}"):
+    if at is not None:
+        count = max(count, at + 1)
+    for i, (service_id, row) in enumerate(zip(ids[:count], records, strict=False)):
+        with st.container(border=True, key=f"card_{i}"):
             st.html(cards.card_html(row, tr, today))
-            st.button(tr.t("card.show_on_map"), key=f"show_{slug}", on_click=_select,
+            st.button(tr.t("card.show_on_map"), key=f"show_{i}", on_click=_select,
                       args=(service_id,), icon=":material/location_on:",
-                      type="primary" if service_id == chosen_id else "secondary")
-            if st.checkbox(tr.t("card.pick"), key=f"{PICK_PREFIX}{slug}"):
+                      type="primary" if i == at else "secondary")
+            key = f"{PICK_PREFIX}{i}"
+            st.session_state[key] = service_id in ticked  # the box shows this service's tick
+            st.checkbox(tr.t("card.pick"), key=key, on_change=_pick, args=(service_id, key))
+            if service_id in ticked:
                 picked.append(service_id)
     rest = len(records) - count
     if rest > 0:

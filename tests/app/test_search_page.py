@@ -191,3 +191,32 @@ def test_street_tiles_only_when_the_deployment_allows_and_off_by_default(app, mo
     toggle = at.toggle(key="street_tiles")
     assert toggle.value is False
     assert any("tiles.example.org receives your IP address" in c.value for c in at.caption)
+
+
+def _sheet_label(at) -> str:
+    return next(b.proto.label for b in at.get("download_button")
+                if b.proto.label.startswith("Referral sheet, HTML"))
+
+
+def test_a_tick_for_the_referral_sheet_follows_its_service(app):
+    # The cards' tick boxes are keyed by place in the list (the browser updates them
+    # in place on a filter change); the tick belongs to the service, wherever it moves.
+    at = app(place="Tapachula", lang="en")
+    names = listed(at)
+    assert names[:2] == ["Procuraduría de Protección (prueba)", "Albergue Ejemplo Tapachula"]
+    everything = _sheet_label(at)
+    at.checkbox(key="pick_1").check().run()
+    one = _sheet_label(at)
+    assert one != everything
+    at.multiselect(key="services").set_value(["shelter"]).run()
+    assert listed(at)[0] == "Albergue Ejemplo Tapachula"  # moved up, still ticked
+    assert at.checkbox(key="pick_0").value is True
+    assert [at.checkbox(key=f"pick_{i}").value for i in range(1, len(listed(at)))] == [
+        False] * (len(listed(at)) - 1)
+    assert _sheet_label(at) == one
+    at.multiselect(key="services").set_value([]).run()  # back in its first place
+    assert [at.checkbox(key=f"pick_{i}").value for i in range(len(listed(at)))] == [
+        name == "Albergue Ejemplo Tapachula" for name in listed(at)]
+    at.checkbox(key="pick_1").uncheck().run()
+    assert _sheet_label(at) == everything
+    assert not any(at.checkbox(key=f"pick_{i}").value for i in range(len(listed(at))))

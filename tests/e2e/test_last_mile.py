@@ -26,7 +26,7 @@ from rcm_map.search.gazetteer import default_gazetteer
 from rcm_map.search.lines import help_lines, lines_query
 from rcm_map.search.query import search
 from rcm_map.search.urlstate import decode
-from rcm_map.ui.results_view import CARDS_PAGE, _slug
+from rcm_map.ui.results_view import CARDS_PAGE
 
 pytestmark = pytest.mark.browser
 
@@ -182,7 +182,8 @@ def click_marker_until_selected(page: Any, service_id: str) -> None:
     it, and wait until its card is the selected one. Under load a rerun can still be
     redrawing the map when the click arrives, and the click is lost with the old
     map; a person looks again and clicks again (up to 3 times)."""
-    card = page.locator(f".st-key-card_{_slug(service_id)}")
+    # the card holding this service (cards are keyed by their place in the list)
+    card = page.locator(f'[class*="st-key-card_"]:has(.rcm-card[data-rcm-id="{service_id}"])')
     selected = card.locator('[data-testid="stBaseButton-primary"]')
     for _ in range(3):
         center_map(page)
