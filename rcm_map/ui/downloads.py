@@ -74,6 +74,13 @@ def _sheet_bytes(rows: pd.DataFrame, lang: str, searched: Searched, today: dt.da
     return sheet_pdf(sheet) if as_pdf else sheet_html(sheet).encode("utf-8")
 
 
+def _button_row() -> Any:
+    """Buttons side by side, wrapping onto the next line on a narrow screen: one
+    container, where columns would be one block per button plus their row (every
+    block is redrawn by the browser on each rerun)."""
+    return st.container(horizontal=True, gap="small")
+
+
 def _referral(tr: Translator, rows: _Rows, searched: Searched, today: dt.date) -> None:
     """HTML and PDF downloads of the sheet, and the sheet itself with its print button.
 
@@ -81,18 +88,18 @@ def _referral(tr: Translator, rows: _Rows, searched: Searched, today: dt.date) -
     clicked, the page when the "view and print" switch is on.
     """
     n = rows.sheet_count
-    left, right = st.columns(2)
-    left.download_button(tr.t("download.referral", n=n),
+    row = _button_row()
+    row.download_button(tr.t("download.referral", n=n),
                          _later(_sheet_bytes, rows.sheet, tr.lang, searched, today, False),
                          file_name="rcm-referral.html", mime="text/html", key="dl_referral",
                          on_click="ignore")
     if pdf_available():
-        right.download_button(tr.t("download.referral_pdf", n=n),
+        row.download_button(tr.t("download.referral_pdf", n=n),
                               _later(_sheet_bytes, rows.sheet, tr.lang, searched, today, True),
                               file_name="rcm-referral.pdf", mime="application/pdf",
                               key="dl_referral_pdf", on_click="ignore")
     else:
-        right.caption(tr.t("download.pdf_unavailable"))
+        row.caption(tr.t("download.pdf_unavailable"))
     st.caption(tr.t("download.referral_help"))
     if st.toggle(tr.t("download.print", n=n), key="show_sheet"):
         # The sheet in a frame: every value escaped, no external resource, and a
@@ -103,24 +110,24 @@ def _referral(tr: Translator, rows: _Rows, searched: Searched, today: dt.date) -
 
 def _exports(tr: Translator, rows: _Rows, searched: Searched, today: dt.date) -> None:
     """Excel for people, CSV and GeoJSON for machines, partner formats folded."""
-    cols = st.columns(3)
-    cols[0].download_button(tr.t("download.xlsx"),
+    row = _button_row()
+    row.download_button(tr.t("download.xlsx"),
                             _later(to_xlsx_bytes, rows.all, tr.lang, searched, today),
                             file_name="rcm-services.xlsx", mime=XLSX_MIME, key="dl_xlsx",
                             on_click="ignore")
-    cols[1].download_button(tr.t("download.csv"), _later(export.to_csv_bytes, rows.all),
+    row.download_button(tr.t("download.csv"), _later(export.to_csv_bytes, rows.all),
                             file_name="rcm-services.csv", mime="text/csv", key="dl_csv",
                             on_click="ignore")
-    cols[2].download_button(tr.t("download.geojson"), _later(export.to_geojson_bytes, rows.all),
+    row.download_button(tr.t("download.geojson"), _later(export.to_geojson_bytes, rows.all),
                             file_name="rcm-services.geojson", mime="application/geo+json",
                             key="dl_geojson", on_click="ignore")
     st.caption(tr.t("download.which"))
     with st.expander(tr.t("download.formats")):
-        left, right = st.columns(2)
-        left.download_button(tr.t("download.hsds"), _later(interop.hsds_zip_bytes, rows.all),
+        row = _button_row()
+        row.download_button(tr.t("download.hsds"), _later(interop.hsds_zip_bytes, rows.all),
                              file_name="rcm-services-hsds.zip", mime="application/zip",
                              key="dl_hsds", on_click="ignore")
-        right.download_button(tr.t("download.hxl"), _later(interop.export_hxl, rows.all),
+        row.download_button(tr.t("download.hxl"), _later(interop.export_hxl, rows.all),
                               file_name="rcm-services-hxl.csv", mime="text/csv", key="dl_hxl",
                               on_click="ignore")
 

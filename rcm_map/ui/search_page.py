@@ -266,12 +266,10 @@ def _more_filters(tr: Translator, reg: Facets) -> None:
     spoken = sorted(set(reg.languages) | set(st.session_state.get("languages", [])))
     st.multiselect(tr.t("search.languages"), spoken, key="languages",
                    format_func=tr.language, placeholder=tr.t("search.any"))
-    left, right = st.columns(2)
-    with left:
+    with st.container(horizontal=True, gap="medium"):  # one block, not a row of columns
         options = sorted({*RADIUS_CHOICES_KM, float(st.session_state.get("radius", 50))})
         st.select_slider(tr.t("search.radius"), options=options, key="radius",
                          format_func=lambda km: f"{km:g} km")
-    with right:
         options = sorted({*LIMIT_CHOICES, int(st.session_state.get("limit", 25))})
         st.select_slider(tr.t("search.limit"), options=options, key="limit")
 
