@@ -280,7 +280,8 @@ def language_selector(tr: i18n.Translator) -> None:
     the page's ``lang`` attribute."""
     with st.sidebar:
         st.html(page_language_script(tr.lang), unsafe_allow_javascript=True)
-    st.session_state[LANG_WIDGET] = tr.lang
+    if st.session_state.get(LANG_WIDGET) != tr.lang:  # written only when it differs: a
+        st.session_state[LANG_WIDGET] = tr.lang  # written value is re-applied on each run
     st.sidebar.selectbox(
         tr.t("sidebar.language"),
         options=list(i18n.LANGUAGES),

@@ -116,7 +116,10 @@ def show_cards(tr: Translator, located: pd.DataFrame, wanted_types: Sequence[str
                       args=(service_id,), icon=":material/location_on:",
                       type="primary" if i == at else "secondary")
             key = f"{PICK_PREFIX}{i}"
-            st.session_state[key] = service_id in ticked  # the box shows this service's tick
+            if st.session_state.get(key) != (service_id in ticked):
+                # the box shows this service's tick (written only when it differs: a
+                # value written from here is re-applied by the browser on each run)
+                st.session_state[key] = service_id in ticked
             st.checkbox(tr.t("card.pick"), key=key, on_change=_pick, args=(service_id, key))
             if service_id in ticked:
                 picked.append(service_id)
