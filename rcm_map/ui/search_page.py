@@ -399,7 +399,14 @@ def render() -> None:
         place = _chosen_place()
         search_map.show_map(tr, state, result, selected, _on_map_change,
                             place_name=None if place is None else place.name)
-    with filters:
+    with list_col:  # then the list: the browser draws the page in the order it is sent
+        # A few more searches, only when the list is thin (either store).
+        results_view.ways_out(tr, lambda q: common.guarded(tr, lambda: source.search(q)),
+                              query, len(result.located))
+        chosen = results_view.show_cards(tr, result.located, state.services)
+        if selected:
+            _report_selected(tr, result, selected)
+    with filters:  # the widgets keep their values meanwhile: they are in the session
         _filters(tr, reg)
     with head:
         results_view.summary(tr, result)
@@ -407,13 +414,6 @@ def render() -> None:
         results_view.help_lines(tr, lines)
         if settings.get(settings.SEARCH_IN_URL_ENV):  # else no link may hold a place
             results_view.share_link(tr, encode(state))
-    with list_col:
-        # A few more searches, only when the list is thin (either store).
-        results_view.ways_out(tr, lambda q: common.guarded(tr, lambda: source.search(q)),
-                              query, len(result.located))
-        chosen = results_view.show_cards(tr, result.located, state.services)
-        if selected:
-            _report_selected(tr, result, selected)
     results_view.countrywide_cards(tr, result)
     render_downloads(tr, result, chosen, state, _place_name(tr), lines)
 
