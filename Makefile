@@ -46,6 +46,7 @@ bench: setup
 	$(PY) bench/run.py
 	$(PY) bench/hosted.py
 	$(PY) bench/sessions.py
+	$(PY) bench/coverage.py
 
 # Place search only: share of tests/data/place_queries.csv answered right, lookup p95.
 bench-places: setup

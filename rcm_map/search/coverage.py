@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from rcm_map.core import schema
+from rcm_map.registry.model import code_masks
 
 ALL_AGES = "all"
 
@@ -117,18 +118,41 @@ def coverage_table(
         raise ValueError(f"Expected level 'country' or 'admin1', instead got: {level!r}.")
     types = list(service_types or schema.SERVICE_TYPES)
     keys = ["country"] if level == "country" else ["country", "admin1"]
-    chosen = frame[age_mask(frame, age, age_band)]
-    rows = service_rows(chosen)
-    rows = rows[rows["service_type"].isin(types)]
-    if rows.empty:
+    # One boolean column per type (Arrow's dictionary encoding of the list column:
+    # no row per (service, type) is made, no copy of the frame), then one sum per
+    # unit. Registry ids are unique, so a row is a distinct service. At 1M services
+    # several times faster than exploding the lists and counting distinct ids
+    # (bench/coverage.py, where both answers are also compared cell by cell).
+    in_age = age_mask(frame, age, age_band)
+    masks = code_masks(frame["service_types"]) if len(frame) else {}
+    none = np.zeros(len(frame), dtype=bool)
+    columns = {t: masks.get(t, none) & in_age for t in types}
+    listed = np.logical_or.reduce(list(columns.values())) if types else none
+    if not listed.any():
         empty = pd.DataFrame(columns=[*keys, *types, "total"]).set_index(keys)
         return empty.astype(int)
-    table = rows.pivot_table(index=keys, columns="service_type", values="id",
-                             aggfunc="nunique", fill_value=0)
-    table = table.reindex(columns=types, fill_value=0).astype(int)
-    table["total"] = rows.groupby(keys)["id"].nunique().reindex(table.index).astype(int)
-    table.columns.name = None
-    return table.sort_index()
+    rows = np.flatnonzero(listed)
+    unit, index = _units_of(frame, rows, level)
+    n = len(index)
+    table = pd.DataFrame({t: np.bincount(unit, weights=column[rows], minlength=n)
+                          for t, column in columns.items()}, index=index)
+    table["total"] = np.bincount(unit, minlength=n)
+    return table.astype(int).sort_index()
+
+
+def _units_of(frame: pd.DataFrame, rows: np.ndarray, level: str) -> tuple[np.ndarray, pd.Index]:
+    """Each row's unit as a number 0..n-1, and the units' index (``country``, or
+    ``country`` and ``admin1`` with "" for none), by factorizing codes, not strings."""
+    country, countries = pd.factorize(frame["country"].to_numpy()[rows])
+    if level == "country":
+        unit, uniques = pd.factorize(country)
+        return unit, pd.Index(countries[uniques], name="country")
+    admin1 = frame["admin1"].to_numpy()[rows]
+    admin1, names = pd.factorize(np.where(pd.isna(admin1), "", admin1))
+    unit, uniques = pd.factorize(country.astype(np.int64) * len(names) + admin1)
+    return unit, pd.MultiIndex.from_arrays(
+        [countries[uniques // len(names)], names[uniques % len(names)]],
+        names=["country", "admin1"])
 
 
 def band_table(
