@@ -143,3 +143,23 @@ def test_tables_of_the_bundled_registry_match_counting_row_by_row(level, age, ba
     assert table["total"].sum() > 0
     pd.testing.assert_frame_equal(table, _counted_by_rows(frame, level, age, band),
                                   check_dtype=False, check_index_type=False)
+
+
+@pytest.mark.parametrize(("service", "age", "band"), [
+    ("shelter", None, None), ("shelter", 15, None), ("legal_assistance", None, "0-5"),
+    ("return_reception", None, None), ("health", 8, None),
+])
+def test_gaps_of_the_bundled_registry_match_counting_row_by_row(service, age, band) -> None:
+    from rcm_map.core.boundaries import admin1_units
+
+    frame = load_registry(DEFAULT_REGISTRY).frame
+    units = [Unit(u.code, u.country, u.name) for u in admin1_units()]
+    rows = coverage.service_rows(frame[coverage.age_mask(frame, age, band)])
+    rows = rows[rows["service_type"] == service]
+    covered = set(rows.loc[rows["admin1"] != "", "admin1"])
+    wide = rows[~rows["located"]].groupby("country")["id"].nunique().to_dict()
+    found = coverage.gaps(frame, units, service, age=age, age_band=band)
+    assert set(found["admin1"]) == {u.code for u in units if u.code not in covered}
+    assert 0 < len(found) < len(units)
+    assert {r.country: r.countrywide for r in found.itertuples()} == {
+        u.country: wide.get(u.country, 0) for u in units if u.code not in covered}
