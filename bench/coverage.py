@@ -1,6 +1,7 @@
 """Coverage tables at scale: `rcm_map.search.coverage.coverage_table` against the naive
-way (one row per service and type with ``explode``, then ``pivot_table`` counting
-distinct ids), on the same synthetic registry in the same run.
+way, as it was first written (`tests/coveragerows.py`: one row per service and type,
+then ``pivot_table`` counting distinct ids), on the same synthetic registry in the
+same run.
 
 Both answers are compared cell by cell for every level, age filter and band before
 anything is timed. Usage: ``python bench/coverage.py [--size 100000] [--repeat 3]``
@@ -22,34 +23,16 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 import generate  # noqa: E402
+from coveragerows import counted_by_rows  # noqa: E402
 
-from rcm_map.core import schema  # noqa: E402
 from rcm_map.registry import load_registry  # noqa: E402
 from rcm_map.search import coverage  # noqa: E402
 
 CASES = [("country", None, None), ("admin1", None, None), ("admin1", 15, None),
          ("country", None, "0-5"), ("admin1", None, "12-17")]
-
-
-def naive_table(frame: pd.DataFrame, level: str, age: int | None,
-                band: str | None) -> pd.DataFrame:
-    """The table the way it was first written: a row per (service, type), then
-    distinct ids per unit and type."""
-    keys = ["country"] if level == "country" else ["country", "admin1"]
-    chosen = frame[coverage.age_mask(frame, age, band)]
-    rows = pd.DataFrame({"id": chosen["id"].to_numpy(), "country": chosen["country"].to_numpy(),
-                         "admin1": chosen["admin1"].fillna("").to_numpy(),
-                         "service_type": list(chosen["service_types"])})
-    rows = rows.explode("service_type", ignore_index=True)
-    rows = rows[rows["service_type"].isin(schema.SERVICE_TYPES)]
-    table = rows.pivot_table(index=keys, columns="service_type", values="id",
-                             aggfunc="nunique", fill_value=0)
-    table = table.reindex(columns=list(schema.SERVICE_TYPES), fill_value=0).astype(int)
-    table["total"] = rows.groupby(keys)["id"].nunique().reindex(table.index).astype(int)
-    table.columns.name = None
-    return table.sort_index()
 
 
 def seconds(call: Callable[[], Any], repeat: int) -> float:
@@ -72,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|")
     for level, age, band in CASES:
         ours = coverage.coverage_table(frame, level, age=age, age_band=band)
-        pd.testing.assert_frame_equal(ours, naive_table(frame, level, age, band),
+        pd.testing.assert_frame_equal(ours, counted_by_rows(frame, level, age, band),
                                       check_dtype=False, check_index_type=False)
-        slow = seconds(partial(naive_table, frame, level, age, band), args.repeat)
+        slow = seconds(partial(counted_by_rows, frame, level, age, band), args.repeat)
         fast = seconds(partial(coverage.coverage_table, frame, level, age=age, age_band=band),
                        args.repeat)
         print(f"| {level} | {age or ''} | {band or ''} | {slow:.3f} | {fast:.3f} "

@@ -12,7 +12,7 @@ service's [age_min, age_max]; an age band must overlap it; open ends match.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,21 +114,33 @@ def coverage_table(
         Index ``country`` or (``country``, ``admin1``); one integer column per
         service type code, plus ``total`` (distinct services of any listed type).
     """
+    _check_level(level)
+    return _counted(frame, level, age_mask(frame, age, age_band), _type_masks(frame),
+                    list(service_types or schema.SERVICE_TYPES))
+
+
+def _check_level(level: str) -> None:
     if level not in ("country", "admin1"):
         raise ValueError(f"Expected level 'country' or 'admin1', instead got: {level!r}.")
-    types = list(service_types or schema.SERVICE_TYPES)
-    keys = ["country"] if level == "country" else ["country", "admin1"]
-    # One boolean column per type (Arrow's dictionary encoding of the list column:
-    # no row per (service, type) is made, no copy of the frame), then one sum per
-    # unit. Registry ids are unique, so a row is a distinct service. At 1M services
-    # several times faster than exploding the lists and counting distinct ids
-    # (bench/coverage.py, where both answers are also compared cell by cell).
-    in_age = age_mask(frame, age, age_band)
-    masks = code_masks(frame["service_types"]) if len(frame) else {}
+
+
+def _type_masks(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Service type code -> its rows (Arrow's dictionary encoding of the list column:
+    no row per (service, type) is made, no copy of the frame)."""
+    return code_masks(frame["service_types"]) if len(frame) else {}
+
+
+def _counted(frame: pd.DataFrame, level: str, in_age: np.ndarray,
+             masks: Mapping[str, np.ndarray], types: list[str]) -> pd.DataFrame:
+    """`coverage_table` from the rows of the age (`in_age`) and the type masks: one sum
+    per unit. Registry ids are unique, so a row is a distinct service. At 1M services
+    several times faster than exploding the lists and counting distinct ids
+    (bench/coverage.py, where both answers are also compared cell by cell)."""
     none = np.zeros(len(frame), dtype=bool)
     columns = {t: masks.get(t, none) & in_age for t in types}
     listed = np.logical_or.reduce(list(columns.values())) if types else none
     if not listed.any():
+        keys = ["country"] if level == "country" else ["country", "admin1"]
         empty = pd.DataFrame(columns=[*keys, *types, "total"]).set_index(keys)
         return empty.astype(int)
     rows = np.flatnonzero(listed)
@@ -166,11 +178,11 @@ def band_table(
     if service_type is not None and service_type not in schema.SERVICE_TYPES:
         raise ValueError(f"Expected a service type in {list(schema.SERVICE_TYPES)!r}, "
                          f"instead got: {service_type!r}.")
-    columns = {}
-    for band in schema.AGE_BANDS:
-        table = coverage_table(frame, level, age_band=band,
-                               service_types=[service_type] if service_type else None)
-        columns[band] = table["total"]
+    _check_level(level)
+    masks = _type_masks(frame)  # once for the three bands
+    types = [service_type] if service_type else list(schema.SERVICE_TYPES)
+    columns = {band: _counted(frame, level, age_mask(frame, age_band=band), masks, types)["total"]
+               for band in schema.AGE_BANDS}
     out = pd.DataFrame(columns).fillna(0).astype(int)
     return out.sort_index()
 
@@ -211,9 +223,7 @@ def gaps(
                          f"instead got: {service_type!r}.")
     # Only the rows of that type for that age, and only the columns needed (at 1M
     # services, the type's mask costs far less than a row per (service, type)).
-    offered = age_mask(frame, age, age_band)
-    if len(frame):
-        offered &= code_masks(frame["service_types"]).get(service_type, False)
+    offered = age_mask(frame, age, age_band) & _type_masks(frame).get(service_type, False)
     columns = [c for c in ("id", "country", "admin1", "geometry", "lat") if c in frame.columns]
     rows = frame[columns].iloc[np.flatnonzero(offered)]
     admin1 = rows["admin1"].fillna("")
